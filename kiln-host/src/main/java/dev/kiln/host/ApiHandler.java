@@ -1,0 +1,248 @@
+package dev.kiln.host;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Routes the v1 API (docs/API.md) to the VM service; the one place that turns errors into HTTP statuses. */
+final class ApiHandler extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
+    private static final long MAX_BODY = 1 << 20;
+
+    private final VmService vms;
+    private final HostMetrics metrics;
+    private final ObjectMapper json;
+    private final HostAgent.HostInfo info;
+    private final Runnable shutdown;
+
+    ApiHandler(VmService vms, HostMetrics metrics, ObjectMapper json, HostAgent.HostInfo info, Runnable shutdown) {
+        this.vms = vms;
+        this.metrics = metrics;
+        this.json = json;
+        this.info = info;
+        this.shutdown = shutdown;
+    }
+
+    record ExecRequest(String command, java.util.Optional<String> timeout) {}
+
+    record ErrorBody(Map<String, String> error) {}
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        String path = Request.getPathInContext(request);
+        Fields query = Request.extractQueryParameters(request);
+        List<String> seg = List.of(path.replaceAll("^/+|/+$", "").split("/"));
+        try {
+            if (request.getLength() > MAX_BODY) {
+                throw new HostException(HostError.BAD_REQUEST, "request body over " + MAX_BODY + " bytes", "send less");
+            }
+            route(method, seg, query, request, response, callback);
+        } catch (HostException e) {
+            error(response, callback, e);
+        } catch (RuntimeException e) {
+            LOG.error("internal error on {} {}", method, path, e);
+            error(response, callback, HostException.from(e));
+        }
+        return true;
+    }
+
+    private void route(String method, List<String> seg, Fields q, Request req, Response res, Callback cb) {
+        String first = seg.isEmpty() ? "" : seg.get(0);
+        if (first.equals("metrics") && method.equals("GET")) {
+            text(res, cb, 200, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
+            return;
+        }
+        if (!first.equals("v1") || seg.size() < 2) {
+            throw notFound(method, seg);
+        }
+        String what = seg.get(1);
+        switch (what) {
+            case "health" -> {
+                if (!method.equals("GET")) throw notFound(method, seg);
+                Map<String, Object> health = new java.util.LinkedHashMap<>();
+                health.put("status", "ok");
+                health.putAll(json.convertValue(info, Map.class));
+                health.put("vms", vms.list().size());
+                ok(res, cb, 200, health);
+            }
+            case "shutdown" -> {
+                if (!method.equals("POST")) throw notFound(method, seg);
+                ok(res, cb, 200, Map.of("status", "stopping"));
+                shutdown.run();
+            }
+            case "vms" -> vmRoutes(method, seg, q, req, res, cb);
+            default -> throw notFound(method, seg);
+        }
+    }
+
+    private void vmRoutes(String method, List<String> seg, Fields q, Request req, Response res, Callback cb) {
+        if (seg.size() == 2) {
+            switch (method) {
+                case "GET" -> ok(res, cb, 200, Map.of("vms", vms.list()));
+                case "POST" -> {
+                    VmCreateRequest body = read(req, VmCreateRequest.class);
+                    boolean wait = !"false".equals(q.getValue("wait"));
+                    ok(res, cb, 201, vms.create(body, wait));
+                }
+                default -> throw notFound(method, seg);
+            }
+            return;
+        }
+        String name = seg.get(2);
+        String action = seg.size() > 3 ? seg.get(3) : "";
+        switch (method + " " + action) {
+            case "GET " -> ok(res, cb, 200, vms.get(name));
+            case "DELETE " -> {
+                vms.remove(name, "true".equals(q.getValue("force")));
+                res.setStatus(204);
+                cb.succeeded();
+            }
+            case "POST pause" -> ok(res, cb, 200, vms.pause(name));
+            case "POST resume" -> ok(res, cb, 200, vms.resume(name));
+            case "POST stop" -> ok(res, cb, 200, vms.stop(name, duration(q, "timeout", Duration.ofSeconds(10))));
+            case "POST kill" -> ok(res, cb, 200, vms.kill(name));
+            case "POST exec" -> {
+                ExecRequest body = read(req, ExecRequest.class);
+                if (body.command() == null || body.command().isBlank()) {
+                    throw new HostException(HostError.BAD_REQUEST, "exec needs a command", "send {\"command\":\"uname -a\"}");
+                }
+                Duration timeout = body.timeout().map(Durations::parse).orElse(Duration.ofSeconds(30));
+                var result = vms.exec(name, body.command(), timeout);
+                ok(res, cb, 200, Map.of("exitCode", result.exitCode(), "output", result.output()));
+            }
+            case "GET stats" -> ok(res, cb, 200, vms.stats(name));
+            case "GET logs" -> logs(name, "true".equals(q.getValue("follow")), intParam(q, "tail"), res, cb);
+            default -> throw notFound(method, seg);
+        }
+    }
+
+    private void logs(String name, boolean follow, int tail, Response res, Callback cb) {
+        Path console = vms.consoleLog(name);
+        res.setStatus(200);
+        res.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+        try (OutputStream out = Content.Sink.asOutputStream(res)) {
+            long offset = 0;
+            if (tail > 0 && Files.exists(console)) {
+                List<String> lines = Files.readAllLines(console, StandardCharsets.ISO_8859_1);
+                String last = String.join("\n", lines.subList(Math.max(0, lines.size() - tail), lines.size())) + "\n";
+                out.write(last.getBytes(StandardCharsets.ISO_8859_1));
+                offset = Files.size(console);
+            }
+            while (true) {
+                offset = copyFrom(console, offset, out);
+                out.flush();
+                if (!follow || vms.hasEnded(name)) {
+                    copyFrom(console, offset, out);
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            cb.succeeded();
+        } catch (IOException e) {
+            cb.failed(e); // the client hung up
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cb.failed(e);
+        } catch (HostException e) {
+            cb.failed(e); // the VM was removed while following
+        }
+    }
+
+    private static long copyFrom(Path file, long offset, OutputStream out) throws IOException {
+        if (!Files.exists(file)) return offset;
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+            long len = f.length();
+            if (len <= offset) return offset;
+            f.seek(offset);
+            byte[] buf = new byte[(int) Math.min(len - offset, 1 << 20)];
+            f.readFully(buf);
+            out.write(buf);
+            return offset + buf.length;
+        }
+    }
+
+    private <T> T read(Request req, Class<T> type) {
+        String body;
+        try {
+            body = Content.Source.asString(req, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new HostException(HostError.BAD_REQUEST, "cannot read the request body: " + e.getMessage(), "retry");
+        }
+        if (body.length() > MAX_BODY) {
+            throw new HostException(HostError.BAD_REQUEST, "request body over " + MAX_BODY + " bytes", "send less");
+        }
+        try {
+            return json.readValue(body.isBlank() ? "{}" : body, type);
+        } catch (UnrecognizedPropertyException e) {
+            throw new HostException(HostError.UNKNOWN_FIELD, "unknown field '" + e.getPropertyName() + "' in the request",
+                    "known fields: " + e.getKnownPropertyIds());
+        } catch (JsonProcessingException e) {
+            throw new HostException(HostError.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), "send a JSON object as in docs/API.md");
+        }
+    }
+
+    private static Duration duration(Fields q, String key, Duration dflt) {
+        String v = q.getValue(key);
+        return v == null ? dflt : Durations.parse(v);
+    }
+
+    private static int intParam(Fields q, String key) {
+        String v = q.getValue(key);
+        if (v == null) return 0;
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new HostException(HostError.BAD_REQUEST, key + " must be a number, got '" + v + "'", "e.g. ?" + key + "=20");
+        }
+    }
+
+    private static HostException notFound(String method, List<String> seg) {
+        return new HostException(HostError.BAD_REQUEST, "no such endpoint: " + method + " /" + String.join("/", seg),
+                "see docs/API.md");
+    }
+
+    private void ok(Response res, Callback cb, int status, Object body) {
+        try {
+            text(res, cb, status, json.writeValueAsString(body), "application/json");
+        } catch (JsonProcessingException e) {
+            throw new HostException(HostError.INTERNAL, "cannot encode the answer: " + e.getMessage(), "this is a bug", e);
+        }
+    }
+
+    private void error(Response res, Callback cb, HostException e) {
+        Map<String, String> err = new java.util.LinkedHashMap<>();
+        err.put("code", e.code().name());
+        err.put("message", e.getMessage());
+        err.put("hint", e.hint());
+        try {
+            text(res, cb, e.code().httpStatus(), json.writeValueAsString(new ErrorBody(err)), "application/json");
+        } catch (JsonProcessingException ex) {
+            cb.failed(ex);
+        }
+    }
+
+    private static void text(Response res, Callback cb, int status, String body, String type) {
+        res.setStatus(status);
+        res.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+        Content.Sink.write(res, true, body, cb);
+    }
+}

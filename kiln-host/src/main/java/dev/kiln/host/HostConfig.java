@@ -1,0 +1,51 @@
+package dev.kiln.host;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * How a host agent runs. Defaults: state in /var/lib/kiln, socket /run/kiln/kiln.sock, bridge kiln0 on
+ * 10.77.0.0/24, boot timeout 120 s (a TCG boot takes about 5 s; a loaded 2-core machine can take far longer).
+ */
+public record HostConfig(
+        Path stateDir,
+        Path socket,
+        Path imageCache,
+        String bridge,
+        String subnet,
+        Optional<Path> kernel,
+        Duration bootTimeout,
+        boolean fakeDriver) {
+
+    public static HostConfig defaults() {
+        return new HostConfig(Path.of("/var/lib/kiln"), Path.of("/run/kiln/kiln.sock"), Path.of("/var/lib/kiln/cache"), "kiln0", "10.77.0.0/24",
+                Optional.empty(), Duration.ofSeconds(120), false);
+    }
+
+    /** Moves the state directory; the image cache moves with it. */
+    public HostConfig withStateDir(Path dir) {
+        return new HostConfig(dir, socket, dir.resolve("cache"), bridge, subnet, kernel, bootTimeout, fakeDriver);
+    }
+
+    /** Where guest images are cached (shared by agents with different state directories, e.g. tests). */
+    public HostConfig withImageCache(Path dir) {
+        return new HostConfig(stateDir, socket, dir, bridge, subnet, kernel, bootTimeout, fakeDriver);
+    }
+
+    public HostConfig withSocket(Path s) {
+        return new HostConfig(stateDir, s, imageCache, bridge, subnet, kernel, bootTimeout, fakeDriver);
+    }
+
+    public HostConfig withNetwork(String bridgeName, String cidr) {
+        return new HostConfig(stateDir, socket, imageCache, bridgeName, cidr, kernel, bootTimeout, fakeDriver);
+    }
+
+    public HostConfig withKernel(Optional<Path> k) {
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, k, bootTimeout, fakeDriver);
+    }
+
+    public HostConfig withFakeDriver(boolean enabled) {
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, bootTimeout, enabled);
+    }
+}

@@ -1,0 +1,60 @@
+package dev.kiln.host;
+
+import dev.kiln.guest.GuestException;
+import dev.kiln.net.NetException;
+import dev.kiln.vmm.VmmException;
+
+/** The host agent's exception family. {@link #from} is the one mapper from every layer's errors to host errors. */
+public class HostException extends RuntimeException {
+    private final HostError code;
+    private final String hint;
+
+    public HostException(HostError code, String message, String hint) {
+        super(message);
+        this.code = code;
+        this.hint = hint;
+    }
+
+    public HostException(HostError code, String message, String hint, Throwable cause) {
+        super(message, cause);
+        this.code = code;
+        this.hint = hint;
+    }
+
+    public HostError code() {
+        return code;
+    }
+
+    public String hint() {
+        return hint;
+    }
+
+    public static HostException from(RuntimeException e) {
+        return switch (e) {
+            case HostException h -> h;
+            case VmmException v -> new HostException(switch (v.code()) {
+                case INVALID_SPEC -> HostError.INVALID_SPEC;
+                case FILE_NOT_FOUND -> HostError.FILE_NOT_FOUND;
+                case VMM_NOT_INSTALLED -> HostError.VMM_NOT_INSTALLED;
+                case VMM_START_FAILED -> HostError.VMM_START_FAILED;
+                case VMM_DIED -> HostError.VMM_DIED;
+                case INVALID_PHASE -> HostError.INVALID_PHASE;
+                case UNKNOWN_VM -> HostError.VM_NOT_FOUND;
+                case TIMEOUT -> HostError.TIMEOUT;
+                case UNSUPPORTED -> HostError.BAD_REQUEST;
+                case QMP_ERROR, RECOVERY_FAILED -> HostError.HOST_ERROR;
+            }, v.getMessage(), v.hint(), v);
+            case NetException n -> new HostException(switch (n.code()) {
+                case NO_TUN_DEVICE -> HostError.NO_TUN_DEVICE;
+                case TOOL_MISSING -> HostError.TOOL_MISSING;
+                default -> HostError.HOST_ERROR;
+            }, n.getMessage(), n.hint(), n);
+            case GuestException g -> new HostException(switch (g.code()) {
+                case KERNEL_NOT_FOUND -> HostError.FILE_NOT_FOUND;
+                case TOOL_MISSING, BUSYBOX_NOT_FOUND, MODULES_NOT_FOUND -> HostError.TOOL_MISSING;
+                default -> HostError.HOST_ERROR;
+            }, g.getMessage(), g.hint(), g);
+            default -> new HostException(HostError.INTERNAL, String.valueOf(e.getMessage()), "this is a bug in kiln; see the daemon log", e);
+        };
+    }
+}

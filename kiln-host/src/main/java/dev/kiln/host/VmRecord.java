@@ -1,0 +1,53 @@
+package dev.kiln.host;
+
+import dev.kiln.vmm.VmHandle;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the agent persists about one VM (vms/ID/vm.json): the request it was made from, the network it got,
+ * the driver's handle to re-attach to it, and what was last observed. Immutable; updates write a new one.
+ */
+public record VmRecord(
+        String id,
+        String name,
+        String driver,
+        int vcpus,
+        String memory,
+        List<DiskRequest> disks,
+        Optional<NetRate> netRate,
+        Optional<RateLimiterJson> diskRate,
+        String tap,
+        String mac,
+        String ip,
+        int prefixLength,
+        String gateway,
+        String bridge,
+        String token,
+        Optional<VmHandle> handle,
+        Instant createdAt,
+        Optional<Instant> readyAt,
+        Optional<Long> bootMillis,
+        String phase,
+        Optional<String> cause) {
+
+    public VmRecord {
+        disks = List.copyOf(disks);
+    }
+
+    public VmRecord withHandle(VmHandle h) {
+        return new VmRecord(id, name, driver, vcpus, memory, disks, netRate, diskRate, tap, mac, ip, prefixLength, gateway,
+                bridge, token, Optional.of(h), createdAt, readyAt, bootMillis, phase, cause);
+    }
+
+    public VmRecord withPhase(String newPhase, Optional<String> newCause) {
+        return new VmRecord(id, name, driver, vcpus, memory, disks, netRate, diskRate, tap, mac, ip, prefixLength, gateway,
+                bridge, token, handle, createdAt, readyAt, bootMillis, newPhase, newCause);
+    }
+
+    public VmRecord withReady(Instant at, long millis) {
+        return new VmRecord(id, name, driver, vcpus, memory, disks, netRate, diskRate, tap, mac, ip, prefixLength, gateway,
+                bridge, token, handle, createdAt, Optional.of(at), Optional.of(millis), "running", Optional.empty());
+    }
+}

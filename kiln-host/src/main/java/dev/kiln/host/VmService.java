@@ -1,0 +1,527 @@
+package dev.kiln.host;
+
+import dev.kiln.guest.GuestImage;
+import dev.kiln.guest.GuestProtocol;
+import dev.kiln.net.HostNetwork;
+import dev.kiln.net.VmNetwork;
+import dev.kiln.vmm.ByteSize;
+import dev.kiln.vmm.ConsoleReadiness;
+import dev.kiln.vmm.DriveSpec;
+import dev.kiln.vmm.NicSpec;
+import dev.kiln.vmm.ProcStat;
+import dev.kiln.vmm.RateLimiter;
+import dev.kiln.vmm.VmHandle;
+import dev.kiln.vmm.VmId;
+import dev.kiln.vmm.VmPhase;
+import dev.kiln.vmm.VmSpec;
+import dev.kiln.vmm.VmStats;
+import dev.kiln.vmm.VmStatus;
+import dev.kiln.vmm.VmmDriver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns every VM on this host: creates them step by step (network, disks, VMM, readiness), undoing what was done
+ * when a step fails; watches them; removes them with everything they had; re-adopts them after a restart.
+ */
+public final class VmService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VmService.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final HostConfig config;
+    private final Clock clock;
+    private final VmStore store;
+    private final HostNetwork network;
+    private final Map<String, VmmDriver> drivers;
+    private final String autoDriver;
+    private final GuestImage image;
+    private final GuestClient guest;
+    private final HostMetrics metrics;
+    private final Map<String, VmRecord> records = new ConcurrentHashMap<>();
+    private final Object nameLock = new Object();
+
+    VmService(HostConfig config, Clock clock, VmStore store, HostNetwork network, Map<String, VmmDriver> drivers,
+              String autoDriver, GuestImage image, GuestClient guest, HostMetrics metrics) {
+        this.config = config;
+        this.clock = clock;
+        this.store = store;
+        this.network = network;
+        this.drivers = Map.copyOf(drivers);
+        this.autoDriver = autoDriver;
+        this.image = image;
+        this.guest = guest;
+        this.metrics = metrics;
+        metrics.bindPhases(this::phaseCounts);
+    }
+
+    // ---- create ----------------------------------------------------------------------------------------------
+
+    public VmView create(VmCreateRequest req, boolean wait) {
+        VmId id = VmId.random();
+        String name = req.name().orElse("vm-" + id.value().substring(0, 6));
+        int vcpus = req.vcpus().orElse(1);
+        ByteSize memory = ByteSize.parse(req.memory().orElse("256M"));
+        String driverName = req.driver().orElse("auto");
+        VmmDriver driver = driverFor(driverName);
+        Duration bootTimeout = req.bootTimeout().map(Durations::parse).orElse(config.bootTimeout());
+        List<DiskRequest> disks = req.disks().orElse(List.of());
+        RateLimiter diskLimit = req.diskRate().map(RateLimiterJson::toLimiter).orElse(RateLimiter.none());
+        List<DriveSpec> drives = new ArrayList<>();
+        drives.add(DriveSpec.of("root", image.rootfs(), true));
+        for (int i = 0; i < disks.size(); i++) {
+            DiskRequest d = disks.get(i);
+            Path p = Path.of(d.path());
+            if (!p.isAbsolute()) {
+                throw new HostException(HostError.INVALID_SPEC, "disk path '" + d.path() + "' is not absolute", "give the full path");
+            }
+            if (!Files.isRegularFile(p)) {
+                throw new HostException(HostError.FILE_NOT_FOUND, "disk file " + p + " does not exist", "check the path");
+            }
+            drives.add(new DriveSpec("vd" + (char) ('b' + i), p, d.readOnly(), diskLimit));
+        }
+        dev.kiln.net.NicLimits nicLimits = NetLimits.toNet(req.netRate());
+        // Validate everything that needs no side effect before any host resource is made.
+        new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), "", drives, List.of());
+
+        Instant created = clock.instant();
+        synchronized (nameLock) {
+            if (find(name).isPresent()) {
+                throw new HostException(HostError.NAME_TAKEN, "a VM named '" + name + "' already exists",
+                        "choose another --name or remove it with 'kiln vm rm " + name + "'");
+            }
+            VmRecord reserved = new VmRecord(id.value(), name, driver.name(), vcpus, memory.toString(), disks, req.netRate(),
+                    req.diskRate(), "", "", "", 0, "", "", "", Optional.empty(), created, Optional.empty(), Optional.empty(),
+                    "creating", Optional.empty());
+            records.put(id.value(), reserved);
+        }
+        VmRecord rec;
+        try {
+            rec = launch(id, name, vcpus, memory, driver, drives, nicLimits, req, disks, created);
+        } catch (RuntimeException e) {
+            records.remove(id.value());
+            metrics.failure("start");
+            throw HostException.from(e);
+        }
+        Thread waiter = Thread.ofVirtual().name("boot-" + name).unstarted(() -> awaitReady(rec, driver, bootTimeout, !wait));
+        if (!wait) {
+            waiter.start();
+            return view(id.value());
+        }
+        BootResult result = awaitReady(rec, driver, bootTimeout, false);
+        if (result instanceof BootResult.Failed f) {
+            LOG.info("VM {} failed to boot: {}", name, f.message());
+            removeQuietly(id.value());
+            throw new HostException(HostError.BOOT_FAILED, f.message(), "see the console output above; fix the cause and retry");
+        }
+        return view(id.value());
+    }
+
+    private VmRecord launch(VmId id, String name, int vcpus, ByteSize memory, VmmDriver driver, List<DriveSpec> drives,
+                            dev.kiln.net.NicLimits nicLimits, VmCreateRequest req, List<DiskRequest> disks, Instant created) {
+        Path dir = store.dirOf(id.value());
+        VmNetwork net = null;
+        try {
+            net = network.attach(id.value(), nicLimits);
+            String token = HexFormat.of().formatHex(randomBytes(16));
+            String boot = String.join(" ",
+                    GuestProtocol.CMDLINE_ID + "=" + id.value(),
+                    GuestProtocol.CMDLINE_IP + "=" + net.address(),
+                    GuestProtocol.CMDLINE_GATEWAY + "=" + net.gateway(),
+                    GuestProtocol.CMDLINE_TOKEN + "=" + token,
+                    GuestProtocol.CMDLINE_HOSTNAME + "=" + name);
+            NicSpec nic = new NicSpec("net0", net.tapName(), net.mac().value(),
+                    NetLimits.rx(req.netRate()), NetLimits.tx(req.netRate()));
+            VmSpec spec = new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), boot, drives, List.of(nic));
+            VmRecord rec = new VmRecord(id.value(), name, driver.name(), vcpus, memory.toString(), disks, req.netRate(),
+                    req.diskRate(), net.tapName(), net.mac().value(), net.address().address(), net.address().prefixLength(),
+                    net.gateway(), net.bridge(), token, Optional.empty(), created, Optional.empty(), Optional.empty(),
+                    "booting", Optional.empty());
+            Files.createDirectories(dir);
+            store.save(rec);
+            VmHandle handle = driver.start(spec, dir);
+            rec = rec.withHandle(handle);
+            store.save(rec);
+            records.put(id.value(), rec);
+            watchExit(id.value(), driver);
+            return rec;
+        } catch (RuntimeException | java.io.IOException e) {
+            if (net != null) network.detach(id.value());
+            try {
+                VmStore.deleteTree(dir);
+            } catch (RuntimeException cleanup) {
+                LOG.warn("cleanup of {} failed: {}", dir, cleanup.getMessage());
+            }
+            if (e instanceof RuntimeException re) throw re;
+            throw new HostException(HostError.HOST_ERROR, "cannot create " + dir + ": " + e.getMessage(), "check the disk", e);
+        }
+    }
+
+    sealed interface BootResult {
+        record Ready(long millis) implements BootResult {}
+
+        record Failed(String message) implements BootResult {}
+    }
+
+    private BootResult awaitReady(VmRecord rec, VmmDriver driver, Duration timeout, boolean markFailure) {
+        VmHandle handle = rec.handle().orElseThrow();
+        long t0 = System.nanoTime();
+        var outcome = ConsoleReadiness.await(handle.consoleLog(), GuestProtocol.READY_MARKER, GuestProtocol.FAILED_MARKER,
+                timeout, driver.await(new VmId(rec.id())));
+        String tail = "\n--- last console lines ---\n" + ProcStat.tail(handle.consoleLog(), 25);
+        BootResult result = switch (outcome) {
+            case ConsoleReadiness.Outcome.Ready r -> networkReady(rec, driver, timeout.minusNanos(System.nanoTime() - t0), t0, tail);
+            case ConsoleReadiness.Outcome.GuestFailed f -> new BootResult.Failed("the guest failed to boot: " + f.line() + tail);
+            case ConsoleReadiness.Outcome.VmmEnded e -> new BootResult.Failed("the VMM ended during boot: " + cause(e.phase()) + tail
+                    + "\n--- VMM log ---\n" + ProcStat.tail(handle.vmmLog(), 10));
+            case ConsoleReadiness.Outcome.TimedOut t -> new BootResult.Failed("the guest was not ready within "
+                    + timeout.toSeconds() + " s (QEMU pid " + handle.pid() + " used "
+                    + ProcStat.cpuTime(handle.pid()).map(d -> d.toMillis() + " ms").orElse("?") + " of CPU)" + tail
+                    + "\n--- VMM log ---\n" + ProcStat.tail(handle.vmmLog(), 10));
+        };
+        switch (result) {
+            case BootResult.Ready r -> {
+                records.computeIfPresent(rec.id(), (k, cur) -> {
+                    VmRecord next = cur.withReady(clock.instant(), r.millis());
+                    store.save(next);
+                    return next;
+                });
+                metrics.bootTime(Duration.ofMillis(r.millis()));
+                LOG.info("VM {} ready in {} ms", rec.name(), r.millis());
+            }
+            case BootResult.Failed f -> {
+                metrics.failure("boot");
+                if (markFailure) {
+                    if (!driver.await(new VmId(rec.id())).isDone()) driver.kill(new VmId(rec.id()));
+                    update(rec.id(), cur -> cur.withPhase("failed", Optional.of(f.message())));
+                }
+            }
+        }
+        return result;
+    }
+
+    private BootResult networkReady(VmRecord rec, VmmDriver driver, Duration left, long t0, String tail) {
+        if (!driver.name().equals("qemu")) {
+            return new BootResult.Ready((System.nanoTime() - t0) / 1_000_000);
+        }
+        long deadline = System.nanoTime() + Math.max(left.toNanos(), Duration.ofSeconds(5).toNanos());
+        while (System.nanoTime() < deadline) {
+            if (GuestClient.reachable(rec.ip(), Duration.ofMillis(500))) {
+                return new BootResult.Ready((System.nanoTime() - t0) / 1_000_000);
+            }
+            if (driver.await(new VmId(rec.id())).isDone()) break;
+            sleep(Duration.ofMillis(20));
+        }
+        return new BootResult.Failed("the guest said it was ready but its control port " + rec.ip() + ":"
+                + GuestProtocol.CONTROL_PORT + " does not answer" + tail);
+    }
+
+    private void watchExit(String id, VmmDriver driver) {
+        driver.await(new VmId(id)).thenAccept(end -> {
+            update(id, cur -> cur.withPhase(end.label(), Optional.of(cause(end))));
+            if (end instanceof VmPhase.Failed) metrics.failure("died");
+            LOG.info("VM {} ended: {}", id, cause(end));
+        });
+    }
+
+    private static String cause(VmPhase p) {
+        return switch (p) {
+            case VmPhase.Stopped s -> s.exit().cause();
+            case VmPhase.Failed f -> f.exit().cause();
+            default -> p.label();
+        };
+    }
+
+    // ---- queries -----------------------------------------------------------------------------------------------
+
+    public List<VmView> list() {
+        return records.values().stream().sorted(Comparator.comparing(VmRecord::createdAt))
+                .map(r -> view(r.id())).toList();
+    }
+
+    public VmView get(String nameOrId) {
+        return view(require(nameOrId).id());
+    }
+
+    VmView view(String id) {
+        VmRecord r = records.get(id);
+        if (r == null) throw notFound(id);
+        return VmView.of(r, livePhase(r));
+    }
+
+    /** The phase the API shows: the driver's view when it has one, "booting" until the guest is ready. */
+    private String livePhase(VmRecord r) {
+        Optional<VmmDriver> d = Optional.ofNullable(drivers.get(r.driver()));
+        if (r.handle().isEmpty() || d.isEmpty()) return r.phase();
+        try {
+            VmStatus st = d.get().inspect(new VmId(r.id()));
+            return switch (st.phase()) {
+                case VmPhase.Starting s -> "booting";
+                case VmPhase.Running run -> r.readyAt().isPresent() ? "running" : (r.phase().equals("failed") ? "failed" : "booting");
+                default -> st.phase().label();
+            };
+        } catch (RuntimeException e) {
+            return r.phase();
+        }
+    }
+
+    private Map<String, Long> phaseCounts() {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        for (VmRecord r : records.values()) counts.merge(livePhase(r), 1L, Long::sum);
+        return counts;
+    }
+
+    Optional<VmRecord> find(String nameOrId) {
+        VmRecord byId = records.get(nameOrId);
+        if (byId != null) return Optional.of(byId);
+        return records.values().stream().filter(r -> r.name().equals(nameOrId)).findFirst();
+    }
+
+    VmRecord require(String nameOrId) {
+        return find(nameOrId).orElseThrow(() -> notFound(nameOrId));
+    }
+
+    private static HostException notFound(String nameOrId) {
+        return new HostException(HostError.VM_NOT_FOUND, "no VM named '" + nameOrId + "'", "list VMs with 'kiln vm ls'");
+    }
+
+    // ---- lifecycle ---------------------------------------------------------------------------------------------
+
+    public VmView pause(String nameOrId) {
+        VmRecord r = requireStarted(nameOrId);
+        wrap(() -> driver(r).pause(new VmId(r.id())));
+        return view(r.id());
+    }
+
+    public VmView resume(String nameOrId) {
+        VmRecord r = requireStarted(nameOrId);
+        wrap(() -> driver(r).resume(new VmId(r.id())));
+        return view(r.id());
+    }
+
+    public VmView stop(String nameOrId, Duration timeout) {
+        VmRecord r = requireStarted(nameOrId);
+        wrap(() -> driver(r).stop(new VmId(r.id()), timeout));
+        waitForRecordedEnd(r.id());
+        return view(r.id());
+    }
+
+    public VmView kill(String nameOrId) {
+        VmRecord r = requireStarted(nameOrId);
+        wrap(() -> driver(r).kill(new VmId(r.id())));
+        waitForRecordedEnd(r.id());
+        return view(r.id());
+    }
+
+    /** Removes a VM and everything it had: VMM, tap, IP lease, files. */
+    public void remove(String nameOrId, boolean force) {
+        VmRecord r = require(nameOrId);
+        String phase = livePhase(r);
+        boolean ended = phase.equals("stopped") || phase.equals("failed");
+        if (!ended && !force) {
+            throw new HostException(HostError.VM_RUNNING, "VM '" + r.name() + "' is " + phase,
+                    "stop it first ('kiln vm stop " + r.name() + "') or remove it anyway with 'kiln vm rm -f " + r.name() + "'");
+        }
+        removeQuietly(r.id());
+    }
+
+    private void removeQuietly(String id) {
+        VmRecord r = records.get(id);
+        if (r == null) return;
+        VmmDriver d = drivers.get(r.driver());
+        if (d != null && r.handle().isPresent()) {
+            try {
+                d.destroy(new VmId(id));
+            } catch (RuntimeException e) {
+                LOG.warn("destroying VMM of {} failed: {}", r.name(), e.getMessage());
+            }
+        }
+        network.detach(id);
+        store.delete(id);
+        records.remove(id);
+        LOG.info("VM {} removed", r.name());
+    }
+
+    public GuestClient.ExecResult exec(String nameOrId, String command, Duration timeout) {
+        VmRecord r = require(nameOrId);
+        if (!livePhase(r).equals("running")) {
+            throw new HostException(HostError.INVALID_PHASE, "VM '" + r.name() + "' is " + livePhase(r) + ", not running",
+                    "exec needs a running, ready VM");
+        }
+        return guest.exec(r.ip(), r.token(), command, timeout);
+    }
+
+    public record Stats(long rssBytes, long cpuMillis, Map<String, VmStats.DriveStats> drives, Map<String, Long> net) {}
+
+    public Stats stats(String nameOrId) {
+        VmRecord r = requireStarted(nameOrId);
+        VmStats s = wrapGet(() -> driver(r).stats(new VmId(r.id())));
+        // The tap's rx is what the guest sent, its tx what the guest received.
+        long guestTx = readLong(Path.of("/sys/class/net", r.tap(), "statistics", "rx_bytes"));
+        long guestRx = readLong(Path.of("/sys/class/net", r.tap(), "statistics", "tx_bytes"));
+        return new Stats(s.rssBytes(), s.cpuTime().toMillis(), s.drives(), Map.of("rxBytes", guestRx, "txBytes", guestTx));
+    }
+
+    public Path consoleLog(String nameOrId) {
+        return store.dirOf(require(nameOrId).id()).resolve("console.log");
+    }
+
+    public boolean hasEnded(String nameOrId) {
+        String p = livePhase(require(nameOrId));
+        return p.equals("stopped") || p.equals("failed");
+    }
+
+    // ---- recovery ----------------------------------------------------------------------------------------------
+
+    /** Re-adopts the VMs an earlier agent started; marks the ones that died meanwhile; sweeps what has no owner. */
+    void recoverAll() {
+        for (VmRecord r : store.loadAll()) {
+            VmmDriver d = drivers.get(r.driver());
+            if (r.handle().isEmpty() || d == null) {
+                LOG.warn("VM {} has no handle or unknown driver {}; removing its leftovers", r.name(), r.driver());
+                network.detach(r.id());
+                store.delete(r.id());
+                continue;
+            }
+            records.put(r.id(), r);
+            if (r.phase().equals("stopped") || r.phase().equals("failed")) {
+                continue;
+            }
+            try {
+                VmStatus st = d.recover(r.handle().get());
+                LOG.info("re-adopted VM {} ({}): {}", r.name(), r.id(), st.phase().label());
+                if (st.phase().isTerminal()) {
+                    update(r.id(), cur -> cur.withPhase(st.phase().label(), Optional.of(cause(st.phase()))));
+                } else {
+                    watchExit(r.id(), d);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot re-adopt VM {}: {}", r.name(), e.getMessage());
+                update(r.id(), cur -> cur.withPhase("failed", Optional.of("could not be re-adopted: " + e.getMessage())));
+            }
+        }
+        for (Path orphan : store.orphanDirs()) {
+            LOG.info("removing orphan VM directory {}", orphan);
+            VmStore.deleteTree(orphan);
+        }
+        var report = network.sweep(java.util.Set.copyOf(records.keySet()));
+        LOG.info("network sweep: {}", report);
+        new OrphanProcesses(config.stateDir()).killUnowned(records.keySet());
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    private VmmDriver driverFor(String name) {
+        String resolved = name.equals("auto") ? autoDriver : name;
+        VmmDriver d = drivers.get(resolved);
+        if (d == null) {
+            String hint = resolved.equals("firecracker")
+                    ? "the Firecracker driver is not available on this host yet; use --driver qemu (see 'kiln doctor')"
+                    : "use one of: auto, " + String.join(", ", drivers.keySet());
+            throw new HostException(HostError.INVALID_SPEC, "driver '" + name + "' is not available", hint);
+        }
+        return d;
+    }
+
+    private VmmDriver driver(VmRecord r) {
+        VmmDriver d = drivers.get(r.driver());
+        if (d == null) throw new HostException(HostError.HOST_ERROR, "driver " + r.driver() + " is not loaded", "restart the daemon");
+        return d;
+    }
+
+    private VmRecord requireStarted(String nameOrId) {
+        VmRecord r = require(nameOrId);
+        if (r.handle().isEmpty()) {
+            throw new HostException(HostError.INVALID_PHASE, "VM '" + r.name() + "' is still being created", "try again in a moment");
+        }
+        return r;
+    }
+
+    private void waitForRecordedEnd(String id) {
+        VmRecord r = records.get(id);
+        if (r == null) return;
+        try {
+            driver(r).await(new VmId(id)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return;
+        }
+        for (int i = 0; i < 100; i++) {
+            VmRecord cur = records.get(id);
+            if (cur == null || cur.phase().equals("stopped") || cur.phase().equals("failed")) return;
+            sleep(Duration.ofMillis(5));
+        }
+    }
+
+    private void update(String id, java.util.function.UnaryOperator<VmRecord> f) {
+        records.computeIfPresent(id, (k, cur) -> {
+            VmRecord next = f.apply(cur);
+            try {
+                store.save(next);
+            } catch (HostException e) {
+                LOG.warn("cannot persist VM {}: {}", cur.name(), e.getMessage());
+            }
+            return next;
+        });
+    }
+
+    private static void wrap(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            throw HostException.from(e);
+        }
+    }
+
+    private static <T> T wrapGet(java.util.function.Supplier<T> s) {
+        try {
+            return s.get();
+        } catch (RuntimeException e) {
+            throw HostException.from(e);
+        }
+    }
+
+    private static long readLong(Path p) {
+        try {
+            return Long.parseLong(Files.readString(p).trim());
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Detaches from every VM without stopping it (agent restart). */
+    @Override
+    public void close() {
+        for (VmmDriver d : drivers.values()) d.close();
+    }
+
+    /** Stops and removes every VM (for tests and `kiln daemon --cleanup`). */
+    public void removeAll() {
+        for (String id : List.copyOf(records.keySet())) removeQuietly(id);
+    }
+}

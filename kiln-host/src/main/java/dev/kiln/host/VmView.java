@@ -1,0 +1,52 @@
+package dev.kiln.host;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** A VM as the API shows it (docs/API.md). */
+public record VmView(
+        String id,
+        String name,
+        String driver,
+        String accelerator,
+        String phase,
+        boolean ready,
+        Optional<String> cause,
+        int vcpus,
+        String memory,
+        String ip,
+        String gateway,
+        String mac,
+        String tap,
+        String bridge,
+        Optional<Long> pid,
+        Instant createdAt,
+        Optional<Instant> readyAt,
+        Optional<Long> bootMillis,
+        List<DiskView> disks,
+        Optional<NetRate> netRate,
+        Optional<RateLimiterJson> diskRate,
+        Files files) {
+
+    public record DiskView(String id, String path, boolean readOnly) {}
+
+    public record Files(String dir, String console, String qmpSocket, String vmmLog) {}
+
+    static VmView of(VmRecord r, String phase) {
+        List<DiskView> disks = new java.util.ArrayList<>();
+        for (int i = 0; i < r.disks().size(); i++) {
+            DiskRequest d = r.disks().get(i);
+            disks.add(new DiskView("vd" + (char) ('b' + i), d.path(), d.readOnly()));
+        }
+        String dir = r.handle().map(h -> h.runDir().toString()).orElse("");
+        boolean ended = phase.equals("stopped") || phase.equals("failed");
+        return new VmView(r.id(), r.name(), r.driver(), r.handle().map(h -> h.accelerator()).orElse(""), phase,
+                r.readyAt().isPresent() && !ended && !phase.equals("booting"),
+                ended ? r.cause() : Optional.empty(), r.vcpus(), r.memory(), r.ip(), r.gateway(), r.mac(), r.tap(), r.bridge(),
+                r.handle().map(h -> h.pid()).filter(p -> p > 0), r.createdAt(), r.readyAt(), r.bootMillis(), disks,
+                r.netRate(), r.diskRate(),
+                new Files(dir, dir.isEmpty() ? "" : dir + "/console.log", dir.isEmpty() ? "" : dir + "/qmp.sock",
+                        dir.isEmpty() ? "" : dir + "/vmm.log"));
+    }
+}

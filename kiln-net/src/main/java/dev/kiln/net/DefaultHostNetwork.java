@@ -1,0 +1,256 @@
+package dev.kiln.net;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link HostNetwork} on a Linux host. Orchestrates one-concern steps (bridge, firewall, forwarding, leases,
+ * vm links, traffic shaping), each of which checks, acts and verifies. Calls for one vm are serialized by a lock
+ * stripe; sweep and teardown exclude all other calls.
+ */
+final class DefaultHostNetwork implements HostNetwork {
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultHostNetwork.class);
+    private static final int STRIPES = 64;
+    private static final List<List<String>> TOOL_PROBES =
+            List.of(List.of("ip", "-V"), List.of("tc", "-V"), List.of("nft", "--version"));
+
+    private enum Phase { OPEN, CLOSED, TORN_DOWN }
+
+    private final NetworkConfig config;
+    private final Links links;
+    private final BridgeStep bridge;
+    private final VmLinks vmLinks;
+    private final TrafficShaper shaper;
+    private final Firewall firewall;
+    private final LeaseStore leases;
+    private final ReentrantReadWriteLock hostLock = new ReentrantReadWriteLock();
+    private final Lock[] vmLocks = new Lock[STRIPES];
+    private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.OPEN);
+
+    private DefaultHostNetwork(NetworkConfig config, HostEnvironment env) {
+        this.config = config;
+        ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        var commands = new Commands(env.runner(), json);
+        this.links = new Links(commands);
+        this.bridge = new BridgeStep(links);
+        this.vmLinks = new VmLinks(links, config.bridgeName());
+        this.shaper = new TrafficShaper(commands, links);
+        this.firewall = new Firewall(commands);
+        this.leases = new LeaseStore(config.netStateDir(), config.subnet(), json);
+        for (int i = 0; i < STRIPES; i++) {
+            vmLocks[i] = new ReentrantLock();
+        }
+    }
+
+    static HostNetwork open(NetworkConfig config, HostEnvironment env) {
+        Objects.requireNonNull(config, "config");
+        if (!Files.exists(env.tunDevice())) {
+            throw new NetException(NetError.NO_TUN_DEVICE, env.tunDevice() + " does not exist, so no tap can be"
+                    + " created", "load the tun module (modprobe tun) or use a kernel with CONFIG_TUN");
+        }
+        for (List<String> probe : TOOL_PROBES) {
+            Commands.checked(env.runner().run(probe, ""));
+        }
+        var network = new DefaultHostNetwork(config, env);
+        network.bridge.ensure(config);
+        network.firewall.ensure(Firewall.rulesetFor(config));
+        new IpForwarding(env.procSys()).ensureEnabled();
+        LOG.info("kiln network ready: bridge {} with {}, nft table ip {}", config.bridgeName(),
+                config.gatewayAddress(), config.nftTableName());
+        return network;
+    }
+
+    @Override
+    public VmNetwork attach(String vmId, NicLimits limits) {
+        LinkLabel.requireVmId(vmId);
+        TrafficShaper.Plan plan = TrafficShaper.Plan.of(Objects.requireNonNull(limits, "limits"));
+        return forVm(vmId, () -> {
+            var label = new LinkLabel.Vm(vmId, config.bridgeName());
+            LeaseTable.Allocation allocation = leases.modify(table -> {
+                var result = table.allocate(vmId, MacAddress.forVm(vmId), LinkLabel.tapName(config.bridgeName(),
+                        vmId));
+                return new LeaseStore.Change<>(result.table(), result);
+            });
+            Lease lease = allocation.lease();
+            String ifb = LinkLabel.ifbName(config.bridgeName(), vmId);
+            boolean ifbExisted = vmLinks.find(ifb).isPresent();
+            boolean tapCreated = false;
+            try {
+                tapCreated = vmLinks.ensureTap(lease.tap(), label);
+                shaper.apply(lease.tap(), ifb, label, plan);
+            } catch (RuntimeException e) {
+                LOG.warn("attach of vm {} failed, undoing: {}", vmId, e.getMessage());
+                if (tapCreated) {
+                    VmLinks.undo(e, () -> links.delete(lease.tap()));
+                }
+                if (!ifbExisted) {
+                    VmLinks.undo(e, () -> vmLinks.find(ifb).filter(link -> link.hasLabel(label))
+                            .ifPresent(link -> links.delete(ifb)));
+                }
+                if (allocation.created()) {
+                    VmLinks.undo(e, () -> leases.modify(table -> new LeaseStore.Change<>(table.release(vmId), 0)));
+                }
+                throw e;
+            }
+            LOG.info("attached vm {}: tap {} address {}", vmId, lease.tap(), lease.address());
+            return toNetwork(lease);
+        });
+    }
+
+    @Override
+    public Optional<VmNetwork> lookup(String vmId) {
+        LinkLabel.requireVmId(vmId);
+        return leases.read().find(vmId).map(this::toNetwork);
+    }
+
+    @Override
+    public void updateLimits(String vmId, NicLimits limits) {
+        LinkLabel.requireVmId(vmId);
+        TrafficShaper.Plan plan = TrafficShaper.Plan.of(Objects.requireNonNull(limits, "limits"));
+        forVm(vmId, () -> {
+            var label = new LinkLabel.Vm(vmId, config.bridgeName());
+            Lease lease = leases.read().find(vmId).orElseThrow(() -> notAttached(vmId, "has no lease"));
+            if (vmLinks.find(lease.tap()).filter(link -> link.hasLabel(label)).isEmpty()) {
+                throw notAttached(vmId, "has a lease but its tap " + lease.tap() + " is gone");
+            }
+            shaper.apply(lease.tap(), LinkLabel.ifbName(config.bridgeName(), vmId), label, plan);
+            return lease;
+        });
+    }
+
+    @Override
+    public void detach(String vmId) {
+        LinkLabel.requireVmId(vmId);
+        forVm(vmId, () -> {
+            List<String> removed = removeVm(vmId, leases.read().find(vmId));
+            LOG.info("detached vm {} (removed {})", vmId, removed);
+            return removed;
+        });
+    }
+
+    @Override
+    public SweepReport sweep(Set<String> liveVmIds) {
+        Set<String> live = Set.copyOf(liveVmIds);
+        return exclusive(() -> {
+            var removedLinks = new LinkedHashSet<String>();
+            var released = new ArrayList<String>();
+            for (Lease lease : leases.read().leases()) {
+                if (!live.contains(lease.vmId())) {
+                    removedLinks.addAll(removeVm(lease.vmId(), Optional.of(lease)));
+                    released.add(lease.vmId());
+                }
+            }
+            for (VmLinks.Labelled labelled : vmLinks.labelled()) {
+                String name = labelled.link().name();
+                if (!live.contains(labelled.label().vmId()) && links.delete(name)) {
+                    removedLinks.add(name);
+                }
+            }
+            var report = new SweepReport(List.copyOf(removedLinks), released);
+            LOG.info("sweep of {}: {}", config.bridgeName(), report);
+            return report;
+        });
+    }
+
+    @Override
+    public void teardown() {
+        hostLock.writeLock().lock();
+        try {
+            phase.set(Phase.TORN_DOWN);
+            List<Lease> known = List.of();
+            try {
+                known = leases.read().leases();
+            } catch (NetException e) {
+                LOG.warn("teardown ignores an unreadable lease file: {}", e.getMessage());
+            }
+            known.forEach(lease -> vmLinks.remove(lease.vmId(), lease.tap()));
+            vmLinks.labelled().forEach(labelled -> links.delete(labelled.link().name()));
+            bridge.remove(config.bridgeName());
+            firewall.remove(NftRuleset.Family.IP, config.nftTableName());
+            leases.deleteFiles();
+            if (!vmLinks.labelled().isEmpty()) {
+                throw new NetException(NetError.VERIFY_FAILED, "kiln links of " + config.bridgeName()
+                        + " remain after teardown: " + vmLinks.labelled().stream().map(l -> l.link().name()).toList(),
+                        "delete them by hand with ip link del");
+            }
+            LOG.info("tore down kiln network {}", config.bridgeName());
+        } finally {
+            hostLock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public NetworkConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        phase.compareAndSet(Phase.OPEN, Phase.CLOSED);
+    }
+
+    private List<String> removeVm(String vmId, Optional<Lease> lease) {
+        String tap = lease.map(Lease::tap).orElse(LinkLabel.tapName(config.bridgeName(), vmId));
+        List<String> removed = vmLinks.remove(vmId, tap);
+        if (lease.isPresent()) {
+            leases.modify(table -> new LeaseStore.Change<>(table.release(vmId), 0));
+        }
+        return removed;
+    }
+
+    private VmNetwork toNetwork(Lease lease) {
+        return new VmNetwork(lease.vmId(), lease.tap(), new MacAddress(lease.mac()),
+                config.subnet().withAddress(lease.address()), config.subnet().gateway(), config.bridgeName());
+    }
+
+    private <T> T forVm(String vmId, Supplier<T> action) {
+        hostLock.readLock().lock();
+        Lock vmLock = vmLocks[Math.floorMod(vmId.hashCode(), STRIPES)];
+        vmLock.lock();
+        try {
+            requireOpen();
+            return action.get();
+        } finally {
+            vmLock.unlock();
+            hostLock.readLock().unlock();
+        }
+    }
+
+    private <T> T exclusive(Supplier<T> action) {
+        hostLock.writeLock().lock();
+        try {
+            requireOpen();
+            return action.get();
+        } finally {
+            hostLock.writeLock().unlock();
+        }
+    }
+
+    private void requireOpen() {
+        Phase now = phase.get();
+        if (now != Phase.OPEN) {
+            throw new NetException(NetError.CLOSED, "the kiln network " + config.bridgeName() + " is "
+                    + now.name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    "open a new HostNetwork with HostNetwork.open(config)");
+        }
+    }
+
+    private static NetException notAttached(String vmId, String why) {
+        return new NetException(NetError.NOT_ATTACHED, "vm " + vmId + " " + why, "attach the vm first");
+    }
+}

@@ -1,0 +1,89 @@
+package dev.kiln.net;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.net.NftRuleset.ChainType;
+import dev.kiln.net.NftRuleset.Hook;
+import dev.kiln.net.NftRuleset.Match;
+import dev.kiln.net.NftRuleset.Policy;
+import dev.kiln.net.NftRuleset.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The nftables side of a kiln network: one table (named by {@link NetworkConfig#nftTableName()}, the table name is
+ * kiln's label) with
+ * <ul>
+ *   <li>{@code postrouting} (nat, srcnat): masquerade traffic from the subnet that leaves through any interface
+ *       other than the bridge;</li>
+ *   <li>{@code forward} (filter): accept traffic from and to the bridge. With
+ *       {@code net.bridge.bridge-nf-call-iptables=1} bridged guest-to-guest frames pass this hook as
+ *       {@code iifname BR oifname BR}, which the first rule accepts.</li>
+ * </ul>
+ * Both chains keep policy accept so the table never blocks the host's other traffic.
+ */
+final class Firewall {
+    private final Commands commands;
+
+    Firewall(Commands commands) {
+        this.commands = commands;
+    }
+
+    static NftRuleset rulesetFor(NetworkConfig config) {
+        String bridge = config.bridgeName();
+        return NftRuleset.of(NftRuleset.Family.IP, config.nftTableName(),
+                NftRuleset.Chain.base("postrouting", ChainType.NAT, Hook.POSTROUTING, "srcnat", Policy.ACCEPT)
+                        .rule(Statement.MASQUERADE, new Match.SourceIn(config.subnet()),
+                                new Match.OutInterface(bridge, true)),
+                NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "filter", Policy.ACCEPT)
+                        .rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
+                        .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false)));
+    }
+
+    /** Atomically (re)creates the table, then verifies that the kernel holds every chain with every rule. */
+    void ensure(NftRuleset ruleset) {
+        commands.checkWithInput(ruleset.render(), "nft", "-f", "-");
+        Map<String, Integer> rules = new HashMap<>();
+        Map<String, String> hooks = new HashMap<>();
+        for (JsonNode item : listTable(ruleset)) {
+            if (item.has("chain")) {
+                hooks.put(item.path("chain").path("name").asText(), item.path("chain").path("hook").asText());
+            } else if (item.has("rule")) {
+                rules.merge(item.path("rule").path("chain").asText(), 1, Integer::sum);
+            }
+        }
+        for (NftRuleset.Chain chain : ruleset.chains()) {
+            if (!chain.hook().keyword().equals(hooks.get(chain.name()))
+                    || rules.getOrDefault(chain.name(), 0) != chain.rules().size()) {
+                throw new NetException(NetError.VERIFY_FAILED, "nftables table " + ruleset.qualifiedTable()
+                        + " lacks chain " + chain.name() + " or some of its " + chain.rules().size() + " rules",
+                        "inspect with 'nft list table " + ruleset.qualifiedTable() + "'");
+            }
+        }
+    }
+
+    boolean exists(NftRuleset.Family family, String table) {
+        for (JsonNode item : commands.checkJson("nft", "-j", "list", "tables").path("nftables")) {
+            JsonNode node = item.path("table");
+            if (table.equals(node.path("name").asText()) && family.keyword().equals(node.path("family").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Deletes the table if it exists; idempotent. */
+    void remove(NftRuleset.Family family, String table) {
+        if (exists(family, table)) {
+            commands.check("nft", "delete", "table", family.keyword(), table);
+        }
+        if (exists(family, table)) {
+            throw new NetException(NetError.VERIFY_FAILED, "nftables table " + table + " still exists after delete",
+                    "delete it by hand: nft delete table " + family.keyword() + " " + table);
+        }
+    }
+
+    private JsonNode listTable(NftRuleset ruleset) {
+        return commands.checkJson("nft", "-j", "list", "table", ruleset.family().keyword(), ruleset.table())
+                .path("nftables");
+    }
+}

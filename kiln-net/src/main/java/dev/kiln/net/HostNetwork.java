@@ -1,0 +1,73 @@
+package dev.kiln.net;
+
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Per-host networking for microVMs: one kiln bridge with the subnet's gateway address, NAT to the outside through
+ * an nftables table, and per vm a tap on the bridge, an address lease, a stable MAC and optional rate limits.
+ *
+ * <p>Every host resource is labelled as kiln's: the bridge's alias is {@code kiln:bridge}, a vm's tap
+ * ({@code ktap-<hash>}) and ifb ({@code kifb-<hash>}) carry {@code kiln:vm=<id>,bridge=<bridge>}, and the
+ * nftables table is named {@link NetworkConfig#nftTableName()}. Sweeps and teardown only touch labelled links.
+ *
+ * <p>All methods are idempotent and safe to call from several threads; calls for the same vm are serialized.
+ * {@link #close()} releases nothing on the host: vms keep their network when the daemon restarts; use
+ * {@link #teardown()} to remove everything.
+ */
+public interface HostNetwork extends AutoCloseable {
+
+    /**
+     * Checks the host (tun device, ip/tc/nft) and ensures the bridge (labelled, up, gateway address), the
+     * nftables table and {@code net.ipv4.ip_forward=1}.
+     *
+     * @throws NetException {@link NetError#NO_TUN_DEVICE}, {@link NetError#TOOL_MISSING},
+     *                      {@link NetError#BRIDGE_CONFLICT}, {@link NetError#SUBNET_CONFLICT},
+     *                      {@link NetError#COMMAND_FAILED}
+     */
+    static HostNetwork open(NetworkConfig config) {
+        return DefaultHostNetwork.open(config, HostEnvironment.system());
+    }
+
+    /**
+     * Gives the vm an address (persisted lease), a tap {@code ktap-<8 hex>} attached to the bridge and up, and
+     * applies {@code limits}. Calling it again for the same vm returns the same lease and tap (and applies the
+     * given limits). On failure, undoes what this call created, then throws.
+     *
+     * @throws NetException {@link NetError#ADDRESS_EXHAUSTED}, {@link NetError#UNSUPPORTED_LIMIT},
+     *                      {@link NetError#LINK_CONFLICT}, {@link NetError#INVALID_ARGUMENT}, ...
+     */
+    VmNetwork attach(String vmId, NicLimits limits);
+
+    /** The vm's network from the persisted leases; empty when it is not attached. */
+    Optional<VmNetwork> lookup(String vmId);
+
+    /**
+     * Replaces the vm's limits.
+     *
+     * @throws NetException {@link NetError#NOT_ATTACHED} when the vm has no lease or tap
+     */
+    void updateLimits(String vmId, NicLimits limits);
+
+    /** Removes the vm's tap, ifb and tc state and releases its address. Idempotent: gone is fine. */
+    void detach(String vmId);
+
+    /**
+     * Removes the labelled taps, ifbs and leases of this network whose vm id is not in {@code liveVmIds}; links
+     * without kiln's label are never touched.
+     */
+    SweepReport sweep(Set<String> liveVmIds);
+
+    /**
+     * Removes everything this network put on the host: all its vms' taps and ifbs, the bridge, the nftables
+     * table and the lease file. The instance cannot attach afterwards. ({@code net.ipv4.ip_forward} stays 1:
+     * other software may rely on it.)
+     */
+    void teardown();
+
+    NetworkConfig config();
+
+    /** Marks this instance closed; host resources stay (see {@link #teardown()}). */
+    @Override
+    void close();
+}
