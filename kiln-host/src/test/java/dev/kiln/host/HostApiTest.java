@@ -1,0 +1,166 @@
+package dev.kiln.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The API on its real Unix socket: bad input gets a clear error and changes nothing. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostApiTest {
+    private HostConfig config;
+    private HostAgent agent;
+    private UdsHttp http;
+
+    @BeforeAll
+    void start() {
+        config = TestHosts.config(true);
+        agent = HostAgent.start(config);
+        http = new UdsHttp(config.socket());
+    }
+
+    @AfterAll
+    void stop() {
+        http.close();
+        agent.cleanupAndClose();
+        TestHosts.deleteTree(config.stateDir());
+    }
+
+    private void assertNothingCreated() throws Exception {
+        assertThat(agent.vms().list()).isEmpty();
+        try (var dirs = Files.list(config.stateDir().resolve("vms"))) {
+            assertThat(dirs.toList()).isEmpty();
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no VM was ever created
+        }
+        assertThat(agent.network().lookup("any")).isEmpty();
+    }
+
+    @Test
+    void theSocketIsRootOnly() throws Exception {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config.socket()))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void healthReportsDriverAndAccelerator() {
+        var r = http.send("GET", "/v1/health", null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).contains("\"status\":\"ok\"").contains("\"accelerator\"").contains("\"acceleratorReason\"");
+    }
+
+    @Test
+    void anUnknownFieldIsRejectedAndNothingIsCreated() throws Exception {
+        var r = http.send("POST", "/v1/vms", "{\"name\":\"x\",\"memroy\":\"256M\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("UNKNOWN_FIELD").contains("memroy");
+        assertNothingCreated();
+    }
+
+    @Test
+    void malformedJsonIsABadRequest() throws Exception {
+        var r = http.send("POST", "/v1/vms", "{\"name\": ");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("BAD_REQUEST").contains("malformed JSON");
+        assertNothingCreated();
+    }
+
+    @Test
+    void tooLittleMemoryIsRejectedWithAHint() throws Exception {
+        var r = http.send("POST", "/v1/vms", "{\"memory\":\"16M\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("INVALID_SPEC").contains("below").contains("--memory");
+        assertNothingCreated();
+    }
+
+    @Test
+    void aMissingDiskFileIsRejected() throws Exception {
+        var r = http.send("POST", "/v1/vms", "{\"disks\":[{\"path\":\"/nonexistent/disk.img\",\"readOnly\":true}]}");
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.body()).contains("FILE_NOT_FOUND").contains("/nonexistent/disk.img");
+        assertNothingCreated();
+    }
+
+    @Test
+    void anUnavailableDriverIsNamed() throws Exception {
+        var r = http.send("POST", "/v1/vms", "{\"driver\":\"firecracker\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("firecracker").contains("kiln doctor");
+        assertNothingCreated();
+    }
+
+    @Test
+    void aNameInUseIsRejectedAndARunningVmIsNotRemovedWithoutForce() throws Exception {
+        var ok = http.send("POST", "/v1/vms", "{\"name\":\"dup\",\"driver\":\"fake\"}");
+        assertThat(ok.status()).as(ok.body()).isEqualTo(201);
+        try {
+            var again = http.send("POST", "/v1/vms", "{\"name\":\"dup\",\"driver\":\"fake\"}");
+            assertThat(again.status()).isEqualTo(409);
+            assertThat(again.body()).contains("NAME_TAKEN");
+            var rm = http.send("DELETE", "/v1/vms/dup", null);
+            assertThat(rm.status()).isEqualTo(409);
+            assertThat(rm.body()).contains("VM_RUNNING").contains("rm -f");
+            assertThat(agent.vms().list()).hasSize(1);
+        } finally {
+            assertThat(http.send("DELETE", "/v1/vms/dup?force=true", null).status()).isEqualTo(204);
+        }
+        assertNothingCreated();
+    }
+
+    @Test
+    void unknownVmsAndEndpointsGetClearErrors() {
+        var r = http.send("GET", "/v1/vms/nope", null);
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.body()).contains("VM_NOT_FOUND").contains("kiln vm ls");
+        assertThat(http.send("GET", "/v2/things", null).status()).isEqualTo(400);
+    }
+
+    @Test
+    void metricsAreInPrometheusFormat() {
+        var r = http.send("GET", "/metrics", null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).contains("kiln_vms{phase=\"running\"}").contains("kiln_vm_boot_seconds");
+    }
+
+    @Test
+    void aSecondDaemonOnTheSameSocketIsRefused() {
+        assertThatThrownBy(() -> HostAgent.start(config)).isInstanceOf(HostException.class)
+                .satisfies(e -> assertThat(((HostException) e).code()).isEqualTo(HostError.ALREADY_RUNNING));
+    }
+
+    @Test
+    void aVmmThatDiesDuringBootIsReportedWithItsCauseAndLeavesNothing() throws Exception {
+        Thread killer = Thread.ofVirtual().start(() -> {
+            for (int i = 0; i < 2000; i++) {
+                List<Long> pids = TestHosts.qemuProcessesUnder(config.stateDir());
+                if (!pids.isEmpty()) {
+                    try {
+                        Thread.sleep(1000); // let it get into the boot
+                        new ProcessBuilder("kill", "-9", Long.toString(pids.get(0))).start().waitFor();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        var r = http.send("POST", "/v1/vms", "{\"name\":\"doomed\"}");
+        killer.join(Duration.ofSeconds(30));
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.body()).contains("BOOT_FAILED").contains("the VMM ended during boot").contains("signal 9")
+                .contains("last console lines");
+        assertNothingCreated();
+        assertThat(TestHosts.kilnLinks().stream().filter(l -> l.startsWith("ktap-"))).isEmpty();
+    }
+}
