@@ -1,0 +1,184 @@
+package dev.kiln.guest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * Builds guest images into {@code <cacheDir>/guest/<digest>/}. A warm call only stats the inputs (their hashes
+ * are memoized) and checks that the directory exists. A cold call takes the cache lock, builds into
+ * {@code .build-*} and renames that into place, so readers never see a half-built image.
+ */
+final class CachingGuestImageBuilder implements GuestImageBuilder {
+    static final String KERNEL_FILE = "vmlinuz";
+    static final String INITRD_FILE = "initrd.img";
+    static final String ROOTFS_FILE = "rootfs.ext4";
+    static final String INPUTS_FILE = "inputs.txt";
+    static final String MANIFEST_FILE = "image.json";
+    private static final String BUILD_PREFIX = ".build-";
+
+    /** What {@code image.json} records about a build, for people and tools inspecting the cache. */
+    record Manifest(int formatVersion, String digest, String kernelVersion, String kernel, String modulesDir,
+                    List<String> modules, String busybox, String builtAt, long buildMillis) {
+    }
+
+    private final Path guestDir;
+    private final HostLayout host;
+    private final KernelLocator locator;
+    private final Tools tools;
+    private final FileHashMemo memo;
+    private final AtomicInteger builds = new AtomicInteger();
+
+    CachingGuestImageBuilder(Path cacheDir, HostLayout host) {
+        this.guestDir = Objects.requireNonNull(cacheDir, "cacheDir").toAbsolutePath().resolve("guest");
+        this.host = Objects.requireNonNull(host, "host");
+        this.locator = new KernelLocator(host);
+        this.tools = new Tools(host);
+        this.memo = new FileHashMemo(guestDir.resolve(".hashes"));
+    }
+
+    @Override
+    public GuestImage ensure(GuestImageOptions options, ProgressListener progress) {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(progress, "progress");
+        ResolvedKernel kernel = locator.resolve(options);
+        Path busybox = Busybox.checked(options.busybox());
+        List<GuestLayout.GuestFileContent> files = GuestLayout.loadFiles();
+        InputDigest inputs = InputDigest.of(kernel, busybox, files, memo);
+        Path dir = guestDir.resolve(inputs.digest());
+        if (isComplete(dir)) {
+            progress.step("Using cached guest image " + shortDigest(inputs) + " (kernel " + kernel.version() + ")");
+            return image(dir, inputs, kernel);
+        }
+        createDirectories(guestDir);
+        try (CacheLock _ = CacheLock.acquire(guestDir.resolve(".lock"))) {
+            if (isComplete(dir)) {
+                progress.step("Using guest image " + shortDigest(inputs) + ", built meanwhile by another process");
+                return image(dir, inputs, kernel);
+            }
+            sweepStaleBuilds();
+            build(dir, inputs, kernel, busybox, files, progress);
+            return image(dir, inputs, kernel);
+        }
+    }
+
+    /** How many images this builder has built (not found in the cache); for tests. */
+    int buildCount() {
+        return builds.get();
+    }
+
+    private void build(Path dir, InputDigest inputs, ResolvedKernel kernel, Path busybox,
+                       List<GuestLayout.GuestFileContent> files, ProgressListener progress) {
+        Instant start = host.clock().instant();
+        Path work;
+        try {
+            work = Files.createTempDirectory(guestDir, BUILD_PREFIX + inputs.digest().substring(0, 12) + "-");
+        } catch (IOException e) {
+            throw new GuestException(GuestError.CACHE_FAILED, "cannot create a build directory in " + guestDir, e);
+        }
+        try {
+            progress.step("Building guest image " + shortDigest(inputs) + " for kernel " + kernel.version()
+                    + " with " + kernel.modules().size() + " modules");
+            KernelLocator.checkVermagic(kernel.modules(), kernel.version());
+            // Debian's /boot/vmlinuz-* is root-only; the cached copy is readable so QEMU may run as another user.
+            Files.copy(kernel.kernel(), work.resolve(KERNEL_FILE));
+            progress.step("Writing initramfs");
+            InitramfsWriter.write(work.resolve(INITRD_FILE), busybox, kernel.modules(), files);
+            progress.step("Creating ext4 root filesystem");
+            Path staging = work.resolve("staging");
+            new RootfsBuilder(tools).build(work.resolve(ROOTFS_FILE), staging, busybox, files);
+            deleteTree(staging);
+            Duration took = Duration.between(start, host.clock().instant());
+            writeRecords(work, inputs, kernel, busybox, start, took);
+            publishable(work);
+            if (Files.exists(dir)) {
+                // An incomplete image (someone deleted a file from it): replace it.
+                Path aside = Files.createTempDirectory(guestDir, BUILD_PREFIX + "stale-");
+                Files.move(dir, aside.resolve("old"), StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(aside);
+            }
+            Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
+            builds.incrementAndGet();
+            progress.step("Built guest image " + shortDigest(inputs) + " in " + took.toMillis() + " ms");
+        } catch (IOException e) {
+            throw new GuestException(GuestError.BUILD_FAILED, "cannot build the guest image in " + work, e);
+        } finally {
+            if (Files.exists(work)) {
+                deleteTree(work);
+            }
+        }
+    }
+
+    private static void writeRecords(Path work, InputDigest inputs, ResolvedKernel kernel, Path busybox,
+                                     Instant start, Duration took) throws IOException {
+        Files.writeString(work.resolve(INPUTS_FILE), inputs.listing(), StandardCharsets.UTF_8);
+        var manifest = new Manifest(GuestLayout.FORMAT_VERSION, inputs.digest(), kernel.version(),
+                kernel.kernel().toString(), kernel.modulesDir().toString(),
+                kernel.modules().stream().map(KernelModule::name).toList(), busybox.toString(), start.toString(), took.toMillis());
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(work.resolve(MANIFEST_FILE).toFile(), manifest);
+    }
+
+    /** createTempDirectory makes a 0700 directory; the image is no secret, so make it like any other. */
+    private static void publishable(Path work) throws IOException {
+        Files.setPosixFilePermissions(work, RootfsBuilder.permissions(0755));
+        for (String file : List.of(KERNEL_FILE, INITRD_FILE, ROOTFS_FILE, INPUTS_FILE, MANIFEST_FILE)) {
+            Files.setPosixFilePermissions(work.resolve(file), RootfsBuilder.permissions(0644));
+        }
+    }
+
+    private static boolean isComplete(Path dir) {
+        return Stream.of(KERNEL_FILE, INITRD_FILE, ROOTFS_FILE).allMatch(f -> Files.isRegularFile(dir.resolve(f)));
+    }
+
+    private static GuestImage image(Path dir, InputDigest inputs, ResolvedKernel kernel) {
+        return new GuestImage(inputs.digest(), dir.resolve(KERNEL_FILE), dir.resolve(INITRD_FILE),
+                dir.resolve(ROOTFS_FILE), kernel.version());
+    }
+
+    private static String shortDigest(InputDigest inputs) {
+        return inputs.digest().substring(0, 12);
+    }
+
+    /** Removes build directories of builders that died; only called under the lock, when no build runs. */
+    private void sweepStaleBuilds() {
+        try (Stream<Path> entries = Files.list(guestDir)) {
+            entries.filter(p -> p.getFileName().toString().startsWith(BUILD_PREFIX))
+                    .forEach(CachingGuestImageBuilder::deleteTree);
+        } catch (IOException e) {
+            throw new GuestException(GuestError.CACHE_FAILED, "cannot list " + guestDir, e);
+        }
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new GuestException(GuestError.CACHE_FAILED, "cannot create " + dir, e);
+        }
+    }
+
+    /** Deletes a tree without following symbolic links. */
+    static void deleteTree(Path root) {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new GuestException(GuestError.CACHE_FAILED, "cannot delete " + root, e);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.kiln.guest;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The identity of a guest image: a sha256 over a canonical listing of every input (format version, kernel,
+ * each module with its load position, busybox, each guest file). The listing is kept next to the image as
+ * {@code inputs.txt}, so one can see why two images differ.
+ */
+record InputDigest(String digest, String listing) {
+    static InputDigest of(ResolvedKernel kernel, Path busybox, List<GuestLayout.GuestFileContent> files,
+                          FileHashMemo memo) {
+        var listing = new StringBuilder();
+        listing.append("format ").append(GuestLayout.FORMAT_VERSION).append('\n');
+        listing.append("kernel ").append(memo.sha256(kernel.kernel())).append(' ').append(kernel.version()).append('\n');
+        for (KernelModule module : kernel.modules()) {
+            listing.append("module ").append(memo.sha256(module.file())).append(' ').append(module.imageFileName())
+                    .append('\n');
+        }
+        listing.append("busybox ").append(memo.sha256(busybox)).append('\n');
+        for (GuestLayout.GuestFileContent file : files) {
+            listing.append("file ").append(FileHashMemo.sha256(file.bytes())).append(' ')
+                    .append(file.file().target()).append(' ').append(file.file().path()).append(' ')
+                    .append(Integer.toOctalString(file.file().mode())).append('\n');
+        }
+        String text = listing.toString();
+        return new InputDigest(FileHashMemo.sha256(text.getBytes(StandardCharsets.UTF_8)), text);
+    }
+}

@@ -1,0 +1,82 @@
+#!/bin/sh
+# kiln guest, stage 2: PID 1 on the root filesystem.
+# Reads kiln.* from the kernel command line, sets up the hostname, network and extra disks, starts acpid
+# (power button) and httpd (the control endpoint), prints the ready line, then stays alive reaping children.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root
+cd /
+
+say() {
+    echo "$*" > /dev/console
+}
+
+fail() {
+    say "KILN_GUEST_FAILED reason=$1"
+    sync
+    poweroff -f
+    while :; do sleep 1; done
+}
+
+id= ip= gw= token= name=
+set -f
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        kiln.id=*) id=${arg#kiln.id=} ;;
+        kiln.ip=*) ip=${arg#kiln.ip=} ;;
+        kiln.gw=*) gw=${arg#kiln.gw=} ;;
+        kiln.token=*) token=${arg#kiln.token=} ;;
+        kiln.hostname=*) name=${arg#kiln.hostname=} ;;
+    esac
+done
+set +f
+
+# What the CGI scripts need to know; /run is a tmpfs.
+mkdir -p /run/kiln
+printf '%s' "$id" > /run/kiln/id
+( umask 077 && printf '%s' "$token" > /run/kiln/token )
+
+[ -n "$name" ] || name=$id
+[ -n "$name" ] || name=$(cat /etc/hostname)
+hostname "$name"
+
+ip link set lo up
+if [ -n "$ip" ]; then
+    ip addr add "$ip" dev eth0 || fail network-failed
+    ip link set eth0 up || fail network-failed
+    if [ -n "$gw" ]; then
+        ip route add default via "$gw" || fail network-failed
+    fi
+fi
+
+# Extra disks: /dev/vdb -> /mnt/vdb, ... The root filesystem is read-only, so /mnt is a tmpfs.
+mount -t tmpfs -o mode=0755,size=64k tmpfs /mnt
+for dev in /sys/block/vd*; do
+    [ -e "$dev" ] || continue
+    disk=${dev##*/}
+    [ "$disk" = vda ] && continue
+    mkdir -p "/mnt/$disk"
+    if [ "$(cat "$dev/ro")" = 1 ]; then
+        # noload: a read-only device cannot replay a journal; still give a clean fs the normal path first
+        mount -t ext4 -o ro "/dev/$disk" "/mnt/$disk" 2>/dev/null \
+            || mount -t ext4 -o ro,noload "/dev/$disk" "/mnt/$disk" 2>/dev/null \
+            || { say "kiln: cannot mount /dev/$disk read-only at /mnt/$disk; left unmounted"; rmdir "/mnt/$disk"; }
+    else
+        mount -t ext4 -o rw "/dev/$disk" "/mnt/$disk" 2>/dev/null \
+            || { say "kiln: cannot mount /dev/$disk read-write at /mnt/$disk; left unmounted"; rmdir "/mnt/$disk"; }
+    fi
+done
+
+# Power button (QEMU system_powerdown) -> /etc/acpi/PWRF/00000080
+acpid -c /etc/acpi -l /run/acpid.log -p /run/acpid.pid
+# The control endpoint; httpd listens before it returns.
+httpd -p 10070 -h /www
+
+address=${ip%%/*}
+say "KILN_GUEST_READY id=${id:-none} ip=${address:-none}"
+
+# PID 1 must never exit. wait reaps every child, also orphans re-parented to us.
+trap '' HUP INT QUIT TERM USR1 USR2 PIPE
+while :; do
+    sleep 3600 &
+    wait
+done

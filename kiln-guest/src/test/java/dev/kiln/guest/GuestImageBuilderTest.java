@@ -1,0 +1,243 @@
+package dev.kiln.guest;
+
+import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
+import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Builds a real image from the host's kernel, modules and busybox. */
+class GuestImageBuilderTest {
+    @TempDir
+    static Path cache;
+
+    static CachingGuestImageBuilder builder;
+    static GuestImage image;
+    static Duration coldBuild;
+
+    @BeforeAll
+    static void build() {
+        HostKernel.assumeAvailable();
+        builder = new CachingGuestImageBuilder(cache, HostLayout.system());
+        long start = System.nanoTime();
+        image = builder.ensure(GuestImageOptions.defaults(), ProgressListener.silent());
+        coldBuild = Duration.ofNanos(System.nanoTime() - start);
+        System.out.println("cold build took " + coldBuild.toMillis() + " ms: " + image);
+    }
+
+    @Test
+    void imageLivesInTheCacheUnderItsDigest() {
+        assertThat(image.digest()).matches("[0-9a-f]{64}");
+        assertThat(image.directory()).isEqualTo(cache.toAbsolutePath().resolve("guest").resolve(image.digest()));
+        assertThat(image.kernel()).isRegularFile();
+        assertThat(image.initrd()).isRegularFile();
+        assertThat(image.rootfs()).isRegularFile();
+        assertThat(image.kernelVersion()).matches("\\d+\\.\\d+.*");
+        assertThat(image.rootfs().toFile().length()).as("rootfs size").isEqualTo(GuestLayout.MIN_ROOTFS_BYTES);
+        assertThat(image.directory().toFile().canRead()).isTrue();
+        assertThat(run("stat", "-c", "%a", image.directory().toString(), image.kernel().toString()))
+                .isEqualTo("755\n644\n");
+        assertThat(image.directory().resolve("inputs.txt")).content().contains("kernel ", "module ", "busybox ");
+        assertThat(builder.buildCount()).isEqualTo(1);
+    }
+
+    @Test
+    void initramfsHoldsInitBusyboxAndModulesInDependencyOrder() throws IOException {
+        Map<String, CpioArchiveEntry> entries = new LinkedHashMap<>();
+        String init = null;
+        String order = null;
+        try (var cpio = new CpioArchiveInputStream(new GZIPInputStream(Files.newInputStream(image.initrd())))) {
+            CpioArchiveEntry entry;
+            while ((entry = cpio.getNextEntry()) != null) {
+                entries.put(entry.getName(), entry);
+                if (entry.getName().equals("init")) {
+                    init = new String(cpio.readAllBytes(), StandardCharsets.UTF_8);
+                } else if (entry.getName().equals("lib/modules/kiln.order")) {
+                    order = new String(cpio.readAllBytes(), StandardCharsets.US_ASCII);
+                }
+            }
+        }
+
+        assertThat(entries).containsKeys("init", "bin/busybox", "dev/console", "newroot", "proc", "sys");
+        assertThat(entries.get("init").getMode() & 0777).isEqualTo(0755);
+        assertThat(init).startsWith("#!/bin/busybox sh").contains("switch_root /newroot /sbin/kiln-init");
+        assertThat(entries.get("bin/busybox").getSize()).isEqualTo(Files.size(GuestImageOptions.DEFAULT_BUSYBOX));
+        CpioArchiveEntry console = entries.get("dev/console");
+        assertThat(console.isCharacterDevice()).isTrue();
+        assertThat(console.getRemoteDeviceMaj()).isEqualTo(5);
+        assertThat(console.getRemoteDeviceMin()).isEqualTo(1);
+
+        List<String> modules = entries.keySet().stream()
+                .filter(n -> n.startsWith("lib/modules/") && n.endsWith(".ko"))
+                .map(n -> n.substring("lib/modules/".length(), n.length() - 3)).toList();
+        assertThat(order).isNotNull();
+        assertThat(order.lines().toList()).isEqualTo(modules.stream().map(m -> m + ".ko").toList());
+        assertThat(modules).contains("virtio_mmio", "virtio_blk", "virtio_net", "ext4", "crc32c_generic", "button",
+                "evdev", "virtio", "virtio_ring", "failover", "net_failover", "crc16", "mbcache", "jbd2");
+        assertThat(modules).doesNotHaveDuplicates();
+        assertBefore(modules, "virtio_ring", "virtio");
+        assertBefore(modules, "virtio", "virtio_mmio");
+        assertBefore(modules, "virtio", "virtio_blk");
+        assertBefore(modules, "failover", "net_failover");
+        assertBefore(modules, "net_failover", "virtio_net");
+        assertBefore(modules, "crc16", "ext4");
+        assertBefore(modules, "mbcache", "ext4");
+        assertBefore(modules, "jbd2", "ext4");
+    }
+
+    private static void assertBefore(List<String> order, String first, String then) {
+        assertThat(order.indexOf(first)).as(first + " loads before " + then).isLessThan(order.indexOf(then));
+    }
+
+    @Test
+    void rootfsIsAnExt4ImageWithTheGuestFiles() {
+        assertThat(run("e2label", image.rootfs().toString()).strip()).isEqualTo(GuestProtocol.ROOTFS_LABEL);
+        assertThat(debugfs("ls -l /sbin")).contains("kiln-init");
+        assertThat(debugfs("stat /sbin/kiln-init")).contains("Mode:  0755");
+        assertThat(debugfs("ls -l /www/cgi-bin")).contains("health", "exec");
+        assertThat(debugfs("stat /etc/acpi/PWRF/00000080")).contains("Mode:  0755");
+        assertThat(debugfs("cat /etc/passwd")).startsWith("root:x:0:0:");
+        assertThat(debugfs("cat /etc/hostname")).isEqualTo("kiln\n");
+        assertThat(debugfs("stat /bin/sh")).contains("Type: symlink").contains("Fast link dest: \"/bin/busybox\"");
+        assertThat(debugfs("ls -l /usr/sbin")).contains("httpd");
+        assertThat(debugfs("ls -l /sbin")).contains("acpid", "switch_root");
+        for (String dir : List.of("/mnt", "/run", "/tmp", "/proc", "/sys", "/dev", "/var")) {
+            assertThat(debugfs("stat " + dir)).as(dir).contains("Type: directory");
+        }
+        assertThat(exec("e2fsck", "-fn", image.rootfs().toString()).exitCode()).as("e2fsck finds no errors").isZero();
+    }
+
+    @Test
+    void warmEnsureReusesTheImageWithoutRebuilding() throws IOException {
+        FileTime before = Files.getLastModifiedTime(image.rootfs());
+        var messages = new CopyOnWriteArrayList<String>();
+
+        long start = System.nanoTime();
+        GuestImage again = builder.ensure(GuestImageOptions.defaults(), messages::add);
+        Duration warm = Duration.ofNanos(System.nanoTime() - start);
+
+        // A new builder (a new process, say) finds the hashes it needs in the on-disk memo.
+        var fresh = new CachingGuestImageBuilder(cache, HostLayout.system());
+        long freshStart = System.nanoTime();
+        GuestImage third = fresh.ensure(GuestImageOptions.defaults(), ProgressListener.silent());
+        Duration freshWarm = Duration.ofNanos(System.nanoTime() - freshStart);
+        System.out.println("warm ensure took " + warm.toMillis() + " ms, with a new builder " + freshWarm.toMillis()
+                + " ms (cold build " + coldBuild.toMillis() + " ms)");
+
+        assertThat(again).isEqualTo(image);
+        assertThat(third).isEqualTo(image);
+        assertThat(builder.buildCount()).isEqualTo(1);
+        assertThat(fresh.buildCount()).isZero();
+        assertThat(Files.getLastModifiedTime(image.rootfs())).isEqualTo(before);
+        assertThat(messages).singleElement().asString().startsWith("Using cached guest image");
+        assertThat(warm).isLessThan(Duration.ofMillis(500));
+    }
+
+    @Test
+    void changedInputGivesANewImageBuiltOnceByConcurrentBuilders(@TempDir Path work) throws Exception {
+        Path busybox = work.resolve("busybox");
+        Files.copy(GuestImageOptions.DEFAULT_BUSYBOX, busybox, StandardCopyOption.COPY_ATTRIBUTES);
+        Files.write(busybox, new byte[]{0}, StandardOpenOption.APPEND);
+        GuestImageOptions options = GuestImageOptions.defaults().withBusybox(busybox);
+        var a = new CachingGuestImageBuilder(cache, HostLayout.system());
+        var b = new CachingGuestImageBuilder(cache, HostLayout.system());
+
+        List<GuestImage> images = new ArrayList<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<GuestImage>> futures = new ArrayList<>();
+            for (var builder : List.of(a, b, a, b)) {
+                futures.add(pool.submit(() -> builder.ensure(options, ProgressListener.silent())));
+            }
+            for (var future : futures) {
+                images.add(future.get());
+            }
+        }
+
+        assertThat(images).allSatisfy(i -> assertThat(i).isEqualTo(images.getFirst()));
+        assertThat(images.getFirst().digest()).isNotEqualTo(image.digest());
+        assertThat(a.buildCount() + b.buildCount()).isEqualTo(1);
+        try (Stream<Path> left = Files.list(cache.resolve("guest"))) {
+            assertThat(left.map(p -> p.getFileName().toString()))
+                    .noneMatch(n -> n.startsWith(".build-"))
+                    .contains(image.digest(), images.getFirst().digest());
+        }
+    }
+
+    @Test
+    void missingUserKernelFailsAndLeavesNothingInTheCache(@TempDir Path emptyCache) throws IOException {
+        var fresh = new CachingGuestImageBuilder(emptyCache, HostLayout.system());
+
+        assertThatThrownBy(() -> fresh.ensure(GuestImageOptions.defaults().withKernel(emptyCache.resolve("no-such-vmlinuz")),
+                ProgressListener.silent()))
+                .isInstanceOfSatisfying(GuestException.class, e -> {
+                    assertThat(e.code()).isEqualTo(GuestError.KERNEL_NOT_FOUND);
+                    assertThat(e.getMessage()).contains("no-such-vmlinuz");
+                    assertThat(e.hint()).isNotBlank();
+                });
+        try (Stream<Path> left = Files.list(emptyCache)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    void dynamicallyLinkedBusyboxIsRefused(@TempDir Path emptyCache) throws IOException {
+        var fresh = new CachingGuestImageBuilder(emptyCache, HostLayout.system());
+
+        assertThatThrownBy(() -> fresh.ensure(GuestImageOptions.defaults().withBusybox(Path.of("/bin/ls")),
+                ProgressListener.silent()))
+                .isInstanceOfSatisfying(GuestException.class, e -> {
+                    assertThat(e.code()).isEqualTo(GuestError.BUSYBOX_NOT_FOUND);
+                    assertThat(e.getMessage()).contains("dynamically linked");
+                    assertThat(e.hint()).contains("busybox-static");
+                });
+        try (Stream<Path> left = Files.list(emptyCache)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    private static String debugfs(String request) {
+        return run("debugfs", "-R", request, image.rootfs().toString());
+    }
+
+    static String run(String... command) {
+        return exec(command).output();
+    }
+
+    record Result(int exitCode, String output) {
+    }
+
+    /** Runs a host tool; stdout only, stderr discarded. */
+    static Result exec(String... command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return new Result(process.waitFor(), out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
