@@ -6,7 +6,7 @@ import java.util.regex.Pattern;
 
 /** A size in bytes, parsed from forms like {@code 256M}, {@code 1G}, {@code 512MiB} or a plain byte count. */
 public record ByteSize(long bytes) implements Comparable<ByteSize> {
-    private static final Pattern FORM = Pattern.compile("(\\d+)\\s*([KMGT]?)(I?B)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern FORM = Pattern.compile("(\\d+)\\s*(?:([KMGT])(?:I?B)?|B)?", Pattern.CASE_INSENSITIVE);
 
     public ByteSize {
         if (bytes < 0) {
@@ -24,15 +24,20 @@ public record ByteSize(long bytes) implements Comparable<ByteSize> {
             throw new VmmException(VmmError.INVALID_SPEC, "cannot read size '" + text + "'",
                     "write a size like 256M, 1G or 1048576");
         }
-        long n = Long.parseLong(m.group(1));
-        int shift = switch (m.group(2).toUpperCase(Locale.ROOT)) {
+        String unit = m.group(2) == null ? "" : m.group(2).toUpperCase(Locale.ROOT);
+        int shift = switch (unit) {
             case "K" -> 10;
             case "M" -> 20;
             case "G" -> 30;
             case "T" -> 40;
             default -> 0;
         };
-        return new ByteSize(n << shift);
+        try {
+            return new ByteSize(Math.multiplyExact(Long.parseLong(m.group(1)), 1L << shift));
+        } catch (NumberFormatException | ArithmeticException tooLarge) {
+            throw new VmmException(VmmError.INVALID_SPEC, "size '" + text + "' is too large",
+                    "write a size like 256M or 1G (at most 8388607T)");
+        }
     }
 
     public long mebibytes() {

@@ -59,9 +59,10 @@ public final class FakeDriver implements VmmDriver {
     @Override
     public VmHandle start(VmSpec spec, Path runDir) {
         FakeKnobs k = knobs.apply(spec);
-        if (!Files.isRegularFile(spec.kernel())) {
-            throw new VmmException(VmmError.FILE_NOT_FOUND, "kernel file " + spec.kernel() + " does not exist", "check the path");
-        }
+        // the same files a real VMM needs, so control logic sees the same errors
+        requireFile(spec.kernel(), "kernel");
+        spec.initrd().ifPresent(i -> requireFile(i, "initrd"));
+        spec.drives().forEach(d -> requireFile(d.path(), "disk '" + d.id() + "'"));
         if (k.failToStart()) {
             throw new VmmException(VmmError.VMM_START_FAILED, "fake VMM refused to start (knob failToStart)", "clear the knob");
         }
@@ -83,6 +84,12 @@ public final class FakeDriver implements VmmDriver {
         k.dieAfter().ifPresent(d -> world.timers.schedule(() -> vm.die(k.exitStatus(), false, false),
                 d.toMillis(), TimeUnit.MILLISECONDS));
         return handle;
+    }
+
+    private static void requireFile(Path p, String what) {
+        if (!Files.isRegularFile(p)) {
+            throw new VmmException(VmmError.FILE_NOT_FOUND, what + " file " + p + " does not exist", "check the path");
+        }
     }
 
     private static void appendConsole(Path console, String line) {

@@ -50,9 +50,9 @@ public final class QemuCommandLine {
         }
         append += spec.bootArgs().isEmpty() ? "" : " " + spec.bootArgs();
         args.addAll(List.of("-append", append));
-        args.addAll(List.of("-chardev", "file,id=console,path=" + runDir.resolve("console.log")));
+        args.addAll(List.of("-chardev", "file,id=console,path=" + escape(runDir.resolve("console.log").toString())));
         args.addAll(List.of("-serial", "chardev:console"));
-        args.addAll(List.of("-qmp", "unix:" + runDir.resolve("qmp.sock") + ",server=on,wait=off"));
+        args.addAll(List.of("-qmp", "unix:" + escape(runDir.resolve("qmp.sock").toString()) + ",server=on,wait=off"));
         for (DriveSpec d : spec.drives()) {
             args.addAll(List.of("-drive", driveOption(d)));
             args.addAll(List.of("-device", "virtio-blk-device,drive=" + d.id()));

@@ -1,9 +1,7 @@
 package dev.kiln.vmm.qemu;
 
-import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.VmHandle;
 import dev.kiln.vmm.VmPhase;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -11,22 +9,30 @@ import java.util.concurrent.CompletableFuture;
 final class QemuVm {
     final VmHandle handle;
     final Optional<Process> process;
-    final List<String> driveIds;
     final CompletableFuture<VmPhase> done = new CompletableFuture<>();
     volatile QmpClient qmp;
-    volatile VmPhase phase;
+    private VmPhase phase;
     volatile boolean stopRequested;
     volatile boolean killRequested;
     volatile Optional<String> shutdownReason = Optional.empty();
 
-    QemuVm(VmHandle handle, Optional<Process> process, List<String> driveIds, VmPhase phase) {
+    QemuVm(VmHandle handle, Optional<Process> process, VmPhase phase) {
         this.handle = handle;
         this.process = process;
-        this.driveIds = List.copyOf(driveIds);
         this.phase = phase;
     }
 
-    static List<String> driveIds(List<DriveSpec> drives) {
-        return drives.stream().map(DriveSpec::id).toList();
+    synchronized VmPhase phase() {
+        return phase;
+    }
+
+    /** Moves to {@code next} unless the VM has ended: a final phase is never overwritten. */
+    synchronized void transition(VmPhase next) {
+        if (!phase.isTerminal()) phase = next;
+    }
+
+    /** Settles the final phase (once). */
+    synchronized void end(VmPhase last) {
+        phase = last;
     }
 }

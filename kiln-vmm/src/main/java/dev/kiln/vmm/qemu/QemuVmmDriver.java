@@ -101,7 +101,7 @@ final class QemuVmmDriver implements VmmDriver {
         long ticks = ProcStat.startTicks(pid).orElse(0L);
         VmHandle handle = new VmHandle(spec.id(), name(), pid, ticks, runDir,
                 config.accelerator().accelerator().qemuName(), clock.instant(), Map.of());
-        QemuVm vm = new QemuVm(handle, Optional.of(process), QemuVm.driveIds(spec.drives()), new VmPhase.Starting(clock.instant()));
+        QemuVm vm = new QemuVm(handle, Optional.of(process), new VmPhase.Starting(clock.instant()));
         try {
             vm.qmp = connectWhileAlive(vm, qmpSocket);
         } catch (VmmException e) {
@@ -112,7 +112,7 @@ final class QemuVmmDriver implements VmmDriver {
                             + ProcStat.tail(handle.vmmLog(), 20),
                     "fix the cause shown in the VMM log, then retry");
         }
-        vm.phase = new VmPhase.Running(clock.instant());
+        vm.transition(new VmPhase.Running(clock.instant()));
         vms.put(spec.id(), vm);
         watch(vm);
         LOG.debug("started VM {} as pid {}", spec.id(), pid);
@@ -170,10 +170,10 @@ final class QemuVmmDriver implements VmmDriver {
         switch (event.path("event").asText()) {
             case "SHUTDOWN" -> vm.shutdownReason = Optional.of(event.path("data").path("reason").asText("unknown"));
             case "STOP" -> {
-                if (vm.phase instanceof VmPhase.Running) vm.phase = new VmPhase.Paused(clock.instant());
+                if (vm.phase() instanceof VmPhase.Running) vm.transition(new VmPhase.Paused(clock.instant()));
             }
             case "RESUME" -> {
-                if (vm.phase instanceof VmPhase.Paused) vm.phase = new VmPhase.Running(clock.instant());
+                if (vm.phase() instanceof VmPhase.Paused) vm.transition(new VmPhase.Running(clock.instant()));
             }
             default -> { }
         }
@@ -204,7 +204,7 @@ final class QemuVmmDriver implements VmmDriver {
         }
         if (vm.qmp != null) vm.qmp.close();
         VmPhase end = finalPhase(vm, status);
-        vm.phase = end;
+        vm.end(end);
         vm.done.complete(end);
         LOG.debug("VM {} ended: {}", vm.handle.id(), end);
     }
@@ -234,11 +234,11 @@ final class QemuVmmDriver implements VmmDriver {
         boolean same = ProcStat.isAlive(pid)
                 && ProcStat.startTicks(pid).map(t -> t == handle.processStartTicks()).orElse(false)
                 && ProcStat.cmdline(pid).map(c -> c.contains(QemuCommandLine.LABEL_PREFIX + handle.id().value())).orElse(false);
-        QemuVm vm = new QemuVm(handle, Optional.empty(), List.of(), new VmPhase.Starting(clock.instant()));
+        QemuVm vm = new QemuVm(handle, Optional.empty(), new VmPhase.Starting(clock.instant()));
         if (!same) {
             VmPhase gone = new VmPhase.Failed(VmExit.unknownStatus(clock.instant(),
                     "VMM process " + pid + " was gone when the agent recovered it"));
-            vm.phase = gone;
+            vm.end(gone);
             vm.done.complete(gone);
             vms.put(handle.id(), vm);
             return new VmStatus(handle, gone);
@@ -246,16 +246,15 @@ final class QemuVmmDriver implements VmmDriver {
         try {
             vm.qmp = QmpClient.connect(json, handle.runDir().resolve("qmp.sock"), event -> onEvent(vm, event), config.qmpTimeout());
             JsonNode st = vm.qmp.execute("query-status", Map.of(), config.qmpTimeout());
-            vm.phase = st.path("running").asBoolean()
-                    ? new VmPhase.Running(clock.instant()) : new VmPhase.Paused(clock.instant());
+            vm.transition(st.path("running").asBoolean()
+                    ? new VmPhase.Running(clock.instant()) : new VmPhase.Paused(clock.instant()));
         } catch (VmmException e) {
             throw new VmmException(VmmError.RECOVERY_FAILED, "cannot re-attach to VM " + handle.id() + ": " + e.getMessage(),
                     "kill it with 'kill " + pid + "' and remove it", e);
         }
-        QemuVm withDrives = vm;
-        vms.put(handle.id(), withDrives);
+        vms.put(handle.id(), vm);
         watch(vm);
-        return new VmStatus(handle, vm.phase);
+        return new VmStatus(handle, vm.phase());
     }
 
     @Override
@@ -266,13 +265,13 @@ final class QemuVmmDriver implements VmmDriver {
     @Override
     public VmPhase stop(VmId id, Duration timeout) {
         QemuVm vm = vm(id);
-        Lifecycle.check(id, vm.phase, VmCommand.STOP);
+        Lifecycle.check(id, vm.phase(), VmCommand.STOP);
         vm.stopRequested = true;
         try {
-            if (vm.phase instanceof VmPhase.Paused) {
+            if (vm.phase() instanceof VmPhase.Paused) {
                 vm.qmp.execute("cont", Map.of(), config.qmpTimeout());
             }
-            vm.phase = new VmPhase.Stopping(clock.instant());
+            vm.transition(new VmPhase.Stopping(clock.instant()));
             vm.qmp.execute("system_powerdown", Map.of(), config.qmpTimeout());
         } catch (VmmException e) {
             LOG.debug("graceful stop of {} failed: {}", id, e.getMessage());
@@ -305,23 +304,23 @@ final class QemuVmmDriver implements VmmDriver {
     @Override
     public void pause(VmId id) {
         QemuVm vm = vm(id);
-        Lifecycle.check(id, vm.phase, VmCommand.PAUSE);
+        Lifecycle.check(id, vm.phase(), VmCommand.PAUSE);
         vm.qmp.execute("stop", Map.of(), config.qmpTimeout());
-        vm.phase = new VmPhase.Paused(clock.instant());
+        vm.transition(new VmPhase.Paused(clock.instant()));
     }
 
     @Override
     public void resume(VmId id) {
         QemuVm vm = vm(id);
-        Lifecycle.check(id, vm.phase, VmCommand.RESUME);
+        Lifecycle.check(id, vm.phase(), VmCommand.RESUME);
         vm.qmp.execute("cont", Map.of(), config.qmpTimeout());
-        vm.phase = new VmPhase.Running(clock.instant());
+        vm.transition(new VmPhase.Running(clock.instant()));
     }
 
     @Override
     public void update(VmId id, VmUpdate update) {
         QemuVm vm = vm(id);
-        Lifecycle.check(id, vm.phase, VmCommand.UPDATE);
+        Lifecycle.check(id, vm.phase(), VmCommand.UPDATE);
         if (!update.nicLimits().isEmpty()) {
             throw new VmmException(VmmError.UNSUPPORTED, "QEMU does not limit NICs itself",
                     "the host applies NIC limits on the tap device");
@@ -342,7 +341,7 @@ final class QemuVmmDriver implements VmmDriver {
     @Override
     public VmStatus inspect(VmId id) {
         QemuVm vm = vm(id);
-        return new VmStatus(vm.handle, vm.phase);
+        return new VmStatus(vm.handle, vm.phase());
     }
 
     @Override
@@ -350,7 +349,7 @@ final class QemuVmmDriver implements VmmDriver {
         QemuVm vm = vm(id);
         long pid = vm.handle.pid();
         Map<String, VmStats.DriveStats> drives = new HashMap<>();
-        if (!vm.phase.isTerminal() && vm.qmp != null) {
+        if (!vm.phase().isTerminal() && vm.qmp != null) {
             JsonNode blocks = vm.qmp.execute("query-blockstats", Map.of(), config.qmpTimeout());
             for (JsonNode b : blocks) {
                 JsonNode s = b.path("stats");
