@@ -31,9 +31,11 @@ final class ApiHandler extends Handler.Abstract {
     private final HostMetrics metrics;
     private final ObjectMapper json;
     private final HostAgent.HostInfo info;
-    private final Runnable shutdown;
+    private final java.util.function.Consumer<Boolean> shutdown;
 
-    ApiHandler(VmService vms, HostMetrics metrics, ObjectMapper json, HostAgent.HostInfo info, Runnable shutdown) {
+    /** @param shutdown stops the agent; its argument says whether to remove every VM and all networking first */
+    ApiHandler(VmService vms, HostMetrics metrics, ObjectMapper json, HostAgent.HostInfo info,
+               java.util.function.Consumer<Boolean> shutdown) {
         this.vms = vms;
         this.metrics = metrics;
         this.json = json;
@@ -86,8 +88,9 @@ final class ApiHandler extends Handler.Abstract {
             }
             case "shutdown" -> {
                 if (!method.equals("POST")) throw notFound(method, seg);
-                ok(res, cb, 200, Map.of("status", "stopping"));
-                shutdown.run();
+                boolean cleanup = "true".equals(q.getValue("cleanup"));
+                ok(res, cb, 200, Map.of("status", "stopping", "cleanup", cleanup));
+                shutdown.accept(cleanup);
             }
             case "vms" -> vmRoutes(method, seg, q, req, res, cb);
             default -> throw notFound(method, seg);

@@ -51,7 +51,7 @@ public final class HostAgent implements AutoCloseable {
 
     /** What /v1/health reports. */
     public record HostInfo(String version, long pid, String stateDir, String socket, String driver, String accelerator,
-                           String acceleratorReason, String guestImage) {}
+                           String acceleratorReason, String guestImage, String bridge, String subnet) {}
 
     private HostAgent(HostConfig config, VmService vms, HostNetwork network, Server server, HostInfo info, FakeWorld fakeWorld) {
         this.config = config;
@@ -111,7 +111,8 @@ public final class HostAgent implements AutoCloseable {
         service.recoverAll();
 
         HostInfo info = new HostInfo(VERSION, ProcessHandle.current().pid(), config.stateDir().toString(),
-                config.socket().toString(), QemuDriver.NAME, accel.accelerator().qemuName(), accel.reason(), image.digest());
+                config.socket().toString(), QemuDriver.NAME, accel.accelerator().qemuName(), accel.reason(), image.digest(),
+                config.bridge(), config.subnet());
         QueuedThreadPool pool = new QueuedThreadPool();
         pool.setName("kiln-api");
         pool.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
@@ -170,14 +171,15 @@ public final class HostAgent implements AutoCloseable {
         return network;
     }
 
-    private void requestShutdown() {
+    private void requestShutdown(boolean cleanup) {
         Thread.ofVirtual().start(() -> {
             try {
                 Thread.sleep(100); // let the reply go out
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            close();
+            if (cleanup) cleanupAndClose();
+            else close();
         });
     }
 
@@ -208,7 +210,7 @@ public final class HostAgent implements AutoCloseable {
     /** Removes every VM and all host networking, then stops: nothing of kiln's is left on the host. */
     public void cleanupAndClose() {
         vms.removeAll();
+        network.teardown(); // before close(): close() releases whoever waits for the agent to end
         close();
-        network.teardown();
     }
 }

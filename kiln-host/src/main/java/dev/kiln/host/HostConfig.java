@@ -45,6 +45,10 @@ public record HostConfig(
         return new HostConfig(stateDir, socket, imageCache, bridge, subnet, k, bootTimeout, fakeDriver);
     }
 
+    public HostConfig withBootTimeout(Duration timeout) {
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, timeout, fakeDriver);
+    }
+
     public HostConfig withFakeDriver(boolean enabled) {
         return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, bootTimeout, enabled);
     }

@@ -1,0 +1,103 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every call the daemon's API (docs/API.md) offers, as a closed set of typed records. {@link #route(ApiCall)} is
+ * the single place that maps each call to its HTTP method, path, query, body and how long to wait for it.
+ */
+sealed interface ApiCall {
+    /** How long a call that does no waiting of its own may take. */
+    Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    /** Extra time on top of a wait the daemon does on our behalf (a boot, a stop, a command). */
+    Duration SLACK = Duration.ofSeconds(30);
+
+    record Health(Duration timeout) implements ApiCall {}
+
+    record ListVms() implements ApiCall {}
+
+    record CreateVm(JsonNode request, boolean waitForBoot, Duration bootTimeout) implements ApiCall {}
+
+    record GetVm(String name) implements ApiCall {}
+
+    record Pause(String name) implements ApiCall {}
+
+    record Resume(String name) implements ApiCall {}
+
+    record Stop(String name, Duration timeout) implements ApiCall {}
+
+    record Kill(String name) implements ApiCall {}
+
+    record Remove(String name, boolean force) implements ApiCall {}
+
+    record Logs(String name, boolean follow, int tail) implements ApiCall {}
+
+    record Exec(String name, String command, Duration timeout) implements ApiCall {}
+
+    record Stats(String name) implements ApiCall {}
+
+    record Metrics() implements ApiCall {}
+
+    record Shutdown(boolean cleanup) implements ApiCall {}
+
+    enum Method { GET, POST, DELETE }
+
+    /**
+     * An HTTP request to make. {@code timeout} bounds the whole exchange and the time the connection may be idle;
+     * empty means no bound (a followed log stream).
+     */
+    record Route(Method method, String path, Map<String, String> query, Optional<JsonNode> body,
+                 Optional<Duration> timeout) {
+    }
+
+    static Route route(ApiCall call) {
+        return switch (call) {
+            case Health h -> get("/v1/health", h.timeout());
+            case ListVms l -> get("/v1/vms", DEFAULT_TIMEOUT);
+            case CreateVm c -> new Route(Method.POST, "/v1/vms", Map.of("wait", Boolean.toString(c.waitForBoot())),
+                    Optional.of(c.request()),
+                    Optional.of(c.waitForBoot() ? c.bootTimeout().plus(SLACK) : DEFAULT_TIMEOUT));
+            case GetVm g -> get(vm(g.name()), DEFAULT_TIMEOUT);
+            case Pause p -> post(vm(p.name()) + "/pause", Map.of(), DEFAULT_TIMEOUT);
+            case Resume r -> post(vm(r.name()) + "/resume", Map.of(), DEFAULT_TIMEOUT);
+            case Stop s -> post(vm(s.name()) + "/stop", Map.of("timeout", Durations.toApi(s.timeout())),
+                    s.timeout().plus(SLACK));
+            case Kill k -> post(vm(k.name()) + "/kill", Map.of(), DEFAULT_TIMEOUT);
+            case Remove r -> new Route(Method.DELETE, vm(r.name()), Map.of("force", Boolean.toString(r.force())),
+                    Optional.empty(), Optional.of(DEFAULT_TIMEOUT.plus(SLACK)));
+            case Logs l -> {
+                Map<String, String> query = new LinkedHashMap<>();
+                query.put("follow", Boolean.toString(l.follow()));
+                query.put("tail", Integer.toString(l.tail()));
+                yield new Route(Method.GET, vm(l.name()) + "/logs", query, Optional.empty(),
+                        l.follow() ? Optional.empty() : Optional.of(DEFAULT_TIMEOUT));
+            }
+            case Exec e -> new Route(Method.POST, vm(e.name()) + "/exec", Map.of(),
+                    Optional.of(JsonNodeFactory.instance.objectNode().put("command", e.command())
+                            .put("timeout", Durations.toApi(e.timeout()))),
+                    Optional.of(e.timeout().plus(SLACK)));
+            case Stats s -> get(vm(s.name()) + "/stats", DEFAULT_TIMEOUT);
+            case Metrics m -> get("/metrics", DEFAULT_TIMEOUT);
+            case Shutdown s -> post("/v1/shutdown", s.cleanup() ? Map.of("cleanup", "true") : Map.of(), Duration.ofMinutes(2));
+        };
+    }
+
+    private static Route get(String path, Duration timeout) {
+        return new Route(Method.GET, path, Map.of(), Optional.empty(), Optional.of(timeout));
+    }
+
+    private static Route post(String path, Map<String, String> query, Duration timeout) {
+        return new Route(Method.POST, path, query, Optional.empty(), Optional.of(timeout));
+    }
+
+    private static String vm(String name) {
+        return "/v1/vms/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}

@@ -1,0 +1,130 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+class HelpAndUsageTest {
+    /**
+     * Command trees written elsewhere (daemon, demo, bench) and picocli's own help command: only checked for a help
+     * that renders and names every option, not for the house style of descriptions, defaults and examples.
+     */
+    private static final Set<String> NOT_OURS = Set.of("kiln daemon", "kiln demo", "kiln bench", "kiln help");
+
+    private static boolean ours(String qualifiedName) {
+        return NOT_OURS.stream().noneMatch(n -> qualifiedName.equals(n) || qualifiedName.startsWith(n + " "));
+    }
+
+    static Stream<CommandLine> everyCommand() {
+        List<CommandLine> all = new ArrayList<>();
+        collect(new Main().commandLine(), all);
+        return all.stream();
+    }
+
+    private static void collect(CommandLine cl, List<CommandLine> into) {
+        into.add(cl);
+        cl.getSubcommands().values().stream().distinct().forEach(sub -> collect(sub, into));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everyCommand")
+    void helpRendersAndExplainsEveryOption(CommandLine command) {
+        String qualified = command.getCommandSpec().qualifiedName();
+        List<String> args = new ArrayList<>(List.of(qualified.split(" ")).subList(1, qualified.split(" ").length));
+        args.add("--help");
+        CliRunner.Result r = CliRunner.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as(qualified).isZero();
+        assertThat(r.out()).contains("Usage: " + qualified);
+        for (OptionSpec option : command.getCommandSpec().options()) {
+            assertThat(r.out()).as(qualified + " mentions " + option.longestName()).contains(option.longestName());
+        }
+        if (ours(qualified)) {
+            assertThat(r.out()).as(qualified).contains("Description:", "Examples:", "kiln ");
+            for (OptionSpec option : command.getCommandSpec().options()) {
+                if (!option.usageHelp() && !option.versionHelp()) {
+                    assertThat(String.join(" ", option.description())).as(qualified + " " + option.longestName())
+                            .contains("Default");
+                }
+            }
+        }
+    }
+
+    @Test
+    void runHelpShowsDefaultsAndRateSyntax() {
+        String help = CliRunner.run("vm", "run", "--help").out();
+        assertThat(help).contains("Default: 1.", "Default: 256M.", "Default: 120s.", "Default: auto.",
+                "auto, qemu, firecracker, fake", "rx=1M/1s", "ops:500/1s");
+    }
+
+    @Test
+    void unknownFlagIsAUsageError() {
+        CliRunner.Result r = CliRunner.run("vm", "ls", "--bogus");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("error: Unknown option: '--bogus'", "kiln vm ls --help");
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        CliRunner.Result r = CliRunner.run("vm", "lss");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("Did you mean", "ls");
+    }
+
+    @Test
+    void badRateSpecIsAUsageErrorWithAnExample(@TempDir Path dir) {
+        CliRunner.Result r = CliRunner.run(dir.resolve("none.sock"), "vm", "run", "--net-rate", "rx=1M");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--net-rate", "'rx=1M' is not a network rate limit", "e.g. rx=1M/1s");
+    }
+
+    @Test
+    void aLimitGivenTwiceIsAUsageError(@TempDir Path dir) {
+        CliRunner.Result r = CliRunner.run(dir.resolve("none.sock"), "vm", "run", "--net-rate", "1M/1s", "--net-rate", "rx=2M/1s");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("error: --net-rate sets the rx bandwidth limit twice", "hint: ");
+    }
+
+    @Test
+    void badDurationAndSizeAreUsageErrors() {
+        assertThat(CliRunner.run("vm", "run", "--boot-timeout", "soon").exitCode()).isEqualTo(2);
+        assertThat(CliRunner.run("vm", "run", "--memory", "lots").exitCode()).isEqualTo(2);
+        assertThat(CliRunner.run("vm", "run", "--driver", "xen").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void aCommandWithoutItsSubcommandShowsItsUsage() {
+        CliRunner.Result r = CliRunner.run("vm");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("Missing required subcommand", "Usage: kiln vm");
+        assertThat(CliRunner.run().exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void missingArgumentIsAUsageError() {
+        assertThat(CliRunner.run("vm", "inspect").exitCode()).isEqualTo(2);
+        assertThat(CliRunner.run("vm", "exec", "web1").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void version() {
+        CliRunner.Result r = CliRunner.run("--version");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).startsWith("kiln ").contains("Java 25");
+    }
+
+    @Test
+    void socketDefaultComesFromTheEnvironmentOrTheStandardPath() {
+        String expected = System.getenv().getOrDefault("KILN_SOCKET", "/run/kiln/kiln.sock");
+        assertThat(CliRunner.run("--help").out()).contains("(now: " + expected + ")");
+    }
+}

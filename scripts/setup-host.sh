@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kiln needs on this host, but only those whose commands or files are missing:
+#   qemu-system-x86_64 (qemu-system-x86), a /boot/vmlinuz-* kernel (linux-image-amd64), a static busybox
+#   (busybox-static), mke2fs (e2fsprogs), ip and tc (iproute2), nft (nftables).
+# Does nothing unless run as root (it then only lists what is missing). Usable on its own or sourced:
+#   scripts/setup-host.sh            install what is missing
+#   source scripts/setup-host.sh     defines kiln_missing_packages and kiln_setup_host
+#   KILN_SKIP_SETUP=1                skip the whole check
+
+kiln_missing_packages() {
+    local -a missing=()
+    local sbin_path="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+    PATH="$sbin_path" command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+    compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
+    { [ -x /bin/busybox ] || PATH="$sbin_path" command -v busybox >/dev/null 2>&1; } || missing+=(busybox-static)
+    PATH="$sbin_path" command -v mke2fs >/dev/null 2>&1 || missing+=(e2fsprogs)
+    { PATH="$sbin_path" command -v ip >/dev/null 2>&1 && PATH="$sbin_path" command -v tc >/dev/null 2>&1; } \
+        || missing+=(iproute2)
+    PATH="$sbin_path" command -v nft >/dev/null 2>&1 || missing+=(nftables)
+    echo "${missing[*]}"
+}
+
+kiln_setup_host() {
+    [ "${KILN_SKIP_SETUP:-0}" = 1 ] && return 0
+    local missing
+    missing="$(kiln_missing_packages)"
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "kiln: this host lacks: $missing (run as root to install them, or: sudo apt-get install $missing)" >&2
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "kiln: this host lacks: $missing, and has no apt-get to install them; install them by hand" >&2
+        return 1
+    fi
+    echo "kiln: installing $missing ..." >&2
+    # shellcheck disable=SC2086 # the package list is meant to split into words
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2 || {
+        echo "kiln: installing $missing failed" >&2
+        return 1
+    }
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+    kiln_setup_host
+fi
