@@ -46,7 +46,7 @@ import picocli.CommandLine.Option;
         header = "kiln's VM start (create to guest ready) against a bare QEMU start of the same guest.",
         descriptionHeading = "%nDescription:%n",
         description = {
-            "Alternates, --runs times: (1) through kiln: 'POST /v1/vms?wait=true' to the daemon, timed by this client "
+            "Alternates, --runs times (which side goes first alternates too): (1) through kiln: 'POST /v1/vms?wait=true' to the daemon, timed by this client "
                     + "until the answer (guest printed its ready line and its control port accepts TCP); (2) bare: "
                     + "qemu-system-x86_64 started directly with the same command line kiln would use (same kernel, "
                     + "initramfs, root file system, a tap on the same bridge, same kernel arguments), timed from "
@@ -94,10 +94,12 @@ public final class VmStartBench extends KilnSubcommand {
         List<Long> daemonBoot = new ArrayList<>();
         try (HostNetwork net = HostNetwork.open(netConfig)) {
             for (int i = 0; i < runs; i++) {
+                // alternate which goes first, so neither always runs on a machine the other just warmed or loaded
+                if (i % 2 == 1) bare.add(bareQemu(qemu, accel, image, net, i));
                 long[] k = viaKiln(client, "bench-start-" + i);
                 kiln.add(k[0]);
                 daemonBoot.add(k[1]);
-                bare.add(bareQemu(qemu, accel, image, net, i));
+                if (i % 2 == 0) bare.add(bareQemu(qemu, accel, image, net, i));
                 progress("run %d/%d: kiln %d ms, bare QEMU %d ms", i + 1, runs, k[0], bare.getLast());
             }
         }

@@ -29,6 +29,7 @@ public record VmRecord(
         Instant createdAt,
         Optional<Instant> readyAt,
         Optional<Long> bootMillis,
+        Optional<BootPhases> bootPhases,
         String phase,
         Optional<String> cause) {
 
@@ -38,16 +39,17 @@ public record VmRecord(
 
     public VmRecord withHandle(VmHandle h) {
         return new VmRecord(id, name, driver, vcpus, memory, disks, netRate, diskRate, tap, mac, ip, prefixLength, gateway,
-                bridge, token, Optional.of(h), createdAt, readyAt, bootMillis, phase, cause);
+                bridge, token, Optional.of(h), createdAt, readyAt, bootMillis, bootPhases, phase, cause);
     }
 
     public VmRecord withPhase(String newPhase, Optional<String> newCause) {
         return new VmRecord(id, name, driver, vcpus, memory, disks, netRate, diskRate, tap, mac, ip, prefixLength, gateway,
-                bridge, token, handle, createdAt, readyAt, bootMillis, newPhase, newCause);
+                bridge, token, handle, createdAt, readyAt, bootMillis, bootPhases, newPhase, newCause);
     }
 
-    public VmRecord withReady(Instant at, long millis) {
+    public VmRecord withReady(Instant at, long millis, BootPhases phases) {
         return new VmRecord(id, name, driver, vcpus, memory, disks, netRate, diskRate, tap, mac, ip, prefixLength, gateway,
-                bridge, token, handle, createdAt, Optional.of(at), Optional.of(millis), "running", Optional.empty());
+                bridge, token, handle, createdAt, Optional.of(at), Optional.of(millis), Optional.of(phases), "running",
+                Optional.empty());
     }
 }

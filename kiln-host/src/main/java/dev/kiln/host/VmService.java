@@ -52,6 +52,8 @@ public final class VmService implements AutoCloseable {
     private final HostMetrics metrics;
     private final Map<String, VmRecord> records = new ConcurrentHashMap<>();
     private final Object nameLock = new Object();
+    /** Per VM being created: {nanoTime at create, network ms, VMM start ms}, until it is ready. */
+    private final Map<String, long[]> startTimes = new ConcurrentHashMap<>();
 
     VmService(HostConfig config, Clock clock, VmStore store, HostNetwork network, Map<String, VmmDriver> drivers,
               String autoDriver, GuestImage image, GuestClient guest, HostMetrics metrics) {
@@ -104,7 +106,7 @@ public final class VmService implements AutoCloseable {
             }
             VmRecord reserved = new VmRecord(id.value(), name, driver.name(), vcpus, memory.toString(), disks, req.netRate(),
                     req.diskRate(), "", "", "", 0, "", "", "", Optional.empty(), created, Optional.empty(), Optional.empty(),
-                    "creating", Optional.empty());
+                    Optional.empty(), "creating", Optional.empty());
             records.put(id.value(), reserved);
         }
         VmRecord rec;
@@ -134,7 +136,9 @@ public final class VmService implements AutoCloseable {
         Path dir = store.dirOf(id.value());
         VmNetwork net = null;
         try {
+            long t0 = System.nanoTime();
             net = network.attach(id.value(), nicLimits);
+            long networkMs = (System.nanoTime() - t0) / 1_000_000;
             String token = HexFormat.of().formatHex(randomBytes(16));
             String boot = String.join(" ",
                     GuestProtocol.CMDLINE_ID + "=" + id.value(),
@@ -148,10 +152,12 @@ public final class VmService implements AutoCloseable {
             VmRecord rec = new VmRecord(id.value(), name, driver.name(), vcpus, memory.toString(), disks, req.netRate(),
                     req.diskRate(), net.tapName(), net.mac().value(), net.address().address(), net.address().prefixLength(),
                     net.gateway(), net.bridge(), token, Optional.empty(), created, Optional.empty(), Optional.empty(),
-                    "booting", Optional.empty());
+                    Optional.empty(), "booting", Optional.empty());
             Files.createDirectories(dir);
             store.save(rec);
+            long t1 = System.nanoTime();
             VmHandle handle = driver.start(spec, dir);
+            startTimes.put(id.value(), new long[] {t0, networkMs, (System.nanoTime() - t1) / 1_000_000});
             rec = rec.withHandle(handle);
             store.save(rec);
             records.put(id.value(), rec);
@@ -170,7 +176,7 @@ public final class VmService implements AutoCloseable {
     }
 
     sealed interface BootResult {
-        record Ready(long millis) implements BootResult {}
+        record Ready(long millis, BootPhases phases) implements BootResult {}
 
         record Failed(String message) implements BootResult {}
     }
@@ -178,11 +184,13 @@ public final class VmService implements AutoCloseable {
     private BootResult awaitReady(VmRecord rec, VmmDriver driver, Duration timeout, boolean markFailure) {
         VmHandle handle = rec.handle().orElseThrow();
         long t0 = System.nanoTime();
+        long[] started = startTimes.getOrDefault(rec.id(), new long[] {t0, 0, 0});
         var outcome = ConsoleReadiness.await(handle.consoleLog(), GuestProtocol.READY_MARKER, GuestProtocol.FAILED_MARKER,
                 timeout, driver.await(new VmId(rec.id())));
         String tail = "\n--- last console lines ---\n" + ProcStat.tail(handle.consoleLog(), 25);
         BootResult result = switch (outcome) {
-            case ConsoleReadiness.Outcome.Ready r -> networkReady(rec, driver, timeout.minusNanos(System.nanoTime() - t0), t0, tail);
+            case ConsoleReadiness.Outcome.Ready r -> networkReady(rec, driver, timeout.minusNanos(System.nanoTime() - t0),
+                    new BootPhases(started[1], started[2], (System.nanoTime() - t0) / 1_000_000, 0), started[0], tail);
             case ConsoleReadiness.Outcome.GuestFailed f -> new BootResult.Failed("the guest failed to boot: " + f.line() + tail);
             case ConsoleReadiness.Outcome.VmmEnded e -> new BootResult.Failed("the VMM ended during boot: " + cause(e.phase()) + tail
                     + "\n--- VMM log ---\n" + ProcStat.tail(handle.vmmLog(), 10));
@@ -194,12 +202,12 @@ public final class VmService implements AutoCloseable {
         switch (result) {
             case BootResult.Ready r -> {
                 records.computeIfPresent(rec.id(), (k, cur) -> {
-                    VmRecord next = cur.withReady(clock.instant(), r.millis());
+                    VmRecord next = cur.withReady(clock.instant(), r.millis(), r.phases());
                     store.save(next);
                     return next;
                 });
                 metrics.bootTime(Duration.ofMillis(r.millis()));
-                LOG.info("VM {} ready in {} ms", rec.name(), r.millis());
+                LOG.info("VM {} ready in {} ms ({})", rec.name(), r.millis(), r.phases());
             }
             case BootResult.Failed f -> {
                 metrics.failure("boot");
@@ -209,17 +217,23 @@ public final class VmService implements AutoCloseable {
                 }
             }
         }
+        startTimes.remove(rec.id());
         return result;
     }
 
-    private BootResult networkReady(VmRecord rec, VmmDriver driver, Duration left, long t0, String tail) {
+    /** @param createdNanos when the create began, so the boot time covers every step */
+    private BootResult networkReady(VmRecord rec, VmmDriver driver, Duration left, BootPhases phases, long createdNanos,
+                                    String tail) {
+        long t = System.nanoTime();
         if (!driver.name().equals("qemu")) {
-            return new BootResult.Ready((System.nanoTime() - t0) / 1_000_000);
+            return new BootResult.Ready((System.nanoTime() - createdNanos) / 1_000_000, phases);
         }
         long deadline = System.nanoTime() + Math.max(left.toNanos(), Duration.ofSeconds(5).toNanos());
         while (System.nanoTime() < deadline) {
             if (GuestClient.reachable(rec.ip(), Duration.ofMillis(500))) {
-                return new BootResult.Ready((System.nanoTime() - t0) / 1_000_000);
+                BootPhases all = new BootPhases(phases.networkMs(), phases.vmmStartMs(), phases.guestBootMs(),
+                        (System.nanoTime() - t) / 1_000_000);
+                return new BootResult.Ready((System.nanoTime() - createdNanos) / 1_000_000, all);
             }
             if (driver.await(new VmId(rec.id())).isDone()) break;
             sleep(Duration.ofMillis(20));

@@ -24,6 +24,7 @@ public record VmView(
         Instant createdAt,
         Optional<Instant> readyAt,
         Optional<Long> bootMillis,
+        Optional<BootPhases> bootPhases,
         List<DiskView> disks,
         Optional<NetRate> netRate,
         Optional<RateLimiterJson> diskRate,
@@ -44,7 +45,7 @@ public record VmView(
         return new VmView(r.id(), r.name(), r.driver(), r.handle().map(h -> h.accelerator()).orElse(""), phase,
                 r.readyAt().isPresent() && !ended && !phase.equals("booting"),
                 ended ? r.cause() : Optional.empty(), r.vcpus(), r.memory(), r.ip(), r.gateway(), r.mac(), r.tap(), r.bridge(),
-                r.handle().map(h -> h.pid()).filter(p -> p > 0), r.createdAt(), r.readyAt(), r.bootMillis(), disks,
+                r.handle().map(h -> h.pid()).filter(p -> p > 0), r.createdAt(), r.readyAt(), r.bootMillis(), r.bootPhases(), disks,
                 r.netRate(), r.diskRate(),
                 new Files(dir, dir.isEmpty() ? "" : dir + "/console.log", dir.isEmpty() ? "" : dir + "/qmp.sock",
                         dir.isEmpty() ? "" : dir + "/vmm.log"));
