@@ -126,6 +126,9 @@ public final class VmStartBench extends KilnSubcommand {
             print(String.format("  kiln / bare      %.3f (%+d ms)%n", out.path("ratio").asDouble(), out.path("overheadMs").asLong()));
             if (memoryVms > 0) {
                 print(String.format("Memory with %d VMs running:%n", memoryVms));
+                print(String.format("  daemon heap      %d KiB idle, %d KiB with the VMs (after a full GC): %+d KiB per VM%n",
+                        out.path("daemonHeapAfterGcIdleKiB").asLong(), out.path("daemonHeapAfterGcLoadedKiB").asLong(),
+                        out.path("daemonHeapKiBPerVm").asLong()));
                 print(String.format("  daemon RSS       %d KiB idle, %d KiB with the VMs: %+d KiB per VM%n",
                         out.path("daemonRssIdleKiB").asLong(), out.path("daemonRssLoadedKiB").asLong(), out.path("daemonKiBPerVm").asLong()));
                 print(String.format("  QEMU RSS         median %d KiB, of which guest RAM %d KiB: %d KiB beyond guest RAM (guest has %s)%n",
@@ -185,12 +188,14 @@ public final class VmStartBench extends KilnSubcommand {
         }
     }
 
-    private void memory(DaemonClient client, long daemonPid, ObjectNode out) throws IOException {
+    private void memory(DaemonClient client, long daemonPid, ObjectNode out) throws IOException, InterruptedException {
+        long idleHeap = heapAfterGcKiB(daemonPid);
         long idle = ProcStat.rssBytes(daemonPid).orElse(0L) / 1024;
         List<String> names = new ArrayList<>();
         List<Long> qemuRss = new ArrayList<>();
         List<Long> guestRss = new ArrayList<>();
         long loaded;
+        long loadedHeap;
         try {
             for (int i = 0; i < memoryVms; i++) {
                 String name = "bench-mem-" + i;
@@ -202,6 +207,7 @@ public final class VmStartBench extends KilnSubcommand {
                 progress("memory: %d/%d VMs running", i + 1, memoryVms);
             }
             for (String n : names) client.vm(n); // the API path a user takes, on every VM
+            loadedHeap = heapAfterGcKiB(daemonPid);
             loaded = ProcStat.rssBytes(daemonPid).orElse(0L) / 1024;
             long guestRamKiB = ByteSize.parse(memory).bytes() / 1024;
             for (String n : names) {
@@ -217,11 +223,34 @@ public final class VmStartBench extends KilnSubcommand {
         out.put("daemonRssIdleKiB", idle);
         out.put("daemonRssLoadedKiB", loaded);
         out.put("daemonKiBPerVm", (loaded - idle) / memoryVms);
+        out.put("daemonHeapAfterGcIdleKiB", idleHeap);
+        out.put("daemonHeapAfterGcLoadedKiB", loadedHeap);
+        out.put("daemonHeapKiBPerVm", (loadedHeap - idleHeap) / memoryVms);
         out.put("qemuRssMedianKiB", median(qemuRss));
         out.put("qemuGuestRamRssMedianKiB", median(guestRss));
         List<Long> over = new ArrayList<>();
         for (int i = 0; i < qemuRss.size(); i++) over.add(qemuRss.get(i) - guestRss.get(i));
         out.put("qemuOverheadMedianKiB", median(over));
+    }
+
+    /**
+     * Runs a full GC in the daemon's JVM (jcmd GC.run) and returns its heap in use afterwards, in KiB: what the daemon
+     * really holds, apart from the heap it has reserved but not returned to the OS.
+     */
+    static long heapAfterGcKiB(long pid) throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        run(jcmd.toString(), Long.toString(pid), "GC.run");
+        String info = run(jcmd.toString(), Long.toString(pid), "GC.heap_info");
+        // e.g. " garbage-first heap   total reserved 397312K, committed 24576K, used 9143K [0x..."
+        var m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    private static String run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
     }
 
     /** {total RSS, RSS of the guest RAM mapping (the anonymous mapping of exactly the guest's size)} in KiB. */
