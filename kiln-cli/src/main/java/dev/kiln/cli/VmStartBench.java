@@ -70,7 +70,12 @@ public final class VmStartBench extends KilnSubcommand {
             description = "VMs running at once for the memory figures (0 skips them). Default: ${DEFAULT-VALUE}.")
     int memoryVms;
 
-    @Option(names = "--json", description = "Print the results as JSON.")
+    @Option(names = "--settle", paramLabel = "DURATION", defaultValue = "1s",
+            description = "Idle time before every measured start, on both sides, so the previous run's teardown "
+                    + "(process exit, tap removal) does not spill into the next measurement. Default: ${DEFAULT-VALUE}.")
+    String settle;
+
+    @Option(names = "--json", description = "Print the results as JSON. Default: text.")
     boolean json;
 
     @Override
@@ -89,17 +94,25 @@ public final class VmStartBench extends KilnSubcommand {
         }
         NetworkConfig netConfig = new NetworkConfig(health.path("bridge").asText(), Ipv4Cidr.parse(health.path("subnet").asText()),
                 root().stateDir());
+        Duration settleTime = dev.kiln.host.Durations.parse(settle);
         List<Long> kiln = new ArrayList<>();
         List<Long> bare = new ArrayList<>();
         List<Long> daemonBoot = new ArrayList<>();
         try (HostNetwork net = HostNetwork.open(netConfig)) {
             for (int i = 0; i < runs; i++) {
                 // alternate which goes first, so neither always runs on a machine the other just warmed or loaded
-                if (i % 2 == 1) bare.add(bareQemu(qemu, accel, image, net, i));
+                if (i % 2 == 1) {
+                    Thread.sleep(settleTime);
+                    bare.add(bareQemu(qemu, accel, image, net, i));
+                }
+                Thread.sleep(settleTime);
                 long[] k = viaKiln(client, "bench-start-" + i);
                 kiln.add(k[0]);
                 daemonBoot.add(k[1]);
-                if (i % 2 == 0) bare.add(bareQemu(qemu, accel, image, net, i));
+                if (i % 2 == 0) {
+                    Thread.sleep(settleTime);
+                    bare.add(bareQemu(qemu, accel, image, net, i));
+                }
                 progress("run %d/%d: kiln %d ms, bare QEMU %d ms", i + 1, runs, k[0], bare.getLast());
             }
         }

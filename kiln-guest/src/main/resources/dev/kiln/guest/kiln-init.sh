@@ -46,6 +46,8 @@ if [ -n "$ip" ]; then
     if [ -n "$gw" ]; then
         ip route add default via "$gw" || fail network-failed
     fi
+    # Announce the new MAC for this address (gratuitous ARP): the host may still map it to a VM that had it before.
+    arping -U -c 1 -I eth0 "${ip%/*}" >/dev/null 2>&1 &
 fi
 
 # Extra disks: /dev/vdb -> /mnt/vdb, ... The root filesystem is read-only, so /mnt is a tmpfs.

@@ -208,6 +208,7 @@ final class DefaultHostNetwork implements HostNetwork {
         String tap = lease.map(Lease::tap).orElse(LinkLabel.tapName(config.bridgeName(), vmId));
         List<String> removed = vmLinks.remove(vmId, tap);
         if (lease.isPresent()) {
+            links.forgetNeighbour(config.bridgeName(), lease.get().address());
             leases.modify(table -> new LeaseStore.Change<>(table.release(vmId), 0));
         }
         return removed;

@@ -40,6 +40,15 @@ final class Links {
         this.commands = commands;
     }
 
+    /**
+     * Forgets what the host's neighbour (ARP) table knows of {@code address} on {@code bridge}. A released address
+     * goes to the next VM with another MAC; a stale entry would send the host's first packets to the old MAC until
+     * the kernel re-probes (seen as up to a second of lost SYNs).
+     */
+    void forgetNeighbour(String bridge, String address) {
+        commands.probe("ip", "neigh", "flush", "to", address, "dev", bridge);
+    }
+
     List<Link> list() {
         var links = new ArrayList<Link>();
         for (JsonNode node : commands.checkJson("ip", "-j", "-d", "link", "show")) {
