@@ -28,15 +28,16 @@ import picocli.CommandLine.Option;
             "",
             "Rate limits are Firecracker's token buckets: AMOUNT tokens refill every REFILL, plus a one-time "
                     + "BURST. Network limits are written [rx=|tx=]BYTES/REFILL[+BURST] for bandwidth and "
-                    + "ops:[rx=|tx=]COUNT/REFILL[+BURST] for packets (no rx=/tx= means both directions); disk "
-                    + "limits BYTES/REFILL[+BURST] or ops:COUNT/REFILL[+BURST]. Sizes: 512K, 1M, 1G or bytes; "
+                    + "ops:[rx=|tx=]COUNT/REFILL[+BURST] for packets (no rx=/tx= means both directions; the QEMU driver limits NICs with tc on the tap, "
+                    + "and packet limits need the tc police action, which some kernels lack: the daemon then refuses "
+                    + "them); disk limits BYTES/REFILL[+BURST] or ops:COUNT/REFILL[+BURST]. Sizes: 512K, 1M, 1G or bytes; "
                     + "times: 100ms, 1s, 2m."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
         footer = {
             "  kiln vm run --name web1",
             "  kiln vm run --name db --vcpus 2 --memory 1G --disk ./data.img --disk /srv/ref.img:ro",
-            "  kiln vm run --net-rate rx=1M/1s --net-rate tx=512K/100ms+1M --net-rate ops:1000/1s",
+            "  kiln vm run --net-rate rx=1M/1s --net-rate tx=512K/100ms+1M",
             "  kiln vm run --disk data.img --disk-rate 10M/1s --disk-rate ops:500/1s",
             "  kiln vm run --driver fake --detach --json"})
 final class VmRunCommand extends KilnSubcommand {
@@ -75,7 +76,7 @@ final class VmRunCommand extends KilnSubcommand {
     @Option(names = "--net-rate", paramLabel = "SPEC", converter = Converters.NetRateConverter.class,
             description = {"Limit the network: [rx=|tx=]BYTES/REFILL[+BURST] or ops:[rx=|tx=]COUNT/REFILL[+BURST], "
                     + "e.g. rx=1M/1s or tx=512K/100ms+1M. Repeat to combine (at most one bandwidth and one ops "
-                    + "limit per direction).", "Default: unlimited."})
+                    + "limit per direction; packet limits need tc's police action on this host).", "Default: unlimited."})
     List<RateSpec> netRates = new ArrayList<>();
 
     @Option(names = "--disk-rate", paramLabel = "SPEC", converter = Converters.DiskRateConverter.class,

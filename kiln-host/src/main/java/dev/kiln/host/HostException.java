@@ -47,6 +47,7 @@ public class HostException extends RuntimeException {
             case NetException n -> new HostException(switch (n.code()) {
                 case NO_TUN_DEVICE -> HostError.NO_TUN_DEVICE;
                 case TOOL_MISSING -> HostError.TOOL_MISSING;
+                case UNSUPPORTED_LIMIT, INVALID_ARGUMENT -> HostError.INVALID_SPEC;
                 default -> HostError.HOST_ERROR;
             }, n.getMessage(), n.hint(), n);
             case GuestException g -> new HostException(switch (g.code()) {
