@@ -1,5 +1,6 @@
 package dev.kiln.host;
 
+import dev.kiln.api.ApiException;
 import dev.kiln.guest.GuestException;
 import dev.kiln.net.NetException;
 import dev.kiln.vmm.VmmException;
@@ -32,6 +33,7 @@ public class HostException extends RuntimeException {
     public static HostException from(RuntimeException e) {
         return switch (e) {
             case HostException h -> h;
+            case ApiException a -> new HostException(HostError.INVALID_SPEC, a.getMessage(), a.hint(), a);
             case VmmException v -> new HostException(switch (v.code()) {
                 case INVALID_SPEC -> HostError.INVALID_SPEC;
                 case FILE_NOT_FOUND -> HostError.FILE_NOT_FOUND;

@@ -1,9 +1,10 @@
 package dev.kiln.host;
 
-import dev.kiln.vmm.RateLimiter;
+import dev.kiln.api.RateLimiter;
+import dev.kiln.net.NicLimits;
 import java.util.Optional;
 
-/** Turns the API's NIC limits into the VMM's and the host network's types. */
+/** The API's NIC limits as the shared limiter type the VMM spec and the host network both take. */
 final class NetLimits {
     private NetLimits() {}
 
@@ -15,13 +16,7 @@ final class NetLimits {
         return rate.flatMap(NetRate::tx).map(RateLimiterJson::toLimiter).orElse(RateLimiter.none());
     }
 
-    static dev.kiln.net.NicLimits toNet(Optional<NetRate> rate) {
-        return new dev.kiln.net.NicLimits(net(rx(rate)), net(tx(rate)));
-    }
-
-    private static dev.kiln.net.RateLimiter net(RateLimiter l) {
-        return new dev.kiln.net.RateLimiter(
-                l.bandwidth().map(b -> new dev.kiln.net.TokenBucket(b.size(), b.oneTimeBurst(), b.refillTime())),
-                l.ops().map(b -> new dev.kiln.net.TokenBucket(b.size(), b.oneTimeBurst(), b.refillTime())));
+    static NicLimits toNet(Optional<NetRate> rate) {
+        return new NicLimits(rx(rate), tx(rate));
     }
 }

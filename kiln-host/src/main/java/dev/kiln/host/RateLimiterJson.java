@@ -1,7 +1,7 @@
 package dev.kiln.host;
 
-import dev.kiln.vmm.RateLimiter;
-import dev.kiln.vmm.TokenBucket;
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import java.time.Duration;
 import java.util.Optional;
 

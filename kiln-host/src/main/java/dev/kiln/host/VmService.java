@@ -1,5 +1,6 @@
 package dev.kiln.host;
 
+import dev.kiln.api.RateLimiter;
 import dev.kiln.guest.GuestImage;
 import dev.kiln.guest.GuestProtocol;
 import dev.kiln.net.HostNetwork;
@@ -9,7 +10,6 @@ import dev.kiln.vmm.ConsoleReadiness;
 import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.NicSpec;
 import dev.kiln.vmm.ProcStat;
-import dev.kiln.vmm.RateLimiter;
 import dev.kiln.vmm.VmHandle;
 import dev.kiln.vmm.VmId;
 import dev.kiln.vmm.VmPhase;

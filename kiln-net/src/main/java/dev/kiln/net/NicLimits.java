@@ -1,5 +1,6 @@
 package dev.kiln.net;
 
+import dev.kiln.api.RateLimiter;
 import java.util.Objects;
 
 /**

@@ -1,5 +1,7 @@
 package dev.kiln.net;
 
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

@@ -1,6 +1,7 @@
 package dev.kiln.net;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.api.RateLimiter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -3,6 +3,8 @@ package dev.kiln.net;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

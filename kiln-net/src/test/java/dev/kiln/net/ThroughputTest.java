@@ -2,6 +2,8 @@ package dev.kiln.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;

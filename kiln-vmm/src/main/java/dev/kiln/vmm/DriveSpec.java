@@ -1,5 +1,6 @@
 package dev.kiln.vmm;
 
+import dev.kiln.api.RateLimiter;
 import java.nio.file.Path;
 
 /** A block device. The first drive of a spec is the guest's root file system (vda); the rest are vdb, vdc, ... */

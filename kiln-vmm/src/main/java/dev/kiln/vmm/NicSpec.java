@@ -1,5 +1,7 @@
 package dev.kiln.vmm;
 
+import dev.kiln.api.RateLimiter;
+
 /**
  * A network interface backed by a host tap device the host layer created. The rate limiters follow Firecracker's
  * meaning: rx is what the guest receives, tx what it sends. Where {@link DriverCapabilities#nicRateLimitsInVmm()}

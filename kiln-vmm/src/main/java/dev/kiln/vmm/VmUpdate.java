@@ -1,5 +1,6 @@
 package dev.kiln.vmm;
 
+import dev.kiln.api.RateLimiter;
 import java.util.Map;
 
 /** What may change on a running VM: rate limiters of drives (by drive id) and NICs (by NIC id). */

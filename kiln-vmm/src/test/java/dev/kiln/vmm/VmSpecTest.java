@@ -3,6 +3,7 @@ package dev.kiln.vmm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.api.RateLimiter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

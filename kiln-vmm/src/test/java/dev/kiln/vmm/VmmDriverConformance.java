@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import dev.kiln.guest.GuestProtocol;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,10 +1,10 @@
 package dev.kiln.vmm.qemu;
 
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import dev.kiln.vmm.Accelerator;
 import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.NicSpec;
-import dev.kiln.vmm.RateLimiter;
-import dev.kiln.vmm.TokenBucket;
 import dev.kiln.vmm.VmSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,13 +81,13 @@ public final class QemuCommandLine {
     /** The throttling key=value pairs for a limiter (without the "throttling." prefix). */
     static List<String> throttling(RateLimiter limiter) {
         List<String> out = new ArrayList<>();
-        limiter.bandwidth().ifPresent(b -> bucket(out, "bps-total", b));
-        limiter.ops().ifPresent(b -> bucket(out, "iops-total", b));
+        limiter.activeBandwidth().ifPresent(b -> bucket(out, "bps-total", b));
+        limiter.activeOps().ifPresent(b -> bucket(out, "iops-total", b));
         return out;
     }
 
     private static void bucket(List<String> out, String key, TokenBucket b) {
-        long rate = Math.max(1, Math.round(b.ratePerSecond()));
+        long rate = Math.max(1, b.tokensPerSecond());
         out.add(key + "=" + rate);
         if (b.oneTimeBurst() > 0) {
             out.add(key + "-max=" + (rate + b.oneTimeBurst()));

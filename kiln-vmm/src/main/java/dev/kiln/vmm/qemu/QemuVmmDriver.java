@@ -2,11 +2,11 @@ package dev.kiln.vmm.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.api.RateLimiter;
 import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.DriverCapabilities;
 import dev.kiln.vmm.Lifecycle;
 import dev.kiln.vmm.ProcStat;
-import dev.kiln.vmm.RateLimiter;
 import dev.kiln.vmm.VmCommand;
 import dev.kiln.vmm.VmExit;
 import dev.kiln.vmm.VmHandle;

@@ -2,12 +2,12 @@ package dev.kiln.vmm.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.api.RateLimiter;
+import dev.kiln.api.TokenBucket;
 import dev.kiln.vmm.Accelerator;
 import dev.kiln.vmm.ByteSize;
 import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.NicSpec;
-import dev.kiln.vmm.RateLimiter;
-import dev.kiln.vmm.TokenBucket;
 import dev.kiln.vmm.VmId;
 import dev.kiln.vmm.VmSpec;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.kiln.net;
+package dev.kiln.api;
 
 import java.math.BigInteger;
 import java.time.Duration;
@@ -18,13 +18,13 @@ public record TokenBucket(long size, long oneTimeBurst, Duration refillTime) {
     public TokenBucket {
         Objects.requireNonNull(refillTime, "refillTime");
         if (size < 0 || oneTimeBurst < 0) {
-            throw new NetException(NetError.INVALID_ARGUMENT,
+            throw new ApiException(
                     "token bucket size and one-time burst must not be negative: size=" + size
                             + ", oneTimeBurst=" + oneTimeBurst,
                     "use 0 to disable the bucket");
         }
         if (refillTime.isNegative()) {
-            throw new NetException(NetError.INVALID_ARGUMENT, "token bucket refill time is negative: " + refillTime,
+            throw new ApiException( "token bucket refill time is negative: " + refillTime,
                     "use a positive refill time, e.g. 100ms, or zero to disable the bucket");
         }
     }

@@ -1,4 +1,4 @@
-package dev.kiln.net;
+package dev.kiln.api;
 
 import java.util.Objects;
 import java.util.Optional;
