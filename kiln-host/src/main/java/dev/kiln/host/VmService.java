@@ -6,10 +6,8 @@ import dev.kiln.guest.GuestProtocol;
 import dev.kiln.net.HostNetwork;
 import dev.kiln.net.VmNetwork;
 import dev.kiln.vmm.ByteSize;
-import dev.kiln.vmm.ConsoleReadiness;
 import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.NicSpec;
-import dev.kiln.vmm.ProcStat;
 import dev.kiln.vmm.VmHandle;
 import dev.kiln.vmm.VmId;
 import dev.kiln.vmm.VmPhase;
@@ -52,8 +50,8 @@ public final class VmService implements AutoCloseable {
     private final HostMetrics metrics;
     private final Map<String, VmRecord> records = new ConcurrentHashMap<>();
     private final Object nameLock = new Object();
-    /** Per VM being created: {nanoTime at create, network ms, VMM start ms}, until it is ready. */
-    private final Map<String, long[]> startTimes = new ConcurrentHashMap<>();
+    /** Per VM being created: what the steps before the boot measured, until it is ready. */
+    private final Map<String, BootWatch.Started> startTimes = new ConcurrentHashMap<>();
 
     VmService(HostConfig config, Clock clock, VmStore store, HostNetwork network, Map<String, VmmDriver> drivers,
               String autoDriver, GuestImage image, GuestClient guest, HostMetrics metrics) {
@@ -122,8 +120,8 @@ public final class VmService implements AutoCloseable {
             waiter.start();
             return view(id.value());
         }
-        BootResult result = awaitReady(rec, driver, bootTimeout, false);
-        if (result instanceof BootResult.Failed f) {
+        BootWatch.Result result = awaitReady(rec, driver, bootTimeout, false);
+        if (result instanceof BootWatch.Result.Failed f) {
             LOG.info("VM {} failed to boot: {}", name, f.message());
             removeQuietly(id.value());
             throw new HostException(HostError.BOOT_FAILED, f.message(), "see the console output above; fix the cause and retry");
@@ -157,7 +155,7 @@ public final class VmService implements AutoCloseable {
             store.save(rec);
             long t1 = System.nanoTime();
             VmHandle handle = driver.start(spec, dir);
-            startTimes.put(id.value(), new long[] {t0, networkMs, (System.nanoTime() - t1) / 1_000_000});
+            startTimes.put(id.value(), new BootWatch.Started(t0, networkMs, (System.nanoTime() - t1) / 1_000_000));
             rec = rec.withHandle(handle);
             store.save(rec);
             records.put(id.value(), rec);
@@ -175,32 +173,11 @@ public final class VmService implements AutoCloseable {
         }
     }
 
-    sealed interface BootResult {
-        record Ready(long millis, BootPhases phases) implements BootResult {}
-
-        record Failed(String message) implements BootResult {}
-    }
-
-    private BootResult awaitReady(VmRecord rec, VmmDriver driver, Duration timeout, boolean markFailure) {
-        VmHandle handle = rec.handle().orElseThrow();
-        long t0 = System.nanoTime();
-        long[] started = startTimes.getOrDefault(rec.id(), new long[] {t0, 0, 0});
-        var outcome = ConsoleReadiness.await(handle.consoleLog(), GuestProtocol.READY_MARKER, GuestProtocol.FAILED_MARKER,
-                timeout, driver.await(new VmId(rec.id())));
-        String tail = "\n--- last console lines ---\n" + ProcStat.tail(handle.consoleLog(), 25);
-        BootResult result = switch (outcome) {
-            case ConsoleReadiness.Outcome.Ready r -> networkReady(rec, driver, timeout.minusNanos(System.nanoTime() - t0),
-                    new BootPhases(started[1], started[2], (System.nanoTime() - t0) / 1_000_000, 0), started[0], tail);
-            case ConsoleReadiness.Outcome.GuestFailed f -> new BootResult.Failed("the guest failed to boot: " + f.line() + tail);
-            case ConsoleReadiness.Outcome.VmmEnded e -> new BootResult.Failed("the VMM ended during boot: " + cause(e.phase()) + tail
-                    + "\n--- VMM log ---\n" + ProcStat.tail(handle.vmmLog(), 10));
-            case ConsoleReadiness.Outcome.TimedOut t -> new BootResult.Failed("the guest was not ready within "
-                    + timeout.toSeconds() + " s (QEMU pid " + handle.pid() + " used "
-                    + ProcStat.cpuTime(handle.pid()).map(d -> d.toMillis() + " ms").orElse("?") + " of CPU)" + tail
-                    + "\n--- VMM log ---\n" + ProcStat.tail(handle.vmmLog(), 10));
-        };
+    private BootWatch.Result awaitReady(VmRecord rec, VmmDriver driver, Duration timeout, boolean markFailure) {
+        BootWatch.Started started = startTimes.getOrDefault(rec.id(), new BootWatch.Started(System.nanoTime(), 0, 0));
+        BootWatch.Result result = BootWatch.await(rec, driver, timeout, started);
         switch (result) {
-            case BootResult.Ready r -> {
+            case BootWatch.Result.Ready r -> {
                 records.computeIfPresent(rec.id(), (k, cur) -> {
                     VmRecord next = cur.withReady(clock.instant(), r.millis(), r.phases());
                     store.save(next);
@@ -209,7 +186,7 @@ public final class VmService implements AutoCloseable {
                 metrics.bootTime(Duration.ofMillis(r.millis()));
                 LOG.info("VM {} ready in {} ms ({})", rec.name(), r.millis(), r.phases());
             }
-            case BootResult.Failed f -> {
+            case BootWatch.Result.Failed f -> {
                 metrics.failure("boot");
                 if (markFailure) {
                     if (!driver.await(new VmId(rec.id())).isDone()) driver.kill(new VmId(rec.id()));
@@ -221,42 +198,14 @@ public final class VmService implements AutoCloseable {
         return result;
     }
 
-    /** @param createdNanos when the create began, so the boot time covers every step */
-    private BootResult networkReady(VmRecord rec, VmmDriver driver, Duration left, BootPhases phases, long createdNanos,
-                                    String tail) {
-        long t = System.nanoTime();
-        if (!driver.name().equals("qemu")) {
-            return new BootResult.Ready((System.nanoTime() - createdNanos) / 1_000_000, phases);
-        }
-        long deadline = System.nanoTime() + Math.max(left.toNanos(), Duration.ofSeconds(5).toNanos());
-        while (System.nanoTime() < deadline) {
-            if (GuestClient.reachable(rec.ip(), Duration.ofMillis(500))) {
-                BootPhases all = new BootPhases(phases.networkMs(), phases.vmmStartMs(), phases.guestBootMs(),
-                        (System.nanoTime() - t) / 1_000_000);
-                return new BootResult.Ready((System.nanoTime() - createdNanos) / 1_000_000, all);
-            }
-            if (driver.await(new VmId(rec.id())).isDone()) break;
-            sleep(Duration.ofMillis(20));
-        }
-        return new BootResult.Failed("the guest said it was ready but its control port " + rec.ip() + ":"
-                + GuestProtocol.CONTROL_PORT + " does not answer" + tail);
-    }
-
     private void watchExit(String id, VmmDriver driver) {
         driver.await(new VmId(id)).thenAccept(end -> {
-            update(id, cur -> cur.withPhase(end.label(), Optional.of(cause(end))));
+            update(id, cur -> cur.withPhase(end.label(), Optional.of(end.describe())));
             if (end instanceof VmPhase.Failed) metrics.failure("died");
-            LOG.info("VM {} ended: {}", id, cause(end));
+            LOG.info("VM {} ended: {}", id, end.describe());
         });
     }
 
-    private static String cause(VmPhase p) {
-        return switch (p) {
-            case VmPhase.Stopped s -> s.exit().cause();
-            case VmPhase.Failed f -> f.exit().cause();
-            default -> p.label();
-        };
-    }
 
     // ---- queries -----------------------------------------------------------------------------------------------
 
@@ -417,7 +366,7 @@ public final class VmService implements AutoCloseable {
                 VmStatus st = d.recover(r.handle().get());
                 LOG.info("re-adopted VM {} ({}): {}", r.name(), r.id(), st.phase().label());
                 if (st.phase().isTerminal()) {
-                    update(r.id(), cur -> cur.withPhase(st.phase().label(), Optional.of(cause(st.phase()))));
+                    update(r.id(), cur -> cur.withPhase(st.phase().label(), Optional.of(st.phase().describe())));
                 } else {
                     watchExit(r.id(), d);
                 }

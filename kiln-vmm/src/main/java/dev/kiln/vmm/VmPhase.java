@@ -32,6 +32,15 @@ public sealed interface VmPhase {
         };
     }
 
+    /** The exit cause of an ended VM, else the phase's label. */
+    default String describe() {
+        return switch (this) {
+            case Stopped s -> s.exit().cause();
+            case Failed f -> f.exit().cause();
+            default -> label();
+        };
+    }
+
     default boolean isTerminal() {
         return this instanceof Stopped || this instanceof Failed;
     }

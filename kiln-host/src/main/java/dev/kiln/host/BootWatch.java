@@ -1,0 +1,74 @@
+package dev.kiln.host;
+
+import dev.kiln.guest.GuestProtocol;
+import dev.kiln.vmm.ConsoleReadiness;
+import dev.kiln.vmm.ProcStat;
+import dev.kiln.vmm.VmHandle;
+import dev.kiln.vmm.VmId;
+import dev.kiln.vmm.VmmDriver;
+import java.time.Duration;
+
+/**
+ * Decides whether a boot succeeded, and times it: the guest's ready line on its console (or its failure line, the
+ * VMM's end, a timeout), then its control port accepting TCP. It changes nothing; {@link VmService} applies the
+ * result. A failure's message carries what a user needs: the cause, the console's and the VMM log's last lines.
+ */
+final class BootWatch {
+    private BootWatch() {}
+
+    sealed interface Result {
+        record Ready(long millis, BootPhases phases) implements Result {}
+
+        record Failed(String message) implements Result {}
+    }
+
+    /** What the create steps before the boot measured: when the create began, and how long network and VMM took. */
+    record Started(long createdNanos, long networkMs, long vmmStartMs) {}
+
+    static Result await(VmRecord rec, VmmDriver driver, Duration timeout, Started started) {
+        VmHandle handle = rec.handle().orElseThrow();
+        VmId id = new VmId(rec.id());
+        long t0 = System.nanoTime();
+        var outcome = ConsoleReadiness.await(handle.consoleLog(), GuestProtocol.READY_MARKER, GuestProtocol.FAILED_MARKER,
+                timeout, driver.await(id));
+        String console = "\n--- last console lines ---\n" + ProcStat.tail(handle.consoleLog(), 25);
+        String vmmLog = "\n--- VMM log ---\n" + ProcStat.tail(handle.vmmLog(), 10);
+        return switch (outcome) {
+            case ConsoleReadiness.Outcome.Ready r -> controlPort(rec, driver, timeout.minusNanos(System.nanoTime() - t0),
+                    new BootPhases(started.networkMs(), started.vmmStartMs(), (System.nanoTime() - t0) / 1_000_000, 0),
+                    started.createdNanos(), console);
+            case ConsoleReadiness.Outcome.GuestFailed f -> new Result.Failed("the guest failed to boot: " + f.line() + console);
+            case ConsoleReadiness.Outcome.VmmEnded e ->
+                    new Result.Failed("the VMM ended during boot: " + e.phase().describe() + console + vmmLog);
+            case ConsoleReadiness.Outcome.TimedOut t -> new Result.Failed("the guest was not ready within "
+                    + timeout.toSeconds() + " s (QEMU pid " + handle.pid() + " used "
+                    + ProcStat.cpuTime(handle.pid()).map(d -> d.toMillis() + " ms").orElse("?") + " of CPU)" + console + vmmLog);
+        };
+    }
+
+    /** Waits for the guest's control port; drivers without a real guest network (the fake) skip it. */
+    private static Result controlPort(VmRecord rec, VmmDriver driver, Duration left, BootPhases phases, long createdNanos,
+                                      String console) {
+        long t = System.nanoTime();
+        if (!driver.name().equals("qemu")) {
+            return new Result.Ready((System.nanoTime() - createdNanos) / 1_000_000, phases);
+        }
+        long deadline = System.nanoTime() + Math.max(left.toNanos(), Duration.ofSeconds(5).toNanos());
+        while (System.nanoTime() < deadline) {
+            if (GuestClient.reachable(rec.ip(), Duration.ofMillis(500))) {
+                BootPhases all = new BootPhases(phases.networkMs(), phases.vmmStartMs(), phases.guestBootMs(),
+                        (System.nanoTime() - t) / 1_000_000);
+                return new Result.Ready((System.nanoTime() - createdNanos) / 1_000_000, all);
+            }
+            if (driver.await(new VmId(rec.id())).isDone()) break;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return new Result.Failed("the guest said it was ready but its control port " + rec.ip() + ":"
+                + GuestProtocol.CONTROL_PORT + " does not answer" + console);
+    }
+}
