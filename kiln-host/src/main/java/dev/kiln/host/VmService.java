@@ -15,6 +15,7 @@ import dev.kiln.vmm.VmSpec;
 import dev.kiln.vmm.VmStats;
 import dev.kiln.vmm.VmStatus;
 import dev.kiln.vmm.VmmDriver;
+import dev.kiln.vmm.VmmException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -188,8 +189,12 @@ public final class VmService implements AutoCloseable {
             }
             case BootWatch.Result.Failed f -> {
                 metrics.failure("boot");
-                if (markFailure) {
-                    if (!driver.await(new VmId(rec.id())).isDone()) driver.kill(new VmId(rec.id()));
+                if (markFailure && records.containsKey(rec.id())) { // not removed while it booted
+                    try {
+                        if (!driver.await(new VmId(rec.id())).isDone()) driver.kill(new VmId(rec.id()));
+                    } catch (VmmException e) {
+                        LOG.debug("VM {} went away while its boot failed: {}", rec.name(), e.getMessage());
+                    }
                     update(rec.id(), cur -> cur.withPhase("failed", Optional.of(f.message())));
                 }
             }
