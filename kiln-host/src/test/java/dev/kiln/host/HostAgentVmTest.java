@@ -174,10 +174,39 @@ class HostAgentVmTest {
             long bytes = 6L << 20;
             double rx = measureHostToGuest(c, bytes);
             double tx = measureGuestToHost(c, bytes);
+            System.out.printf("MEASURED nic rx %.0f B/s (%.3f of %d), tx %.0f B/s (%.3f)%n", rx, rx / rate, rate, tx, tx / rate);
             assertThat(rx / rate).as("guest receive rate %.0f B/s", rx).isBetween(0.8, 1.2);
             assertThat(tx / rate).as("guest send rate %.0f B/s", tx).isBetween(0.8, 1.2);
         } finally {
             vms().remove("c", true);
+        }
+    }
+
+    @Test
+    @Order(8)
+    void aRateLimitedDiskMeasuresWithinTwentyPercentOfItsRate() throws Exception {
+        long rate = 1 << 20; // 1 MiB/s, refilled in quarter seconds
+        Path data = tmp.resolve("throttled.img");
+        try (var f = new java.io.RandomAccessFile(data.toFile(), "rw")) {
+            f.setLength(16L << 20);
+        }
+        var limiter = new RateLimiterJson(Optional.of(new TokenBucketJson(rate / 4, 0, 250)), Optional.empty());
+        VmView d = vms().create(new VmCreateRequest(Optional.of("d"), Optional.empty(), Optional.empty(),
+                Optional.of(List.of(new DiskRequest(data.toString(), true))), Optional.empty(), Optional.of(limiter),
+                Optional.empty(), Optional.empty()), true);
+        try {
+            long bytes = 6L << 20;
+            // a raw, unmounted disk read with O_DIRECT: nothing between dd and QEMU's throttle but the virtio queue
+            long t0 = System.nanoTime();
+            var r = vms().exec("d", "dd if=/dev/vdb of=/dev/null bs=65536 count=" + (bytes / 65536) + " iflag=direct 2>&1",
+                    Duration.ofSeconds(60));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(r.exitCode()).as(r.output()).isZero();
+            double measured = bytes / seconds;
+            System.out.printf("MEASURED disk read %.0f B/s (%.3f of %d)%n", measured, measured / rate, rate);
+            assertThat(measured / rate).as("disk read rate %.0f B/s", measured).isBetween(0.8, 1.2);
+        } finally {
+            vms().remove("d", true);
         }
     }
 
