@@ -10,8 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Remembers the accelerator probe's verdict (it costs a boot) per guest image and host kernel, in
- * STATE/accelerator.json. Delete the file, or run 'kiln doctor', to probe again.
+ * Remembers the accelerator probe's verdict (it costs a boot, up to 15 s where KVM hangs) per guest image and host
+ * kernel, in accelerator.json beside the image cache, so agents that share the cache (tests) share the verdict.
+ * Delete the file to probe again; 'kiln doctor' always probes afresh.
  */
 final class AcceleratorCache {
     private static final Logger LOG = LoggerFactory.getLogger(AcceleratorCache.class);
@@ -20,8 +21,8 @@ final class AcceleratorCache {
 
     record Entry(String key, AcceleratorChoice choice) {}
 
-    AcceleratorCache(Path stateDir, ObjectMapper json) {
-        this.file = stateDir.resolve("accelerator.json");
+    AcceleratorCache(Path imageCache, ObjectMapper json) {
+        this.file = imageCache.resolve("accelerator.json");
         this.json = json;
     }
 
@@ -37,6 +38,7 @@ final class AcceleratorCache {
         }
         AcceleratorChoice choice = probe.get();
         try {
+            Files.createDirectories(file.getParent());
             json.writeValue(file.toFile(), new Entry(key, choice));
         } catch (IOException e) {
             LOG.warn("cannot cache the accelerator choice: {}", e.getMessage());

@@ -81,7 +81,7 @@ public final class HostAgent implements AutoCloseable {
 
         Path qemu = QemuBinary.find(Optional.empty(), Optional.ofNullable(System.getenv("PATH")).orElse(""))
                 .orElse(Path.of("/usr/bin", QemuBinary.NAME));
-        AcceleratorChoice accel = new AcceleratorCache(config.stateDir(), json).choose(image.digest(), () -> {
+        AcceleratorChoice accel = new AcceleratorCache(config.imageCache(), json).choose(image.digest(), () -> {
             if (!Files.isExecutable(qemu)) {
                 return new AcceleratorChoice(dev.kiln.vmm.Accelerator.TCG, "QEMU is not installed", clock.instant());
             }
