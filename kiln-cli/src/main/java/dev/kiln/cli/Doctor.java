@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.guest.GuestException;
 import dev.kiln.guest.GuestImage;
+import dev.kiln.vmm.firecracker.FirecrackerHostCheck;
 import dev.kiln.guest.GuestImageBuilder;
 import dev.kiln.guest.GuestImageOptions;
 import dev.kiln.guest.GuestProtocol;
@@ -140,7 +141,7 @@ final class Doctor {
             checks.add(fail("accelerator", accelerator.reason()));
         }
 
-        checks.add(firecracker());
+        checks.add(firecracker(accelerator, kernel, image));
         checks.add(daemon());
         return new Report(checks, accelerator, qemu.isPresent() ? "qemu" : "none");
     }
@@ -172,14 +173,26 @@ final class Doctor {
         }
     }
 
-    private Check firecracker() {
-        Optional<Path> fc = Tools.find("firecracker", pathVariable);
-        Optional<Path> jailer = Tools.find("jailer", pathVariable);
-        if (fc.isPresent() && jailer.isPresent()) {
-            return ok("firecracker", fc.get() + " and " + jailer.get() + " found; kiln has no Firecracker driver yet, "
-                    + "so the QEMU driver is used");
+    /**
+     * What this host lacks for Firecracker, from {@link FirecrackerHostCheck}: binaries, a KVM that really runs a
+     * guest (kiln's probe verdict), and a guest kernel it can boot (an ELF vmlinux with the options it needs).
+     * A warning, not a failure: without Firecracker kiln uses QEMU.
+     */
+    private Check firecracker(Accelerator accelerator, Optional<Path> kernel, Optional<GuestImage> image) {
+        FirecrackerHostCheck.Builder check = FirecrackerHostCheck.forThisHost()
+                .kvm("kvm".equals(accelerator.name()), accelerator.reason());
+        kernel.ifPresent(check::guestKernel);
+        image.map(i -> Path.of("/boot", "config-" + i.kernelVersion())).filter(Files::isRegularFile)
+                .ifPresent(check::kernelConfig);
+        List<FirecrackerHostCheck.Finding> findings = check.build().run();
+        List<String> missing = findings.stream()
+                .filter(f -> f.status() == FirecrackerHostCheck.Status.MISSING)
+                .map(f -> f.name() + " (" + f.detail() + ")").toList();
+        if (missing.isEmpty()) {
+            return ok("firecracker", "this host has what Firecracker needs; kiln's Firecracker driver is not built "
+                    + "yet, so the QEMU driver is used");
         }
-        return warn("firecracker", "firecracker not installed; the QEMU driver is used");
+        return warn("firecracker", "not usable here, so the QEMU driver is used; missing: " + String.join("; ", missing));
     }
 
     private Check daemon() {
