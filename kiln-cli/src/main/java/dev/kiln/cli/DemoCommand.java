@@ -52,7 +52,8 @@ public final class DemoCommand extends KilnSubcommand {
         Health h = client.health();
         note((started ? "started a daemon" : "a daemon was already running") + " (pid " + h.pid() + "), driver "
                 + h.driver() + ", accelerator " + h.accelerator());
-        note("why: " + h.acceleratorReason());
+        note("why: " + client.healthJson().path("driverReason").asText(h.acceleratorReason()));
+        note("accelerator: " + h.acceleratorReason());
         try {
             for (String n : NAMES) {
                 if (client.listVms().stream().anyMatch(v -> v.path("name").asText().equals(n))) {

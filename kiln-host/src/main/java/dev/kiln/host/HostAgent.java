@@ -11,6 +11,7 @@ import dev.kiln.net.NetworkConfig;
 import dev.kiln.vmm.AcceleratorChoice;
 import dev.kiln.vmm.VmmDriver;
 import dev.kiln.vmm.fake.FakeDriver;
+import dev.kiln.vmm.firecracker.FirecrackerHostCheck;
 import dev.kiln.vmm.fake.FakeKnobs;
 import dev.kiln.vmm.fake.FakeWorld;
 import dev.kiln.vmm.qemu.AcceleratorProbe;
@@ -24,6 +25,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -50,8 +52,8 @@ public final class HostAgent implements AutoCloseable {
     private final FakeWorld fakeWorld;
 
     /** What /v1/health reports. */
-    public record HostInfo(String version, long pid, String stateDir, String socket, String driver, String accelerator,
-                           String acceleratorReason, String guestImage, String bridge, String subnet) {}
+    public record HostInfo(String version, long pid, String stateDir, String socket, String driver, String driverReason,
+                           String accelerator, String acceleratorReason, String guestImage, String bridge, String subnet) {}
 
     private HostAgent(HostConfig config, VmService vms, HostNetwork network, Server server, HostInfo info, FakeWorld fakeWorld) {
         this.config = config;
@@ -90,6 +92,7 @@ public final class HostAgent implements AutoCloseable {
                     .probe(image.kernel(), image.initrd(), GuestProtocol.PROBE_MARKER, Duration.ofSeconds(15));
         });
         LOG.info("accelerator: {} ({})", accel.accelerator(), accel.reason());
+        LOG.info("driver: qemu ({})", driverReason(accel, image));
 
         Map<String, VmmDriver> drivers = new LinkedHashMap<>();
         drivers.put(QemuDriver.NAME, QemuDriver.create(QemuConfig.of(qemu, accel)));
@@ -111,7 +114,8 @@ public final class HostAgent implements AutoCloseable {
         service.recoverAll();
 
         HostInfo info = new HostInfo(VERSION, ProcessHandle.current().pid(), config.stateDir().toString(),
-                config.socket().toString(), QemuDriver.NAME, accel.accelerator().qemuName(), accel.reason(), image.digest(),
+                config.socket().toString(), QemuDriver.NAME, driverReason(accel, image), accel.accelerator().qemuName(),
+                accel.reason(), image.digest(),
                 config.bridge(), config.subnet());
         QueuedThreadPool pool = new QueuedThreadPool();
         pool.setName("kiln-api");
@@ -132,6 +136,22 @@ public final class HostAgent implements AutoCloseable {
         }
         LOG.info("kiln daemon {} listening on {} (state in {})", VERSION, config.socket(), config.stateDir());
         return agent;
+    }
+
+    /**
+     * Why 'auto' means QEMU on this host. The order is Firecracker (its binaries, and a KVM that runs a guest),
+     * then QEMU with KVM, then QEMU with TCG.
+     */
+    private static String driverReason(AcceleratorChoice accel, GuestImage image) {
+        List<String> missing = FirecrackerHostCheck.forThisHost()
+                .kvm(accel.accelerator() == dev.kiln.vmm.Accelerator.KVM, accel.reason())
+                .guestKernel(image.kernel())
+                .build().run().stream()
+                .filter(f -> f.status() == FirecrackerHostCheck.Status.MISSING)
+                .map(FirecrackerHostCheck.Finding::name).toList();
+        String firecracker = missing.isEmpty() ? "kiln's Firecracker driver is not built yet"
+                : "Firecracker is not usable here (missing: " + String.join(", ", missing) + "; see 'kiln doctor')";
+        return "QEMU with " + accel.accelerator() + ": " + firecracker;
     }
 
     private static void prepareDirs(HostConfig config) {
