@@ -2,10 +2,13 @@ package dev.kiln.vmm;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
  * What a VM is made of: one spec, either driver. Create-time only; what may change after boot is {@link VmUpdate}.
+ * {@code identity} is what the guest learns about itself beyond its id; {@code channel} is how the host reaches its
+ * agent. The nine-argument constructor leaves both at their defaults (no identity, the network).
  */
 public record VmSpec(
         VmId id,
@@ -16,7 +19,9 @@ public record VmSpec(
         Optional<Path> initrd,
         String bootArgs,
         List<DriveSpec> drives,
-        List<NicSpec> nics) {
+        List<NicSpec> nics,
+        GuestIdentity identity,
+        GuestChannel channel) {
 
     /** Below this the Debian kernel with kiln's initramfs does not reach user space. */
     public static final ByteSize MIN_MEMORY = ByteSize.ofMebibytes(64);
@@ -37,10 +42,28 @@ public record VmSpec(
         kernel = kernel.toAbsolutePath().normalize();
         initrd = initrd.map(p -> p.toAbsolutePath().normalize());
         bootArgs = bootArgs == null ? "" : bootArgs.strip();
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(channel, "channel");
         drives = List.copyOf(drives);
         nics = List.copyOf(nics);
         if (drives.stream().map(DriveSpec::id).distinct().count() != drives.size()) {
             throw new VmmException(VmmError.INVALID_SPEC, "drive ids must be unique", "give each drive its own id");
         }
+        if (nics.stream().map(NicSpec::id).distinct().count() != nics.size()) {
+            throw new VmmException(VmmError.INVALID_SPEC, "NIC ids must be unique", "give each NIC its own id");
+        }
+    }
+
+    public VmSpec(VmId id, String name, int vcpus, ByteSize memory, Path kernel, Optional<Path> initrd, String bootArgs,
+            List<DriveSpec> drives, List<NicSpec> nics) {
+        this(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, GuestIdentity.none(), GuestChannel.NETWORK);
+    }
+
+    public VmSpec withIdentity(GuestIdentity newIdentity) {
+        return new VmSpec(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, newIdentity, channel);
+    }
+
+    public VmSpec withChannel(GuestChannel newChannel) {
+        return new VmSpec(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, identity, newChannel);
     }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.vmm;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -39,6 +40,11 @@ public interface VmmDriver extends AutoCloseable {
 
     /** Forgets an ended VM and removes the driver's own files for it (sockets). Kills it first if it still runs. */
     void destroy(VmId id);
+
+    /** The snapshot feature, present exactly when {@link DriverCapabilities#snapshots()} is true. */
+    default Optional<Snapshots> snapshots() {
+        return Optional.empty();
+    }
 
     /** Stops watching all VMs without touching them: they keep running and can be recovered. */
     @Override

@@ -1,6 +1,7 @@
 package dev.kiln.vmm.fake;
 
 import dev.kiln.vmm.DriverCapabilities;
+import dev.kiln.vmm.GuestChannel;
 import dev.kiln.vmm.Lifecycle;
 import dev.kiln.vmm.VmCommand;
 import dev.kiln.vmm.VmExit;
@@ -59,6 +60,9 @@ public final class FakeDriver implements VmmDriver {
     @Override
     public VmHandle start(VmSpec spec, Path runDir) {
         FakeKnobs k = knobs.apply(spec);
+        if (spec.channel() == GuestChannel.VSOCK) {
+            throw new VmmException(VmmError.UNSUPPORTED, "the fake driver offers no vsock", "use channel NETWORK");
+        }
         // the same files a real VMM needs, so control logic sees the same errors
         requireFile(spec.kernel(), "kernel");
         spec.initrd().ifPresent(i -> requireFile(i, "initrd"));

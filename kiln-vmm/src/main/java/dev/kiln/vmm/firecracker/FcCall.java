@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.api.RateLimiter;
 import dev.kiln.api.TokenBucket;
 import dev.kiln.vmm.firecracker.FcRequest.CreateSnapshot;
+import dev.kiln.vmm.firecracker.FcRequest.FlushMetrics;
 import dev.kiln.vmm.firecracker.FcRequest.InstanceStart;
 import dev.kiln.vmm.firecracker.FcRequest.LoadSnapshot;
 import dev.kiln.vmm.firecracker.FcRequest.PatchDrive;
@@ -166,6 +167,7 @@ public record FcCall(Method method, String path, Optional<JsonNode> body, Allowe
                     AllowedWhen.POST_BOOT);
             case SendCtrlAltDel r -> put("/actions", obj().put("action_type", "SendCtrlAltDel"), AllowedWhen.POST_BOOT);
             case PutMmds r -> put("/mmds", r.body(), AllowedWhen.ALWAYS);
+            case FlushMetrics r -> put("/actions", obj().put("action_type", "FlushMetrics"), AllowedWhen.ALWAYS);
         };
     }
 

@@ -255,6 +255,13 @@ public sealed interface FcRequest {
 
     // ---- any time ---------------------------------------------------------------------------------------------
 
+    /**
+     * {@code PUT /actions} {@code FlushMetrics}: writes the metrics gathered since the last flush now instead of at
+     * the next periodic flush. Firecracker handles it before and after boot (its pre-boot and runtime controllers
+     * both take it), once metrics are configured.
+     */
+    record FlushMetrics() implements FcRequest {}
+
     /** {@code PUT /mmds}: replaces the whole MMDS data store with a JSON object. */
     record PutMmds(JsonNode data) implements FcRequest {
         public PutMmds {

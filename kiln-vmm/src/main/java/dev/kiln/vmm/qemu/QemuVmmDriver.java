@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.api.RateLimiter;
 import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.DriverCapabilities;
+import dev.kiln.vmm.GuestChannel;
 import dev.kiln.vmm.Lifecycle;
 import dev.kiln.vmm.ProcStat;
 import dev.kiln.vmm.VmCommand;
@@ -68,6 +69,10 @@ final class QemuVmmDriver implements VmmDriver {
     public VmHandle start(VmSpec spec, Path runDir) {
         if (vms.containsKey(spec.id())) {
             throw new VmmException(VmmError.INVALID_SPEC, "VM " + spec.id() + " is already known to the driver", "use a new id");
+        }
+        if (spec.channel() == GuestChannel.VSOCK) {
+            throw new VmmException(VmmError.UNSUPPORTED, "the QEMU driver offers no vsock (this host has no vhost-vsock)",
+                    "reach the guest over its network (channel NETWORK) or use the Firecracker driver");
         }
         checkFiles(spec);
         if (!Files.isExecutable(config.binary())) {

@@ -6,11 +6,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -27,6 +32,12 @@ import org.eclipse.jetty.util.Callback;
  * calls in the wrong phase with Firecracker's 400 and fault messages. Its phase rules are its own table, written
  * from the spec's "Pre-boot only" / "Post-boot only" notes, so it checks {@link FcCall#callOf} instead of
  * trusting it. Every response it sends is validated against the spec too.
+ *
+ * <p>Like Firecracker it writes a line to the file given by {@code PUT /logger} for every later request and every
+ * refusal, and on {@code FlushMetrics} appends the metrics line a test set with {@link #metricsLine} to the file given
+ * by {@code PUT /metrics} (only below the socket's directory, never elsewhere on the host). Its knobs stand in for
+ * what a guest or a broken VMM would do: {@link #failNext} answers the next matching call with an error,
+ * {@link #onAction} tells a test about each action it accepted.
  */
 final class FakeFirecrackerApi implements AutoCloseable {
     static final String NOT_AFTER_START = "The requested operation is not supported after starting the microVM.";
@@ -41,8 +52,11 @@ final class FakeFirecrackerApi implements AutoCloseable {
     private final Server server;
     private final Path socket;
     private final String instanceId;
+    /** Where "/" is for the files it is told of, as for a jailed Firecracker; empty: the host's "/". */
+    private final Optional<Path> chroot;
     private final FirecrackerSpec spec = FirecrackerSpec.get();
     private final List<String> received = new ArrayList<>();
+    private final List<String> bodies = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
     private FcState state = FcState.NOT_STARTED;
     private boolean configured;
@@ -51,10 +65,16 @@ final class FakeFirecrackerApi implements AutoCloseable {
     private Optional<JsonNode> mmds = Optional.empty();
     private volatile Duration replyDelay = Duration.ZERO;
     private HttpFields lastHeaders = HttpFields.EMPTY;
+    private Optional<Path> logPath = Optional.empty();
+    private Optional<Path> metricsPath = Optional.empty();
+    private Optional<String> metricsLine = Optional.empty();
+    private final Map<String, Reply> failures = new HashMap<>();
+    private volatile Consumer<String> actionListener = action -> { };
 
-    private FakeFirecrackerApi(Path socket, String instanceId) {
+    private FakeFirecrackerApi(Path socket, String instanceId, Optional<Path> chroot) {
         this.socket = socket;
         this.instanceId = instanceId;
+        this.chroot = chroot;
         this.server = new Server();
         UnixDomainServerConnector connector = new UnixDomainServerConnector(server);
         connector.setUnixDomainPath(socket);
@@ -75,6 +95,9 @@ final class FakeFirecrackerApi implements AutoCloseable {
                     }
                 }
                 Reply reply = answer(method, path, body);
+                if (reply.status() == 204 && method.equals("PUT") && path.equals("/actions")) {
+                    actionListener.accept(parse(body).path("action_type").asText());
+                }
                 response.setStatus(reply.status());
                 if (reply.body().isPresent()) {
                     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
@@ -88,7 +111,12 @@ final class FakeFirecrackerApi implements AutoCloseable {
     }
 
     static FakeFirecrackerApi start(Path socket) {
-        FakeFirecrackerApi fake = new FakeFirecrackerApi(socket, "fake-" + socket.getParent().getFileName());
+        return start(socket, Optional.empty());
+    }
+
+    /** A fake that, like a jailed Firecracker, resolves the paths it is given under {@code chroot}. */
+    static FakeFirecrackerApi start(Path socket, Optional<Path> chroot) {
+        FakeFirecrackerApi fake = new FakeFirecrackerApi(socket, "fake-" + socket.getParent().getFileName(), chroot);
         try {
             fake.server.start();
         } catch (Exception e) {
@@ -102,6 +130,21 @@ final class FakeFirecrackerApi implements AutoCloseable {
         replyDelay = delay;
     }
 
+    /** Knob: answer the next {@code call} (e.g. {@code "PUT /drives/root"}) with {@code status} and a fault message. */
+    synchronized void failNext(String call, int status, String faultMessage) {
+        failures.put(call, fault(status, faultMessage));
+    }
+
+    /** Knob: called with the action type (e.g. {@code InstanceStart}) after each action the fake accepted. */
+    void onAction(Consumer<String> listener) {
+        actionListener = listener;
+    }
+
+    /** Knob: the line written to the metrics file at each {@code FlushMetrics}; none is written until it is set. */
+    synchronized void metricsLine(String line) {
+        metricsLine = Optional.of(line);
+    }
+
     Path socket() {
         return socket;
     }
@@ -113,6 +156,11 @@ final class FakeFirecrackerApi implements AutoCloseable {
     /** {@code "PUT /logger"} for every request that reached the fake, in order. */
     synchronized List<String> received() {
         return List.copyOf(received);
+    }
+
+    /** The body of every request in {@link #received()}, in the same order ("" when there was none). */
+    synchronized List<String> receivedBodies() {
+        return List.copyOf(bodies);
     }
 
     /** Requests or responses that broke the spec; a test expects none. */
@@ -144,14 +192,22 @@ final class FakeFirecrackerApi implements AutoCloseable {
 
     private synchronized Reply answer(String method, String path, String body) {
         received.add(method + " " + path);
+        bodies.add(body);
         Optional<String> requestBody = body.isEmpty() ? Optional.empty() : Optional.of(body);
         ValidationReport report = spec.validateRequest(method, path, requestBody);
         Reply reply;
+        Reply injected = failures.remove(method + " " + path);
         if (report.hasErrors()) {
             violations.add("request " + method + " " + path + " " + body + ": " + report);
             reply = fault(400, "Invalid request: " + report.getMessages().getFirst().getMessage());
+        } else if (injected != null) {
+            reply = injected;
         } else {
             reply = route(method, path, requestBody.map(FakeFirecrackerApi::parse));
+        }
+        log("The API server received a " + method + " request on \"" + path + "\".");
+        if (reply.status() >= 400) {
+            log("Received Error. Status code: " + reply.status() + ". Message: " + reply.body().orElse(""));
         }
         ValidationReport replyReport = spec.validateResponse(method, path, reply.status(), reply.body());
         if (replyReport.hasErrors()) {
@@ -170,6 +226,7 @@ final class FakeFirecrackerApi implements AutoCloseable {
             case "PATCH /drives/{id}", "PATCH /network-interfaces/{id}", "PATCH /vm", "PUT /snapshot/create" -> Rule.POST;
             case "PUT /actions" -> switch (body.orElseThrow().path("action_type").asText()) {
                 case "InstanceStart" -> Rule.PRE;
+                case "FlushMetrics" -> Rule.ANY;
                 default -> Rule.POST;
             };
             default -> null;
@@ -231,14 +288,50 @@ final class FakeFirecrackerApi implements AutoCloseable {
                     }
                     state = FcState.RUNNING;
                 }
+                if (action.equals("FlushMetrics")) {
+                    if (metricsPath.isEmpty()) {
+                        yield fault(400, "The metrics system is not initialized.");
+                    }
+                    metricsLine.ifPresent(line -> append(metricsPath.get(), line));
+                }
                 yield noContent();
             }
-            case "PUT /logger", "PUT /metrics" -> noContent();
+            case "PUT /logger" -> {
+                logPath = Optional.of(onHost(body.orElseThrow().path("log_path").asText()));
+                yield noContent();
+            }
+            case "PUT /metrics" -> {
+                metricsPath = Optional.of(onHost(body.orElseThrow().path("metrics_path").asText()));
+                yield noContent();
+            }
             default -> {
                 configured = true;
                 yield noContent();
             }
         };
+    }
+
+    private Path onHost(String path) {
+        Path p = Path.of(path);
+        return chroot.map(root -> root.resolve(p.isAbsolute() ? p.getRoot().relativize(p) : p)).orElse(p);
+    }
+
+    private void log(String line) {
+        logPath.ifPresent(p -> append(p, "[" + instanceId + ":fc_api] " + line));
+    }
+
+
+    /** Writes only below the socket's directory (a test's own): a fake must never touch the host's real paths. */
+    private void append(Path file, String line) {
+        if (!file.toAbsolutePath().normalize().startsWith(socket.getParent())) {
+            return;
+        }
+        try {
+            Files.writeString(file, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // like Firecracker, a log or metrics file that cannot be written does not fail the request
+        }
     }
 
     private static JsonNode parse(String body) {

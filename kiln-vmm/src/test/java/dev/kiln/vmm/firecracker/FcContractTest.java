@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.api.RateLimiter;
 import dev.kiln.api.TokenBucket;
 import dev.kiln.vmm.firecracker.FcRequest.CreateSnapshot;
+import dev.kiln.vmm.firecracker.FcRequest.FlushMetrics;
 import dev.kiln.vmm.firecracker.FcRequest.LogLevel;
 import dev.kiln.vmm.firecracker.FcRequest.PatchDrive;
 import dev.kiln.vmm.firecracker.FcRequest.PatchNetworkInterface;
@@ -99,6 +100,7 @@ class FcContractTest {
                 case CreateSnapshot c -> AllowedWhen.POST_BOOT;
                 case SendCtrlAltDel s -> AllowedWhen.POST_BOOT;
                 case PutMmds m -> AllowedWhen.ALWAYS;
+                case FlushMetrics f -> AllowedWhen.ALWAYS;
                 default -> AllowedWhen.PRE_BOOT;
             };
             assertThat(FcCall.callOf(r).allowedWhen()).as(r.toString()).isEqualTo(expected);

@@ -6,6 +6,7 @@ import dev.kiln.api.RateLimiter;
 import dev.kiln.api.TokenBucket;
 import dev.kiln.vmm.firecracker.FcRequest.CacheType;
 import dev.kiln.vmm.firecracker.FcRequest.CreateSnapshot;
+import dev.kiln.vmm.firecracker.FcRequest.FlushMetrics;
 import dev.kiln.vmm.firecracker.FcRequest.HugePages;
 import dev.kiln.vmm.firecracker.FcRequest.InstanceStart;
 import dev.kiln.vmm.firecracker.FcRequest.IoEngine;
@@ -80,6 +81,7 @@ final class FcSamples {
                 new LoadSnapshot(DIR.resolve("snap.state"), MemBackend.file(DIR.resolve("snap.mem")), true, true,
                         List.of(new NetworkOverride("eth0", "kiln-tap9b1c")),
                         Optional.of(DIR.resolve("vsock-restored.sock"))),
-                new SendCtrlAltDel());
+                new SendCtrlAltDel(),
+                new FlushMetrics());
     }
 }
