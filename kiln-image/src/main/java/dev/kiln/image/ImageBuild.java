@@ -1,5 +1,6 @@
 package dev.kiln.image;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,43 +10,67 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 
 /**
- * Builds an image from a {@link BuildSpec} without any registry or container engine: {@code mmdebstrap} writes the
- * root file system as one tar (extra packages with {@code --include}, files with {@code upload} hooks, no device
- * nodes with {@code --skip=output/dev}); kiln adds the config and manifest, writes an OCI layout, and imports it,
- * so a built image passes the same verification as any import.
+ * Builds an image from a {@link BuildSpec} without any registry or container engine. The spec's
+ * {@link BuildSpec#kind() kind} picks how its one layer is made: {@code mmdebstrap} for a Debian image
+ * ({@link Mmdebstrap}), kiln itself for a scratch image ({@link ScratchLayer}), jlink and ldd for a Java image
+ * ({@link JavaRuntimeLayer}). Every kind then goes the same way: kiln adds the config and manifest, writes an OCI
+ * layout and imports it, so a built image passes the same verification as any import.
+ *
+ * <pre>
+ * ImageBuild build = ImageBuild.forHost(store, Clock.systemUTC(), Duration.ofMinutes(10));
+ * build.build(BuildSpec.read(Path.of("build.yaml")), "hello:1");
+ * build.build(BuildSpec.busybox(Path.of("/bin/busybox"), List.of("sh", "echo"), List.of(),
+ *         List.of("/bin/sh", "-c"), List.of("echo hi")), "tiny:1");
+ * </pre>
  */
 public final class ImageBuild {
+    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     private final ImageStore store;
-    private final Path mmdebstrap;
-    private final String mirror;
+    private final Optional<Path> mmdebstrap;
+    private final Optional<String> mirror;
+    private final Path javaHome;
     private final Clock clock;
     private final Duration timeout;
 
-    private ImageBuild(ImageStore store, Path mmdebstrap, String mirror, Clock clock, Duration timeout) {
+    /** How one kind made its layer: what the config gets from the kind, and the history line. */
+    private record Made(List<String> entrypoint, Map<String, String> env, String createdBy) {
+    }
+
+    /** One entry of the config's history; records keep the key order, so the same build gives the same bytes. */
+    private record History(String created, @JsonProperty("created_by") String createdBy) {
+    }
+
+    private ImageBuild(ImageStore store, Optional<Path> mmdebstrap, Optional<String> mirror, Path javaHome,
+                       Clock clock, Duration timeout) {
         this.store = store;
         this.mmdebstrap = mmdebstrap;
         this.mirror = mirror;
+        this.javaHome = javaHome;
         this.clock = clock;
         this.timeout = timeout;
     }
 
-    /** Uses {@code /usr/bin/mmdebstrap} and the host apt's mirror (from {@code /etc/apt}). */
+    /**
+     * Debian images with {@code /usr/bin/mmdebstrap} and the host apt's mirror (from {@code /etc/apt}), Java images
+     * with the JDK kiln runs on. A missing tool fails only the builds that need it.
+     */
     public static ImageBuild forHost(ImageStore store, Clock clock, Duration timeout) {
         Path tool = Path.of("/usr/bin/mmdebstrap");
-        if (!Files.isExecutable(tool)) {
-            throw new ImageException(ImageError.BUILD_FAILED, "mmdebstrap is not installed", "apt-get install mmdebstrap");
-        }
-        String mirror = AptMirror.discover(Path.of("/etc/apt")).orElseThrow(() -> new ImageException(
-                ImageError.BUILD_FAILED, "no Debian mirror found in /etc/apt/sources.list*",
-                "configure apt (a deb line or a .sources file), or use ImageBuild.with(...) and pass a mirror"));
-        return with(store, tool, mirror, clock, timeout);
+        return new ImageBuild(store, Optional.of(tool).filter(Files::isExecutable), AptMirror.discover(Path.of("/etc/apt")),
+                runningJdk(), clock, timeout);
     }
 
+    /** Debian images with the given mmdebstrap and mirror, Java images with the JDK kiln runs on. */
     public static ImageBuild with(ImageStore store, Path mmdebstrap, String mirror, Clock clock, Duration timeout) {
-        return new ImageBuild(store, mmdebstrap, mirror, clock, timeout);
+        return new ImageBuild(store, Optional.of(mmdebstrap), Optional.of(mirror), runningJdk(), clock, timeout);
+    }
+
+    private static Path runningJdk() {
+        return Path.of(System.getProperty("java.home"));
     }
 
     /** Builds the spec and imports it as {@code tag}; on any failure nothing is added to the store. */
@@ -58,25 +83,31 @@ public final class ImageBuild {
             throw new ImageException(ImageError.BUILD_FAILED, "cannot create a build directory: " + e.getMessage(), e);
         }
         try {
-            Path layout = Files.createDirectories(work.resolve("layout"));
-            Path blobs = Files.createDirectories(layout.resolve("blobs/sha256"));
-            Path rootfs = work.resolve("rootfs.tar");
-            runMmdebstrap(spec, rootfs, work.resolve("mmdebstrap.log"));
-            Digest layer = Digest.of(rootfs);
-            long layerSize = Files.size(rootfs);
-            Files.move(rootfs, blobs.resolve(layer.hex()));
-            byte[] config = Json.bytes(config(spec, layer));
-            Digest configDigest = Digest.of(config);
-            Files.write(blobs.resolve(configDigest.hex()), config);
-            byte[] manifest = Json.bytes(new Oci.Manifest(2, Oci.MANIFEST, Oci.Descriptor.of(Oci.CONFIG, configDigest,
-                    config.length), List.of(Oci.Descriptor.of(Oci.LAYER_TAR, layer, layerSize)), Map.of()));
-            Digest manifestDigest = Digest.of(manifest);
-            Files.write(blobs.resolve(manifestDigest.hex()), manifest);
-            Files.write(layout.resolve("oci-layout"), Json.bytes(new Oci.Layout(Oci.OCI_LAYOUT_VERSION)));
-            Oci.Descriptor entry = new Oci.Descriptor(Oci.MANIFEST, manifestDigest.toString(), (long) manifest.length,
-                    Map.of(Oci.REF_NAME, name), Oci.Platform.LINUX_AMD64, List.of());
-            Files.write(layout.resolve("index.json"), Json.bytes(new Oci.Index(2, Oci.INDEX, List.of(entry), Map.of())));
-            return store.importFrom(layout);
+            Path layer = work.resolve("layer.tar");
+            Made made = switch (spec.kind()) {
+                case DEBIAN -> {
+                    debian().run(spec, layer, work.resolve("mmdebstrap.log"));
+                    yield new Made(spec.entrypoint(), Map.of(), "kiln image build: mmdebstrap --variant=minbase "
+                            + spec.suite() + (spec.packages().isEmpty() ? "" : " --include="
+                            + String.join(",", spec.packages())));
+                }
+                case SCRATCH -> {
+                    ScratchLayer.of(spec).write(layer);
+                    yield new Made(spec.entrypoint(), Map.of(), "kiln image build: scratch, " + spec.files().size()
+                            + " files, " + spec.links().size() + " links");
+                }
+                case JAVA -> {
+                    BuildSpec.JavaApp app = spec.java().orElseThrow();
+                    JavaRuntimeLayer.Built built = new JavaRuntimeLayer(javaHome, Path.of("/usr/bin/ldd"), timeout)
+                            .build(spec, app, work);
+                    built.layer().write(layer);
+                    yield new Made(JavaRuntimeLayer.entrypoint(app), JavaRuntimeLayer.env(),
+                            "kiln image build: jlink --add-modules " + String.join(",", built.modules()) + " from "
+                                    + Runtime.version() + ", " + built.libraries().size() + " host libraries, "
+                                    + app.jar().getFileName());
+                }
+            };
+            return importLayer(spec, made, layer, work.resolve("layout"), name);
         } catch (IOException e) {
             throw new ImageException(ImageError.BUILD_FAILED, "cannot write the built image: " + e.getMessage(), e);
         } finally {
@@ -86,67 +117,52 @@ public final class ImageBuild {
 
     /** The mmdebstrap command line (pure, for tests and for the build log). */
     List<String> command(BuildSpec spec, Path output) {
-        List<String> cmd = new ArrayList<>(List.of(mmdebstrap.toString(), "--variant=minbase", "--mode=root",
-                "--format=tar", "--skip=output/dev", "--quiet"));
-        if (!spec.packages().isEmpty()) {
-            cmd.add("--include=" + String.join(",", spec.packages()));
-        }
-        for (BuildSpec.FileCopy file : spec.files()) {
-            String dir = file.target().substring(0, file.target().lastIndexOf('/'));
-            if (!dir.isEmpty()) {
-                cmd.add("--customize-hook=mkdir -p \"$1" + dir + "\"");
-            }
-            cmd.add("--customize-hook=upload " + file.source() + " " + file.target());
-            cmd.add("--customize-hook=chmod " + file.mode() + " \"$1" + file.target() + "\"");
-        }
-        spec.workdir().ifPresent(w -> cmd.add("--customize-hook=mkdir -p \"$1" + w + "\""));
-        cmd.addAll(List.of(spec.suite(), output.toString(), "deb " + mirror + " " + spec.suite() + " main"));
-        return cmd;
+        return debian().command(spec, output);
     }
 
-    private void runMmdebstrap(BuildSpec spec, Path output, Path log) {
-        for (BuildSpec.FileCopy file : spec.files()) {
-            if (file.source().toString().matches(".*\\s.*")) {
-                throw new ImageException(ImageError.INVALID_BUILD_SPEC, "files: source " + file.source()
-                        + " has white space, which mmdebstrap's upload hook cannot take");
-            }
-        }
-        List<String> command = command(spec, output);
-        Process process;
-        try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        } catch (IOException e) {
-            throw new ImageException(ImageError.BUILD_FAILED, "cannot start mmdebstrap: " + e.getMessage(), e);
-        }
-        try {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                throw new ImageException(ImageError.BUILD_FAILED, "mmdebstrap did not finish within " + timeout
-                        + "; last output:\n" + tail(log));
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new ImageException(ImageError.BUILD_FAILED, "interrupted while mmdebstrap ran", e);
-        }
-        if (process.exitValue() != 0 || !Files.isRegularFile(output)) {
-            throw new ImageException(ImageError.BUILD_FAILED, "mmdebstrap failed (exit " + process.exitValue()
-                    + "): " + String.join(" ", command) + "\n" + tail(log));
-        }
+    private Mmdebstrap debian() {
+        Path tool = mmdebstrap.orElseThrow(() -> new ImageException(ImageError.BUILD_FAILED,
+                "mmdebstrap is not installed; a Debian image needs it", "apt-get install mmdebstrap, or build from"
+                + " suite: scratch"));
+        String from = mirror.orElseThrow(() -> new ImageException(ImageError.BUILD_FAILED,
+                "no Debian mirror found in /etc/apt/sources.list*",
+                "configure apt (a deb line or a .sources file), or use ImageBuild.with(...) and pass a mirror"));
+        return new Mmdebstrap(tool, from, timeout);
     }
 
-    private Map<String, Object> config(BuildSpec spec, Digest layer) {
+    /** Writes a one-image OCI layout around {@code layerTar} and imports it through the normal import path. */
+    private ImportResult importLayer(BuildSpec spec, Made made, Path layerTar, Path layout, String name)
+            throws IOException {
+        Path blobs = Files.createDirectories(layout.resolve("blobs/sha256"));
+        Digest layer = Digest.of(layerTar);
+        long layerSize = Files.size(layerTar);
+        Files.move(layerTar, blobs.resolve(layer.hex()));
+        byte[] config = Json.bytes(config(spec, made, layer));
+        Digest configDigest = Digest.of(config);
+        Files.write(blobs.resolve(configDigest.hex()), config);
+        byte[] manifest = Json.bytes(new Oci.Manifest(2, Oci.MANIFEST, Oci.Descriptor.of(Oci.CONFIG, configDigest,
+                config.length), List.of(Oci.Descriptor.of(Oci.LAYER_TAR, layer, layerSize)), Map.of()));
+        Digest manifestDigest = Digest.of(manifest);
+        Files.write(blobs.resolve(manifestDigest.hex()), manifest);
+        Files.write(layout.resolve("oci-layout"), Json.bytes(new Oci.Layout(Oci.OCI_LAYOUT_VERSION)));
+        Oci.Descriptor entry = new Oci.Descriptor(Oci.MANIFEST, manifestDigest.toString(), (long) manifest.length,
+                Map.of(Oci.REF_NAME, name), Oci.Platform.LINUX_AMD64, List.of());
+        Files.write(layout.resolve("index.json"), Json.bytes(new Oci.Index(2, Oci.INDEX, List.of(entry), Map.of())));
+        return store.importFrom(layout);
+    }
+
+    private Map<String, Object> config(BuildSpec spec, Made made, Digest layer) {
         String created = clock.instant().toString();
-        Map<String, Object> run = new LinkedHashMap<>();
+        Map<String, String> envMap = new LinkedHashMap<>();
+        envMap.put("PATH", DEFAULT_PATH);
+        envMap.putAll(made.env());
+        envMap.putAll(spec.env());
         List<String> env = new ArrayList<>();
-        if (!spec.env().containsKey("PATH")) {
-            env.add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        }
-        spec.env().forEach((k, v) -> env.add(k + "=" + v));
+        envMap.forEach((k, v) -> env.add(k + "=" + v));
+        Map<String, Object> run = new LinkedHashMap<>();
         run.put("Env", env);
-        if (!spec.entrypoint().isEmpty()) {
-            run.put("Entrypoint", spec.entrypoint());
+        if (!made.entrypoint().isEmpty()) {
+            run.put("Entrypoint", made.entrypoint());
         }
         if (!spec.cmd().isEmpty()) {
             run.put("Cmd", spec.cmd());
@@ -158,19 +174,8 @@ public final class ImageBuild {
         config.put("architecture", "amd64");
         config.put("os", "linux");
         config.put("config", run);
-        config.put("rootfs", Map.of("type", "layers", "diff_ids", List.of(layer.toString())));
-        config.put("history", List.of(Map.of("created", created, "created_by",
-                "kiln image build: mmdebstrap --variant=minbase " + spec.suite()
-                        + (spec.packages().isEmpty() ? "" : " --include=" + String.join(",", spec.packages())))));
+        config.put("rootfs", new Oci.RootFs("layers", List.of(layer.toString())));
+        config.put("history", List.of(new History(created, made.createdBy())));
         return config;
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-        } catch (IOException e) {
-            return "(no output)";
-        }
     }
 }

@@ -35,6 +35,8 @@ class ImageBuildSlowTest {
                 packages: [busybox]
                 files:
                   - {source: hello.sh, target: /usr/local/bin/hello, mode: "0755"}
+                links:
+                  - {target: /usr/local/bin/hi, to: hello}
                 env: {GREETING: hi}
                 workdir: /srv
                 entrypoint: [/usr/local/bin/hello]
@@ -60,15 +62,22 @@ class ImageBuildSlowTest {
         Path layer = store.root().resolve("blobs/sha256/" + details.layers().getFirst().digest().hex());
         try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(Files.newInputStream(layer))) {
             boolean found = false;
+            boolean linked = false;
             for (var entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
                 if (entry.getName().equals("./usr/local/bin/hello")) {
                     assertThat(entry.getMode() & 07777).isEqualTo(0755);
                     assertThat(new String(tar.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).contains("hello");
                     found = true;
                 }
+                if (entry.getName().equals("./usr/local/bin/hi")) {
+                    assertThat(entry.isSymbolicLink()).isTrue();
+                    assertThat(entry.getLinkName()).isEqualTo("hello");
+                    linked = true;
+                }
                 assertThat(entry.isCharacterDevice() || entry.isBlockDevice()).as(entry.getName()).isFalse();
             }
             assertThat(found).as("the uploaded file is in the layer").isTrue();
+            assertThat(linked).as("the link is in the layer").isTrue();
         }
     }
 }
