@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kiln needs on this host, but only those whose commands or files are missing:
 #   qemu-system-x86_64 (qemu-system-x86), a /boot/vmlinuz-* kernel (linux-image-amd64), a static busybox
-#   (busybox-static), mke2fs (e2fsprogs), ip and tc (iproute2), nft (nftables).
+#   (busybox-static), mke2fs (e2fsprogs), ip and tc (iproute2), nft (nftables), runc (copied into every guest to run
+#   containers), mmdebstrap (kiln image build), umoci (an OCI tool the image tests check interoperability with).
 # Does nothing unless run as root (it then only lists what is missing). Usable on its own or sourced:
 #   scripts/setup-host.sh            install what is missing
 #   source scripts/setup-host.sh     defines kiln_missing_packages and kiln_setup_host
@@ -17,6 +18,9 @@ kiln_missing_packages() {
     { PATH="$sbin_path" command -v ip >/dev/null 2>&1 && PATH="$sbin_path" command -v tc >/dev/null 2>&1; } \
         || missing+=(iproute2)
     PATH="$sbin_path" command -v nft >/dev/null 2>&1 || missing+=(nftables)
+    PATH="$sbin_path" command -v runc >/dev/null 2>&1 || missing+=(runc)
+    PATH="$sbin_path" command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+    PATH="$sbin_path" command -v umoci >/dev/null 2>&1 || missing+=(umoci)
     echo "${missing[*]}"
 }
 

@@ -45,6 +45,33 @@ sealed interface ApiCall {
 
     record Metrics() implements ApiCall {}
 
+    record ListImages() implements ApiCall {}
+
+    record InspectImage(String ref) implements ApiCall {}
+
+    record ImportImage(String path, java.util.List<String> tags) implements ApiCall {}
+
+    record RemoveImage(String ref) implements ApiCall {}
+
+    record BuildImage(String spec, String tag) implements ApiCall {}
+
+    /** {@code timeout}: a fresh VM boots, then the guest pulls and unpacks the image. */
+    record RunContainer(JsonNode request, Duration timeout) implements ApiCall {}
+
+    record ListContainers() implements ApiCall {}
+
+    record GetContainer(String name) implements ApiCall {}
+
+    record StopContainer(String name, Duration timeout) implements ApiCall {}
+
+    record RemoveContainer(String name, boolean force) implements ApiCall {}
+
+    record ExecContainer(String name, JsonNode request, Duration timeout) implements ApiCall {}
+
+    record ContainerLogs(String name, boolean follow, String stream) implements ApiCall {}
+
+    record ContainerStats(String name) implements ApiCall {}
+
     record Shutdown(boolean cleanup) implements ApiCall {}
 
     enum Method { GET, POST, DELETE }
@@ -85,6 +112,34 @@ sealed interface ApiCall {
                     Optional.of(e.timeout().plus(SLACK)));
             case Stats s -> get(vm(s.name()) + "/stats", DEFAULT_TIMEOUT);
             case Metrics m -> get("/metrics", DEFAULT_TIMEOUT);
+            case ListImages l -> get("/v1/images", DEFAULT_TIMEOUT);
+            case InspectImage i -> new Route(Method.GET, "/v1/images", Map.of("ref", i.ref()), Optional.empty(),
+                    Optional.of(DEFAULT_TIMEOUT));
+            case ImportImage i -> {
+                var body = JsonNodeFactory.instance.objectNode().put("path", i.path());
+                if (!i.tags().isEmpty()) i.tags().forEach(body.putArray("tags")::add);
+                yield new Route(Method.POST, "/v1/images/import", Map.of(), Optional.of(body),
+                        Optional.of(Duration.ofMinutes(10)));
+            }
+            case BuildImage b -> new Route(Method.POST, "/v1/images/build", Map.of(),
+                    Optional.of(JsonNodeFactory.instance.objectNode().put("spec", b.spec()).put("tag", b.tag())),
+                    Optional.of(Duration.ofMinutes(30)));
+            case RemoveImage r -> new Route(Method.DELETE, "/v1/images", Map.of("ref", r.ref()), Optional.empty(),
+                    Optional.of(DEFAULT_TIMEOUT));
+            case RunContainer r -> new Route(Method.POST, "/v1/containers", Map.of(), Optional.of(r.request()),
+                    Optional.of(r.timeout().plus(SLACK)));
+            case ListContainers l -> get("/v1/containers", DEFAULT_TIMEOUT.plus(SLACK));
+            case GetContainer g -> get(container(g.name()), DEFAULT_TIMEOUT);
+            case StopContainer s -> post(container(s.name()) + "/stop", Map.of("timeout", Durations.toApi(s.timeout())),
+                    s.timeout().plus(SLACK));
+            case RemoveContainer r -> new Route(Method.DELETE, container(r.name()),
+                    Map.of("force", Boolean.toString(r.force())), Optional.empty(), Optional.of(DEFAULT_TIMEOUT.plus(SLACK)));
+            case ExecContainer e -> new Route(Method.POST, container(e.name()) + "/exec", Map.of(),
+                    Optional.of(e.request()), Optional.of(e.timeout().plus(SLACK)));
+            case ContainerLogs l -> new Route(Method.GET, container(l.name()) + "/logs",
+                    Map.of("follow", Boolean.toString(l.follow()), "stream", l.stream()), Optional.empty(),
+                    l.follow() ? Optional.empty() : Optional.of(DEFAULT_TIMEOUT));
+            case ContainerStats s -> get(container(s.name()) + "/stats", DEFAULT_TIMEOUT);
             case Shutdown s -> post("/v1/shutdown", s.cleanup() ? Map.of("cleanup", "true") : Map.of(), Duration.ofMinutes(2));
         };
     }
@@ -95,6 +150,10 @@ sealed interface ApiCall {
 
     private static Route post(String path, Map<String, String> query, Duration timeout) {
         return new Route(Method.POST, path, query, Optional.empty(), Optional.of(timeout));
+    }
+
+    private static String container(String name) {
+        return "/v1/containers/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private static String vm(String name) {

@@ -168,7 +168,67 @@ public final class DaemonClient implements AutoCloseable {
      * @param tail the last this many lines only; 0 means all
      */
     public void streamLogs(String name, boolean follow, int tail, Consumer<String> sink) {
-        ApiCall.Route route = ApiCall.route(new ApiCall.Logs(name, follow, tail));
+        stream(ApiCall.route(new ApiCall.Logs(name, follow, tail)), sink);
+    }
+
+    /** Streams a container's output (stdout, stderr or both) to {@code sink}; with {@code follow} until it exits. */
+    public void streamContainerLogs(String name, boolean follow, String stream, Consumer<String> sink) {
+        stream(ApiCall.route(new ApiCall.ContainerLogs(name, follow, stream)), sink);
+    }
+
+    public List<JsonNode> listImages() {
+        List<JsonNode> out = new java.util.ArrayList<>();
+        call(new ApiCall.ListImages()).path("images").forEach(out::add);
+        return out;
+    }
+
+    public JsonNode inspectImage(String ref) {
+        return call(new ApiCall.InspectImage(ref));
+    }
+
+    public JsonNode importImage(String path, List<String> tags) {
+        return call(new ApiCall.ImportImage(path, tags));
+    }
+
+    public JsonNode buildImage(String spec, String tag) {
+        return call(new ApiCall.BuildImage(spec, tag));
+    }
+
+    public JsonNode removeImage(String ref) {
+        return call(new ApiCall.RemoveImage(ref));
+    }
+
+    public JsonNode runContainer(JsonNode request, Duration timeout) {
+        return call(new ApiCall.RunContainer(request, timeout));
+    }
+
+    public List<JsonNode> listContainers() {
+        List<JsonNode> out = new java.util.ArrayList<>();
+        call(new ApiCall.ListContainers()).path("containers").forEach(out::add);
+        return out;
+    }
+
+    public JsonNode container(String name) {
+        return call(new ApiCall.GetContainer(name));
+    }
+
+    public JsonNode stopContainer(String name, Duration timeout) {
+        return call(new ApiCall.StopContainer(name, timeout));
+    }
+
+    public void removeContainer(String name, boolean force) {
+        call(new ApiCall.RemoveContainer(name, force));
+    }
+
+    public JsonNode execContainer(String name, JsonNode request, Duration timeout) {
+        return call(new ApiCall.ExecContainer(name, request, timeout));
+    }
+
+    public JsonNode containerStats(String name) {
+        return call(new ApiCall.ContainerStats(name));
+    }
+
+    private void stream(ApiCall.Route route, Consumer<String> sink) {
         requireSocket();
         InputStreamResponseListener listener = new InputStreamResponseListener();
         newRequest(route).send(listener);

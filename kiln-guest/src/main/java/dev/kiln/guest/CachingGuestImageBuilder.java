@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -30,7 +31,7 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
 
     /** What {@code image.json} records about a build, for people and tools inspecting the cache. */
     record Manifest(int formatVersion, String digest, String kernelVersion, String kernel, String modulesDir,
-                    List<String> modules, String busybox, String builtAt, long buildMillis) {
+                    List<String> modules, String busybox, boolean agent, String builtAt, long buildMillis) {
     }
 
     private final Path guestDir;
@@ -55,21 +56,25 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
         ResolvedKernel kernel = locator.resolve(options);
         Path busybox = Busybox.checked(options.busybox());
         List<GuestLayout.GuestFileContent> files = GuestLayout.loadFiles();
-        InputDigest inputs = InputDigest.of(kernel, busybox, files, memo);
+        Optional<InputDigest.AgentInputs> agent = options.agent().map(a -> {
+            AgentStager.check(a);
+            return new InputDigest.AgentInputs(a, AgentStager.bundledAgent());
+        });
+        InputDigest inputs = InputDigest.of(kernel, busybox, files, agent, memo);
         Path dir = guestDir.resolve(inputs.digest());
         if (isComplete(dir)) {
             progress.step("Using cached guest image " + shortDigest(inputs) + " (kernel " + kernel.version() + ")");
-            return image(dir, inputs, kernel);
+            return image(dir, inputs, kernel, agent.isPresent());
         }
         createDirectories(guestDir);
         try (CacheLock _ = CacheLock.acquire(guestDir.resolve(".lock"))) {
             if (isComplete(dir)) {
                 progress.step("Using guest image " + shortDigest(inputs) + ", built meanwhile by another process");
-                return image(dir, inputs, kernel);
+                return image(dir, inputs, kernel, agent.isPresent());
             }
             sweepStaleBuilds();
-            build(dir, inputs, kernel, busybox, files, progress);
-            return image(dir, inputs, kernel);
+            build(dir, inputs, kernel, busybox, files, agent, progress);
+            return image(dir, inputs, kernel, agent.isPresent());
         }
     }
 
@@ -79,7 +84,8 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
     }
 
     private void build(Path dir, InputDigest inputs, ResolvedKernel kernel, Path busybox,
-                       List<GuestLayout.GuestFileContent> files, ProgressListener progress) {
+                       List<GuestLayout.GuestFileContent> files, Optional<InputDigest.AgentInputs> agent,
+                       ProgressListener progress) {
         Instant start = host.clock().instant();
         Path work;
         try {
@@ -97,10 +103,14 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
             InitramfsWriter.write(work.resolve(INITRD_FILE), busybox, kernel.modules(), files);
             progress.step("Creating ext4 root filesystem");
             Path staging = work.resolve("staging");
-            new RootfsBuilder(tools).build(work.resolve(ROOTFS_FILE), staging, busybox, files);
+            new RootfsBuilder(tools).build(work.resolve(ROOTFS_FILE), staging, busybox, files, root -> {
+                if (agent.isPresent()) {
+                    new AgentStager(tools).stage(root, agent.get().options(), agent.get().jar(), progress);
+                }
+            });
             deleteTree(staging);
             Duration took = Duration.between(start, host.clock().instant());
-            writeRecords(work, inputs, kernel, busybox, start, took);
+            writeRecords(work, inputs, kernel, busybox, agent.isPresent(), start, took);
             publishable(work);
             if (Files.exists(dir)) {
                 // An incomplete image (someone deleted a file from it): replace it.
@@ -121,11 +131,12 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
     }
 
     private static void writeRecords(Path work, InputDigest inputs, ResolvedKernel kernel, Path busybox,
-                                     Instant start, Duration took) throws IOException {
+                                     boolean agent, Instant start, Duration took) throws IOException {
         Files.writeString(work.resolve(INPUTS_FILE), inputs.listing(), StandardCharsets.UTF_8);
         var manifest = new Manifest(GuestLayout.FORMAT_VERSION, inputs.digest(), kernel.version(),
                 kernel.kernel().toString(), kernel.modulesDir().toString(),
-                kernel.modules().stream().map(KernelModule::name).toList(), busybox.toString(), start.toString(), took.toMillis());
+                kernel.modules().stream().map(KernelModule::name).toList(), busybox.toString(), agent, start.toString(),
+                took.toMillis());
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(work.resolve(MANIFEST_FILE).toFile(), manifest);
     }
 
@@ -141,9 +152,9 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
         return Stream.of(KERNEL_FILE, INITRD_FILE, ROOTFS_FILE).allMatch(f -> Files.isRegularFile(dir.resolve(f)));
     }
 
-    private static GuestImage image(Path dir, InputDigest inputs, ResolvedKernel kernel) {
+    private static GuestImage image(Path dir, InputDigest inputs, ResolvedKernel kernel, boolean agent) {
         return new GuestImage(inputs.digest(), dir.resolve(KERNEL_FILE), dir.resolve(INITRD_FILE),
-                dir.resolve(ROOTFS_FILE), kernel.version());
+                dir.resolve(ROOTFS_FILE), kernel.version(), agent);
     }
 
     private static String shortDigest(InputDigest inputs) {

@@ -11,8 +11,10 @@ import java.util.Objects;
  * @param initrd        the gzip'd cpio initramfs to pass with {@code -initrd}
  * @param rootfs        the ext4 root filesystem image; attach it read-only as the first virtio disk (/dev/vda)
  * @param kernelVersion the kernel release, as {@code uname -r} reports it inside the guest
+ * @param agent         whether the image holds the guest agent (and runc): its guests answer on
+ *                      {@code AgentProtocol}'s port once booted
  */
-public record GuestImage(String digest, Path kernel, Path initrd, Path rootfs, String kernelVersion) {
+public record GuestImage(String digest, Path kernel, Path initrd, Path rootfs, String kernelVersion, boolean agent) {
     public GuestImage {
         Objects.requireNonNull(digest, "digest");
         Objects.requireNonNull(kernel, "kernel");

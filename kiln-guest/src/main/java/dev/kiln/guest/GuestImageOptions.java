@@ -12,8 +12,11 @@ import java.util.Optional;
  * @param modulesDir the kernel's module tree (the directory holding {@code modules.dep}); empty means
  *                   {@code /lib/modules/<kernel version>}
  * @param busybox    a statically linked busybox binary
+ * @param agent      the guest agent's host inputs; empty builds an image without the agent (and without runc),
+ *                   which is quicker to build but cannot run containers
  */
-public record GuestImageOptions(Optional<Path> kernel, Optional<Path> modulesDir, Path busybox) {
+public record GuestImageOptions(Optional<Path> kernel, Optional<Path> modulesDir, Path busybox,
+                                Optional<GuestAgentOptions> agent) {
     /** Where Debian's busybox-static package installs busybox. */
     public static final Path DEFAULT_BUSYBOX = Path.of("/bin/busybox");
 
@@ -21,22 +24,32 @@ public record GuestImageOptions(Optional<Path> kernel, Optional<Path> modulesDir
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(modulesDir, "modulesDir");
         Objects.requireNonNull(busybox, "busybox");
+        Objects.requireNonNull(agent, "agent");
     }
 
-    /** The host's newest kernel with its modules, and {@code /bin/busybox}. */
+    /** The host's newest kernel with its modules, {@code /bin/busybox}, and the guest agent with its defaults. */
     public static GuestImageOptions defaults() {
-        return new GuestImageOptions(Optional.empty(), Optional.empty(), DEFAULT_BUSYBOX);
+        return new GuestImageOptions(Optional.empty(), Optional.empty(), DEFAULT_BUSYBOX,
+                Optional.of(GuestAgentOptions.defaults()));
     }
 
     public GuestImageOptions withKernel(Path path) {
-        return new GuestImageOptions(Optional.of(path), modulesDir, busybox);
+        return new GuestImageOptions(Optional.of(path), modulesDir, busybox, agent);
     }
 
     public GuestImageOptions withModulesDir(Path path) {
-        return new GuestImageOptions(kernel, Optional.of(path), busybox);
+        return new GuestImageOptions(kernel, Optional.of(path), busybox, agent);
     }
 
     public GuestImageOptions withBusybox(Path path) {
-        return new GuestImageOptions(kernel, modulesDir, path);
+        return new GuestImageOptions(kernel, modulesDir, path, agent);
+    }
+
+    public GuestImageOptions withAgent(GuestAgentOptions options) {
+        return new GuestImageOptions(kernel, modulesDir, busybox, Optional.of(options));
+    }
+
+    public GuestImageOptions withoutAgent() {
+        return new GuestImageOptions(kernel, modulesDir, busybox, Optional.empty());
     }
 }

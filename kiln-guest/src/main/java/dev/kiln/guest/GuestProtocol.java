@@ -57,6 +57,11 @@ public final class GuestProtocol {
     public static final String CMDLINE_TOKEN = "kiln.token";
     /** Kernel command line key: the guest's hostname (default: the id, else "kiln"). */
     public static final String CMDLINE_HOSTNAME = "kiln.hostname";
+    /**
+     * Kernel command line key: the name of the VM's scratch disk (e.g. {@code vdb}); the guest mounts it read-write
+     * at {@link #SCRATCH_MOUNT} instead of under {@link #MOUNT_PREFIX}. Absent: a tmpfs is mounted there.
+     */
+    public static final String CMDLINE_SCRATCH = "kiln.scratch";
     /** Kernel command line key: {@code kiln.probe=1} boots the probe guest. */
     public static final String CMDLINE_PROBE = "kiln.probe";
 
@@ -68,6 +73,28 @@ public final class GuestProtocol {
     public static final String MOUNT_PREFIX = "/mnt/";
     /** Filesystem label of the root filesystem image. */
     public static final String ROOTFS_LABEL = "kiln-root";
+
+    /** Where the guest agent keeps its state (images, layers, containers): the scratch disk, or a tmpfs. */
+    public static final String SCRATCH_MOUNT = "/var/lib/kiln";
+    /** Filesystem label kiln gives a VM's scratch disk. */
+    public static final String SCRATCH_LABEL = "kiln-scratch";
+
+    /** The guest agent's Java runtime (jlinked) in the root filesystem. */
+    public static final String AGENT_JRE = "/opt/kiln/jre";
+    /** The guest agent's directory: its jar, JVM options file and AOT cache. */
+    public static final String AGENT_DIR = "/opt/kiln/agent";
+    /** The agent jar's file name in {@link #AGENT_DIR}. */
+    public static final String AGENT_JAR_NAME = "kiln-agent.jar";
+    /** The JVM argument file (one option per line) in {@link #AGENT_DIR}. */
+    public static final String AGENT_JVM_OPTIONS_NAME = "jvm.options";
+    /** The AOT cache in {@link #AGENT_DIR}. */
+    public static final String AGENT_AOT_NAME = "kiln-agent.aot";
+    /** The agent's main class. */
+    public static final String AGENT_MAIN_CLASS = "dev.kiln.agent.Main";
+    /** The agent's log (stdout and stderr) in the guest. */
+    public static final String AGENT_LOG = "/run/kiln/agent.log";
+    /** runc in the root filesystem. */
+    public static final String RUNC = "/usr/sbin/runc";
 
     /** Path of the health endpoint. */
     public static final String HEALTH_PATH = "/cgi-bin/health";

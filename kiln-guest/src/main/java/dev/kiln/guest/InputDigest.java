@@ -3,6 +3,7 @@ package dev.kiln.guest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The identity of a guest image: a sha256 over a canonical listing of every input (format version, kernel,
@@ -10,8 +11,12 @@ import java.util.List;
  * {@code inputs.txt}, so one can see why two images differ.
  */
 record InputDigest(String digest, String listing) {
+    /** The agent's inputs: the options and the bundled jar's bytes. */
+    record AgentInputs(GuestAgentOptions options, byte[] jar) {
+    }
+
     static InputDigest of(ResolvedKernel kernel, Path busybox, List<GuestLayout.GuestFileContent> files,
-                          FileHashMemo memo) {
+                          Optional<AgentInputs> agent, FileHashMemo memo) {
         var listing = new StringBuilder();
         listing.append("format ").append(GuestLayout.FORMAT_VERSION).append('\n');
         listing.append("kernel ").append(memo.sha256(kernel.kernel())).append(' ').append(kernel.version()).append('\n');
@@ -25,6 +30,15 @@ record InputDigest(String digest, String listing) {
                     .append(file.file().target()).append(' ').append(file.file().path()).append(' ')
                     .append(Integer.toOctalString(file.file().mode())).append('\n');
         }
+        agent.ifPresent(a -> {
+            listing.append("agent ").append(FileHashMemo.sha256(a.jar())).append('\n');
+            // the runtime is linked from this JDK and the AOT cache is only valid for its exact build
+            Path release = a.options().jdkHome().resolve("release");
+            listing.append("jdk ").append(memo.sha256(release)).append(' ').append(a.options().jdkHome()).append('\n');
+            listing.append("runc ").append(memo.sha256(a.options().runc())).append('\n');
+            listing.append("jre-modules ").append(String.join(",", AgentStager.JRE_MODULES)).append('\n');
+            listing.append("jvm-options ").append(String.join(" ", AgentStager.JVM_OPTIONS)).append('\n');
+        });
         String text = listing.toString();
         return new InputDigest(FileHashMemo.sha256(text.getBytes(StandardCharsets.UTF_8)), text);
     }

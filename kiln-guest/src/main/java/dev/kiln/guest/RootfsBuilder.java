@@ -25,11 +25,18 @@ final class RootfsBuilder {
         this.tools = tools;
     }
 
-    void build(Path image, Path staging, Path busybox, List<GuestLayout.GuestFileContent> files) {
+    /** Adds more to the staged tree before the image is made (the guest agent). */
+    @FunctionalInterface
+    interface Extra {
+        void stage(Path root) throws IOException;
+    }
+
+    void build(Path image, Path staging, Path busybox, List<GuestLayout.GuestFileContent> files, Extra extra) {
         Path mke2fs = tools.find("mke2fs", GuestError.TOOL_MISSING.defaultHint());
         List<String> applets = Busybox.applets(busybox, tools);
         try {
             stage(staging, busybox, applets, files);
+            extra.stage(staging);
             long sizeKib = sizeFor(staging) >> 10;
             tools.run(List.of(mke2fs.toString(), "-q", "-F", "-t", "ext4", "-d", staging.toString(),
                     "-L", GuestProtocol.ROOTFS_LABEL, "-E", "root_owner=0:0", image.toString(), sizeKib + "k"),
@@ -84,7 +91,7 @@ final class RootfsBuilder {
                 }
             }).sum();
         }
-        long wanted = Math.max(GuestLayout.MIN_ROOTFS_BYTES, content * 2 + (32L << 20));
+        long wanted = Math.max(GuestLayout.MIN_ROOTFS_BYTES, content + content / 4 + (32L << 20));
         long mib = 1L << 20;
         return (wanted + mib - 1) / mib * mib;
     }

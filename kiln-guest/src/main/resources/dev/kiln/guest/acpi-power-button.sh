@@ -7,7 +7,8 @@ kill -TERM -1 2>/dev/null
 usleep 300000
 kill -KILL -1 2>/dev/null
 sync
-for mnt in $(awk '$2 ~ "^/mnt/" { print $2 }' /proc/mounts | sort -r); do
+# Containers' overlays and the scratch disk (under /var/lib/kiln) first, then the extra disks.
+for mnt in $(awk '$2 ~ "^/var/lib/kiln" || $2 ~ "^/mnt/" { print $2 }' /proc/mounts | sort -r); do
     umount "$mnt" 2>/dev/null || mount -o remount,ro "$mnt" 2>/dev/null
 done
 sync

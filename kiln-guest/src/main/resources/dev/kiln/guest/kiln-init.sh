@@ -17,7 +17,7 @@ fail() {
     while :; do sleep 1; done
 }
 
-id= ip= gw= token= name=
+id= ip= gw= token= name= scratch=
 set -f
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
@@ -26,6 +26,7 @@ for arg in $(cat /proc/cmdline); do
         kiln.gw=*) gw=${arg#kiln.gw=} ;;
         kiln.token=*) token=${arg#kiln.token=} ;;
         kiln.hostname=*) name=${arg#kiln.hostname=} ;;
+        kiln.scratch=*) scratch=${arg#kiln.scratch=} ;;
     esac
 done
 set +f
@@ -50,12 +51,39 @@ if [ -n "$ip" ]; then
     arping -U -c 1 -I eth0 "${ip%/*}" >/dev/null 2>&1 &
 fi
 
+# Containers' cgroups (runc, cgroup v2) with the controllers the agent sets limits with.
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup 2>/dev/null \
+    && echo "+cpu +memory +pids +io" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+
+# The agent's state: the VM's scratch disk (kiln.scratch=vdX) when it has one, else a tmpfs.
+if [ -n "$scratch" ] && [ -b "/dev/$scratch" ]; then
+    mount -t ext4 -o rw "/dev/$scratch" /var/lib/kiln 2>/dev/null \
+        || { say "kiln: cannot mount the scratch disk /dev/$scratch"; scratch=; }
+else
+    scratch=
+fi
+[ -n "$scratch" ] || mount -t tmpfs -o mode=0755 tmpfs /var/lib/kiln
+
+# The guest agent, started early: its JVM comes up while the rest of the guest does. Should it ever exit, the
+# console says so with the end of its log, which the host shows when a boot fails.
+if [ -x /opt/kiln/jre/bin/java ]; then
+    (
+        /opt/kiln/jre/bin/java @/opt/kiln/agent/jvm.options -XX:AOTCache=/opt/kiln/agent/kiln-agent.aot \
+            -cp /opt/kiln/agent/kiln-agent.jar dev.kiln.agent.Main \
+            --listen=0.0.0.0:10071 --token-file=/run/kiln/token --state-dir=/var/lib/kiln --runc=/usr/sbin/runc \
+            > /run/kiln/agent.log 2>&1 < /dev/null
+        say "KILN_AGENT_EXITED status=$?"
+        tail -n 20 /run/kiln/agent.log > /dev/console
+    ) &
+fi
+
 # Extra disks: /dev/vdb -> /mnt/vdb, ... The root filesystem is read-only, so /mnt is a tmpfs.
 mount -t tmpfs -o mode=0755,size=64k tmpfs /mnt
 for dev in /sys/block/vd*; do
     [ -e "$dev" ] || continue
     disk=${dev##*/}
     [ "$disk" = vda ] && continue
+    [ "$disk" = "$scratch" ] && continue
     mkdir -p "/mnt/$disk"
     if [ "$(cat "$dev/ro")" = 1 ]; then
         # noload: a read-only device cannot replay a journal; still give a clean fs the normal path first

@@ -47,6 +47,19 @@ class GuestImageBuilderTest {
     }
 
     @Test
+    void theRootFilesystemHoldsTheAgentItsRuntimeAotCacheAndRunc() {
+        String agentDir = run("debugfs", "-R", "ls -l " + GuestProtocol.AGENT_DIR, image.rootfs().toString());
+        assertThat(agentDir).contains(GuestProtocol.AGENT_JAR_NAME, GuestProtocol.AGENT_AOT_NAME,
+                GuestProtocol.AGENT_JVM_OPTIONS_NAME);
+        assertThat(run("debugfs", "-R", "stat " + GuestProtocol.RUNC, image.rootfs().toString())).contains("Type: regular");
+        assertThat(run("debugfs", "-R", "stat " + GuestProtocol.AGENT_JRE + "/bin/java", image.rootfs().toString()))
+                .contains("Type: regular");
+        // the runtime's and runc's shared libraries, at their host paths
+        assertThat(run("debugfs", "-R", "ls /lib/x86_64-linux-gnu", image.rootfs().toString()))
+                .contains("libc.so.6", "libseccomp.so.2");
+    }
+
+    @Test
     void imageLivesInTheCacheUnderItsDigest() {
         assertThat(image.digest()).matches("[0-9a-f]{64}");
         assertThat(image.directory()).isEqualTo(cache.toAbsolutePath().resolve("guest").resolve(image.digest()));
@@ -54,7 +67,8 @@ class GuestImageBuilderTest {
         assertThat(image.initrd()).isRegularFile();
         assertThat(image.rootfs()).isRegularFile();
         assertThat(image.kernelVersion()).matches("\\d+\\.\\d+.*");
-        assertThat(image.rootfs().toFile().length()).as("rootfs size").isEqualTo(GuestLayout.MIN_ROOTFS_BYTES);
+        assertThat(image.rootfs().toFile().length()).as("rootfs size").isGreaterThanOrEqualTo(GuestLayout.MIN_ROOTFS_BYTES);
+        assertThat(image.agent()).isTrue();
         assertThat(image.directory().toFile().canRead()).isTrue();
         assertThat(run("stat", "-c", "%a", image.directory().toString(), image.kernel().toString()))
                 .isEqualTo("755\n644\n");

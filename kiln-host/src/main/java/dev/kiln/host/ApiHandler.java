@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import dev.kiln.image.BuildSpec;
+import dev.kiln.image.ImageBuild;
+import dev.kiln.image.ImageStore;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -28,15 +31,19 @@ final class ApiHandler extends Handler.Abstract {
     private static final long MAX_BODY = 1 << 20;
 
     private final VmService vms;
+    private final ContainerService containers;
+    private final ImageStore images;
     private final HostMetrics metrics;
     private final ObjectMapper json;
     private final HostAgent.HostInfo info;
     private final java.util.function.Consumer<Boolean> shutdown;
 
     /** @param shutdown stops the agent; its argument says whether to remove every VM and all networking first */
-    ApiHandler(VmService vms, HostMetrics metrics, ObjectMapper json, HostAgent.HostInfo info,
-               java.util.function.Consumer<Boolean> shutdown) {
+    ApiHandler(VmService vms, ContainerService containers, ImageStore images, HostMetrics metrics, ObjectMapper json,
+               HostAgent.HostInfo info, java.util.function.Consumer<Boolean> shutdown) {
         this.vms = vms;
+        this.containers = containers;
+        this.images = images;
         this.metrics = metrics;
         this.json = json;
         this.info = info;
@@ -46,6 +53,12 @@ final class ApiHandler extends Handler.Abstract {
     record ExecRequest(String command, java.util.Optional<String> timeout) {}
 
     record ErrorBody(Map<String, String> error) {}
+
+    /** The body of POST /v1/images/import: a path on the host and optional names for the image. */
+    record ImportRequest(String path, java.util.Optional<List<String>> tags) {}
+
+    /** The body of POST /v1/images/build: a build spec file on the host and the image's name. */
+    record BuildRequest(String spec, String tag) {}
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
@@ -93,6 +106,8 @@ final class ApiHandler extends Handler.Abstract {
                 shutdown.accept(cleanup);
             }
             case "vms" -> vmRoutes(method, seg, q, req, res, cb);
+            case "containers" -> containerRoutes(method, seg, q, req, res, cb);
+            case "images" -> imageRoutes(method, seg, q, req, res, cb);
             default -> throw notFound(method, seg);
         }
     }
@@ -134,6 +149,88 @@ final class ApiHandler extends Handler.Abstract {
             }
             case "GET stats" -> ok(res, cb, 200, vms.stats(name));
             case "GET logs" -> logs(name, "true".equals(q.getValue("follow")), intParam(q, "tail"), res, cb);
+            default -> throw notFound(method, seg);
+        }
+    }
+
+    private void imageRoutes(String method, List<String> seg, Fields q, Request req, Response res, Callback cb) {
+        String action = seg.size() > 2 ? seg.get(2) : "";
+        String ref = q.getValue("ref");
+        switch (method + " " + action) {
+            case "GET " -> ok(res, cb, 200, ref == null ? Map.of("images", images.list()) : images.inspect(ref));
+            case "POST import" -> {
+                ImportRequest body = read(req, ImportRequest.class);
+                if (body.path() == null || body.path().isBlank()) {
+                    throw new HostException(HostError.BAD_REQUEST, "import needs a path", "send {\"path\":\"/abs/image.tar\"}");
+                }
+                Path source = Path.of(body.path());
+                if (!source.isAbsolute()) {
+                    throw new HostException(HostError.INVALID_SPEC, "image path '" + body.path() + "' is not absolute",
+                            "give the full path");
+                }
+                if (!Files.exists(source)) {
+                    throw new HostException(HostError.FILE_NOT_FOUND, "no file or directory " + source, "check the path");
+                }
+                ok(res, cb, 201, images.importFrom(source, body.tags().orElse(List.of())));
+            }
+            case "POST build" -> {
+                BuildRequest body = read(req, BuildRequest.class);
+                if (body.spec() == null || body.tag() == null || body.tag().isBlank()) {
+                    throw new HostException(HostError.BAD_REQUEST, "build needs a spec file and a tag",
+                            "send {\"spec\":\"/abs/image.yaml\",\"tag\":\"name:tag\"}");
+                }
+                Path spec = Path.of(body.spec());
+                if (!spec.isAbsolute() || !Files.isRegularFile(spec)) {
+                    throw new HostException(HostError.FILE_NOT_FOUND, "no build spec file " + spec, "give the full path of a YAML or JSON spec");
+                }
+                ok(res, cb, 201, ImageBuild.forHost(images, java.time.Clock.systemUTC(), Duration.ofMinutes(30))
+                        .build(BuildSpec.read(spec), body.tag()));
+            }
+            case "DELETE " -> {
+                if (ref == null) throw new HostException(HostError.BAD_REQUEST, "which image? add ?ref=NAME", "");
+                ok(res, cb, 200, images.remove(ref));
+            }
+            default -> throw notFound(method, seg);
+        }
+    }
+
+    private void containerRoutes(String method, List<String> seg, Fields q, Request req, Response res, Callback cb) {
+        if (seg.size() == 2) {
+            switch (method) {
+                case "GET" -> ok(res, cb, 200, Map.of("containers", containers.list()));
+                case "POST" -> ok(res, cb, 201, containers.run(read(req, ContainerRunRequest.class)));
+                default -> throw notFound(method, seg);
+            }
+            return;
+        }
+        String name = seg.get(2);
+        String action = seg.size() > 3 ? seg.get(3) : "";
+        switch (method + " " + action) {
+            case "GET " -> ok(res, cb, 200, containers.get(name));
+            case "DELETE " -> {
+                containers.remove(name, "true".equals(q.getValue("force")));
+                res.setStatus(204);
+                cb.succeeded();
+            }
+            case "POST stop" -> ok(res, cb, 200, containers.stop(name, duration(q, "timeout", Duration.ofSeconds(10))));
+            case "POST exec" -> ok(res, cb, 200, containers.exec(name, read(req, dev.kiln.api.agent.ExecRequest.class)));
+            case "GET stats" -> ok(res, cb, 200, containers.stats(name));
+            case "GET logs" -> {
+                String stream = q.getValue("stream") == null ? "both" : q.getValue("stream");
+                var in = containers.logs(name, "true".equals(q.getValue("follow")), stream);
+                res.setStatus(200);
+                res.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+                try (in; OutputStream out = Content.Sink.asOutputStream(res)) {
+                    byte[] buf = new byte[8192];
+                    for (int n; (n = in.read(buf)) >= 0; ) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                    }
+                    cb.succeeded();
+                } catch (IOException e) {
+                    cb.failed(e);
+                }
+            }
             default -> throw notFound(method, seg);
         }
     }

@@ -1,5 +1,6 @@
 package dev.kiln.host;
 
+import dev.kiln.api.agent.AgentProtocol;
 import dev.kiln.guest.GuestProtocol;
 import dev.kiln.vmm.ConsoleReadiness;
 import dev.kiln.vmm.ProcStat;
@@ -25,7 +26,7 @@ final class BootWatch {
     /** What the create steps before the boot measured: when the create began, and how long network and VMM took. */
     record Started(long createdNanos, long networkMs, long vmmStartMs) {}
 
-    static Result await(VmRecord rec, VmmDriver driver, Duration timeout, Started started) {
+    static Result await(VmRecord rec, VmmDriver driver, Duration timeout, Started started, boolean agent) {
         VmHandle handle = rec.handle().orElseThrow();
         VmId id = new VmId(rec.id());
         long t0 = System.nanoTime();
@@ -34,8 +35,8 @@ final class BootWatch {
         String console = "\n--- last console lines ---\n" + ProcStat.tail(handle.consoleLog(), 25);
         String vmmLog = "\n--- VMM log ---\n" + ProcStat.tail(handle.vmmLog(), 10);
         return switch (outcome) {
-            case ConsoleReadiness.Outcome.Ready r -> controlPort(rec, driver, timeout.minusNanos(System.nanoTime() - t0),
-                    new BootPhases(started.networkMs(), started.vmmStartMs(), (System.nanoTime() - t0) / 1_000_000, 0),
+            case ConsoleReadiness.Outcome.Ready r -> controlPort(rec, driver, agent, timeout.minusNanos(System.nanoTime() - t0),
+                    new BootPhases(started.networkMs(), started.vmmStartMs(), (System.nanoTime() - t0) / 1_000_000, 0, 0),
                     started.createdNanos(), console);
             case ConsoleReadiness.Outcome.GuestFailed f -> new Result.Failed("the guest failed to boot: " + f.line() + console);
             case ConsoleReadiness.Outcome.VmmEnded e ->
@@ -46,19 +47,22 @@ final class BootWatch {
         };
     }
 
-    /** Waits for the guest's control port; drivers without a real guest network (the fake) skip it. */
-    private static Result controlPort(VmRecord rec, VmmDriver driver, Duration left, BootPhases phases, long createdNanos,
-                                      String console) {
+    /** Waits for the guest's control port; the fake driver, which has no real guest network, skips it. */
+    private static Result controlPort(VmRecord rec, VmmDriver driver, boolean agent, Duration left, BootPhases phases,
+                                      long createdNanos, String console) {
         long t = System.nanoTime();
-        if (!driver.name().equals("qemu")) {
+        if (driver.name().equals(dev.kiln.vmm.fake.FakeDriver.NAME)) {
             return new Result.Ready((System.nanoTime() - createdNanos) / 1_000_000, phases);
         }
         long deadline = System.nanoTime() + Math.max(left.toNanos(), Duration.ofSeconds(5).toNanos());
         while (System.nanoTime() < deadline) {
             if (GuestClient.reachable(rec.ip(), Duration.ofMillis(500))) {
                 BootPhases all = new BootPhases(phases.networkMs(), phases.vmmStartMs(), phases.guestBootMs(),
-                        (System.nanoTime() - t) / 1_000_000);
-                return new Result.Ready((System.nanoTime() - createdNanos) / 1_000_000, all);
+                        (System.nanoTime() - t) / 1_000_000, 0);
+                if (!agent) {
+                    return new Result.Ready((System.nanoTime() - createdNanos) / 1_000_000, all);
+                }
+                return agent(rec, driver, deadline, all, createdNanos, console);
             }
             if (driver.await(new VmId(rec.id())).isDone()) break;
             try {
@@ -70,5 +74,27 @@ final class BootWatch {
         }
         return new Result.Failed("the guest said it was ready but its control port " + rec.ip() + ":"
                 + GuestProtocol.CONTROL_PORT + " does not answer" + console);
+    }
+
+    /** Waits for the guest agent to answer its health check (its JVM starts in parallel with the guest's boot). */
+    private static Result agent(VmRecord rec, VmmDriver driver, long deadline, BootPhases phases, long createdNanos,
+                                String console) {
+        long t = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            if (AgentClient.healthy(rec.ip(), Duration.ofMillis(500))) {
+                return new Result.Ready((System.nanoTime() - createdNanos) / 1_000_000,
+                        phases.withAgent((System.nanoTime() - t) / 1_000_000));
+            }
+            if (driver.await(new VmId(rec.id())).isDone()) break;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return new Result.Failed("the guest booted but its agent at " + rec.ip() + ":" + AgentProtocol.PORT
+                + " does not answer; its log is " + GuestProtocol.AGENT_LOG + " in the guest ('kiln vm exec "
+                + rec.name() + " -- cat " + GuestProtocol.AGENT_LOG + "')" + console);
     }
 }

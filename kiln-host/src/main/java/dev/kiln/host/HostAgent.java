@@ -1,7 +1,10 @@
 package dev.kiln.host;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.api.agent.AgentProtocol;
 import dev.kiln.guest.GuestImage;
+import dev.kiln.image.ImageRegistry;
+import dev.kiln.image.ImageStore;
 import dev.kiln.guest.GuestImageBuilder;
 import dev.kiln.guest.GuestImageOptions;
 import dev.kiln.guest.GuestProtocol;
@@ -9,6 +12,11 @@ import dev.kiln.net.HostNetwork;
 import dev.kiln.net.Ipv4Cidr;
 import dev.kiln.net.NetworkConfig;
 import dev.kiln.vmm.AcceleratorChoice;
+import dev.kiln.vmm.DriverChoice;
+import dev.kiln.vmm.DriverRequest;
+import dev.kiln.vmm.DriverSelection;
+import dev.kiln.vmm.firecracker.FirecrackerConfig;
+import dev.kiln.vmm.firecracker.FirecrackerDriver;
 import dev.kiln.vmm.VmmDriver;
 import dev.kiln.vmm.fake.FakeDriver;
 import dev.kiln.vmm.firecracker.FirecrackerHostCheck;
@@ -50,12 +58,20 @@ public final class HostAgent implements AutoCloseable {
     private final HostInfo info;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final FakeWorld fakeWorld;
+    private final ContainerService containers;
+    private final ImageStore images;
+    private final ImageRegistry registry;
 
     /** What /v1/health reports. */
     public record HostInfo(String version, long pid, String stateDir, String socket, String driver, String driverReason,
-                           String accelerator, String acceleratorReason, String guestImage, String bridge, String subnet) {}
+                           String accelerator, String acceleratorReason, String guestImage, String bridge, String subnet,
+                           String registry) {}
 
-    private HostAgent(HostConfig config, VmService vms, HostNetwork network, Server server, HostInfo info, FakeWorld fakeWorld) {
+    private HostAgent(HostConfig config, VmService vms, HostNetwork network, Server server, HostInfo info, FakeWorld fakeWorld,
+                      ContainerService containers, ImageStore images, ImageRegistry registry) {
+        this.containers = containers;
+        this.images = images;
+        this.registry = registry;
         this.config = config;
         this.vms = vms;
         this.network = network;
@@ -74,7 +90,7 @@ public final class HostAgent implements AutoCloseable {
         GuestImage image;
         try {
             GuestImageOptions defaults = GuestImageOptions.defaults();
-            GuestImageOptions options = new GuestImageOptions(config.kernel().or(defaults::kernel), defaults.modulesDir(), defaults.busybox());
+            GuestImageOptions options = new GuestImageOptions(config.kernel().or(defaults::kernel), defaults.modulesDir(), defaults.busybox(), defaults.agent());
             image = GuestImageBuilder.create(config.imageCache()).ensure(options, msg -> LOG.info("guest image: {}", msg));
         } catch (RuntimeException e) {
             throw HostException.from(e);
@@ -92,10 +108,19 @@ public final class HostAgent implements AutoCloseable {
                     .probe(image.kernel(), image.initrd(), GuestProtocol.PROBE_MARKER, Duration.ofSeconds(15));
         });
         LOG.info("accelerator: {} ({})", accel.accelerator(), accel.reason());
-        LOG.info("driver: qemu ({})", driverReason(accel, image));
-
+        DriverChoice choice = chooseDriver(accel, image);
         Map<String, VmmDriver> drivers = new LinkedHashMap<>();
         drivers.put(QemuDriver.NAME, QemuDriver.create(QemuConfig.of(qemu, accel)));
+        String autoDriver = QemuDriver.NAME;
+        String driverReason = choice.reason();
+        if (choice instanceof DriverChoice.Firecracker) {
+            Path binary = Optional.ofNullable(System.getenv("PATH")).stream()
+                    .flatMap(p -> java.util.Arrays.stream(p.split(":")))
+                    .map(dir -> Path.of(dir, "firecracker")).filter(Files::isExecutable).findFirst().orElseThrow();
+            drivers.put(FirecrackerDriver.NAME, FirecrackerDriver.create(FirecrackerConfig.of(binary)));
+            autoDriver = FirecrackerDriver.NAME;
+        }
+        LOG.info("driver: {} ({})", autoDriver, driverReason);
         FakeWorld world = null;
         if (config.fakeDriver()) {
             world = new FakeWorld(clock);
@@ -104,19 +129,37 @@ public final class HostAgent implements AutoCloseable {
         }
         HostNetwork network;
         try {
-            network = HostNetwork.open(new NetworkConfig(config.bridge(), Ipv4Cidr.parse(config.subnet()), config.stateDir()));
+            network = HostNetwork.open(new NetworkConfig(config.bridge(), Ipv4Cidr.parse(config.subnet()), config.stateDir(),
+                    List.of(GuestProtocol.CONTROL_PORT, AgentProtocol.PORT)));
         } catch (RuntimeException e) {
             throw HostException.from(e);
         }
         HostMetrics metrics = new HostMetrics();
         VmService service = new VmService(config, clock, new VmStore(config.stateDir(), json), network, drivers,
-                QemuDriver.NAME, image, new GuestClient(json), metrics);
+                autoDriver, image, new GuestClient(json), metrics);
         service.recoverAll();
 
+        // Containers: the image store, its registry on the bridge's address (guests only reach the host there), and
+        // the service that runs containers in guests.
+        ImageStore images;
+        ImageRegistry registry;
+        try {
+            images = ImageStore.open(config.stateDir().resolve("images"));
+            registry = ImageRegistry.start(images, new java.net.InetSocketAddress(
+                    network.config().subnet().gateway(), config.registryPort()));
+        } catch (RuntimeException e) {
+            service.close();
+            throw HostException.from(e);
+        }
+        String registryUrl = "http://" + network.config().subnet().gateway() + ":" + registry.address().getPort();
+        ContainerService containers = new ContainerService(service, images, () -> registryUrl, new PortForwarder(),
+                new ContainerStore(config.stateDir(), json), clock);
+        containers.recover();
+
         HostInfo info = new HostInfo(VERSION, ProcessHandle.current().pid(), config.stateDir().toString(),
-                config.socket().toString(), QemuDriver.NAME, driverReason(accel, image), accel.accelerator().qemuName(),
+                config.socket().toString(), autoDriver, driverReason, accel.accelerator().qemuName(),
                 accel.reason(), image.digest(),
-                config.bridge(), config.subnet());
+                config.bridge(), config.subnet(), registryUrl);
         QueuedThreadPool pool = new QueuedThreadPool();
         pool.setName("kiln-api");
         pool.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
@@ -124,12 +167,14 @@ public final class HostAgent implements AutoCloseable {
         UnixDomainServerConnector connector = new UnixDomainServerConnector(server);
         connector.setUnixDomainPath(config.socket());
         server.addConnector(connector);
-        HostAgent agent = new HostAgent(config, service, network, server, info, world);
-        server.setHandler(new ApiHandler(service, metrics, json, info, agent::requestShutdown));
+        HostAgent agent = new HostAgent(config, service, network, server, info, world, containers, images, registry);
+        server.setHandler(new ApiHandler(service, containers, images, metrics, json, info, agent::requestShutdown));
         try {
             server.start();
             Files.setPosixFilePermissions(config.socket(), PosixFilePermissions.fromString("rw-------"));
         } catch (Exception e) {
+            containers.close();
+            registry.close();
             service.close();
             throw new HostException(HostError.HOST_ERROR, "cannot serve the API on " + config.socket() + ": " + e.getMessage(),
                     "check that the directory exists and no other daemon uses the socket", e);
@@ -139,19 +184,18 @@ public final class HostAgent implements AutoCloseable {
     }
 
     /**
-     * Why 'auto' means QEMU on this host. The order is Firecracker (its binaries, and a KVM that runs a guest),
-     * then QEMU with KVM, then QEMU with TCG.
+     * The driver 'auto' means on this host, and why: Firecracker when its binary is there, a probe guest boots under
+     * KVM and nothing else it needs is missing (see {@link DriverSelection}); else QEMU with the probed accelerator.
      */
-    private static String driverReason(AcceleratorChoice accel, GuestImage image) {
-        List<String> missing = FirecrackerHostCheck.forThisHost()
+    private static DriverChoice chooseDriver(AcceleratorChoice accel, GuestImage image) {
+        Optional<Path> firecracker = Optional.ofNullable(System.getenv("PATH")).stream()
+                .flatMap(p -> java.util.Arrays.stream(p.split(":")))
+                .map(dir -> Path.of(dir, "firecracker")).filter(Files::isExecutable).findFirst();
+        List<FirecrackerHostCheck.Finding> findings = FirecrackerHostCheck.forThisHost()
                 .kvm(accel.accelerator() == dev.kiln.vmm.Accelerator.KVM, accel.reason())
                 .guestKernel(image.kernel())
-                .build().run().stream()
-                .filter(f -> f.status() == FirecrackerHostCheck.Status.MISSING)
-                .map(FirecrackerHostCheck.Finding::name).toList();
-        String firecracker = missing.isEmpty() ? "kiln's Firecracker driver is not built yet"
-                : "Firecracker is not usable here (missing: " + String.join(", ", missing) + "; see 'kiln doctor')";
-        return "QEMU with " + accel.accelerator() + ": " + firecracker;
+                .build().run();
+        return DriverSelection.choose(DriverRequest.AUTO, new DriverSelection.HostFacts(firecracker, findings, accel));
     }
 
     private static void prepareDirs(HostConfig config) {
@@ -181,6 +225,14 @@ public final class HostAgent implements AutoCloseable {
 
     public VmService vms() {
         return vms;
+    }
+
+    public ContainerService containers() {
+        return containers;
+    }
+
+    public ImageStore images() {
+        return images;
     }
 
     public HostInfo info() {
@@ -216,6 +268,8 @@ public final class HostAgent implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("stopping the API server: {}", e.getMessage());
         }
+        containers.close();
+        registry.close();
         vms.close();
         if (fakeWorld != null) fakeWorld.close();
         try {
@@ -229,6 +283,7 @@ public final class HostAgent implements AutoCloseable {
 
     /** Removes every VM and all host networking, then stops: nothing of kiln's is left on the host. */
     public void cleanupAndClose() {
+        containers.removeAll();
         vms.removeAll();
         network.teardown(); // before close(): close() releases whoever waits for the agent to end
         close();

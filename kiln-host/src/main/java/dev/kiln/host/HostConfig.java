@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * How a host agent runs. Defaults: state in /var/lib/kiln, socket /run/kiln/kiln.sock, bridge kiln0 on
- * 10.77.0.0/24, boot timeout 120 s (a TCG boot takes about 5 s; a loaded 2-core machine can take far longer).
+ * 10.77.0.0/24, boot timeout 120 s, 4 GiB (sparse) scratch disks (a TCG boot takes about 5 s; a loaded 2-core machine can take far longer).
  */
 public record HostConfig(
         Path stateDir,
@@ -16,40 +16,56 @@ public record HostConfig(
         String subnet,
         Optional<Path> kernel,
         Duration bootTimeout,
-        boolean fakeDriver) {
+        boolean fakeDriver,
+        long scratchBytes,
+        int registryPort) {
+
+    /** The port of the image registry that the daemon serves to its guests on the bridge's address. */
+    public static final int DEFAULT_REGISTRY_PORT = 10080;
+
+    /** The default size of a VM's scratch disk (sparse: only what the guest writes takes space). */
+    public static final long DEFAULT_SCRATCH_BYTES = 4L << 30;
 
     public static HostConfig defaults() {
         return new HostConfig(Path.of("/var/lib/kiln"), Path.of("/run/kiln/kiln.sock"), Path.of("/var/lib/kiln/cache"), "kiln0", "10.77.0.0/24",
-                Optional.empty(), Duration.ofSeconds(120), false);
+                Optional.empty(), Duration.ofSeconds(120), false, DEFAULT_SCRATCH_BYTES, DEFAULT_REGISTRY_PORT);
     }
 
     /** Moves the state directory; the image cache moves with it. */
     public HostConfig withStateDir(Path dir) {
-        return new HostConfig(dir, socket, dir.resolve("cache"), bridge, subnet, kernel, bootTimeout, fakeDriver);
+        return new HostConfig(dir, socket, dir.resolve("cache"), bridge, subnet, kernel, bootTimeout, fakeDriver, scratchBytes, registryPort);
     }
 
     /** Where guest images are cached (shared by agents with different state directories, e.g. tests). */
     public HostConfig withImageCache(Path dir) {
-        return new HostConfig(stateDir, socket, dir, bridge, subnet, kernel, bootTimeout, fakeDriver);
+        return new HostConfig(stateDir, socket, dir, bridge, subnet, kernel, bootTimeout, fakeDriver, scratchBytes, registryPort);
     }
 
     public HostConfig withSocket(Path s) {
-        return new HostConfig(stateDir, s, imageCache, bridge, subnet, kernel, bootTimeout, fakeDriver);
+        return new HostConfig(stateDir, s, imageCache, bridge, subnet, kernel, bootTimeout, fakeDriver, scratchBytes, registryPort);
     }
 
     public HostConfig withNetwork(String bridgeName, String cidr) {
-        return new HostConfig(stateDir, socket, imageCache, bridgeName, cidr, kernel, bootTimeout, fakeDriver);
+        return new HostConfig(stateDir, socket, imageCache, bridgeName, cidr, kernel, bootTimeout, fakeDriver, scratchBytes, registryPort);
     }
 
     public HostConfig withKernel(Optional<Path> k) {
-        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, k, bootTimeout, fakeDriver);
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, k, bootTimeout, fakeDriver, scratchBytes, registryPort);
     }
 
     public HostConfig withBootTimeout(Duration timeout) {
-        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, timeout, fakeDriver);
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, timeout, fakeDriver, scratchBytes, registryPort);
     }
 
     public HostConfig withFakeDriver(boolean enabled) {
-        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, bootTimeout, enabled);
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, bootTimeout, enabled, scratchBytes, registryPort);
+    }
+
+    public HostConfig withScratchBytes(long bytes) {
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, bootTimeout, fakeDriver, bytes, registryPort);
+    }
+
+    public HostConfig withRegistryPort(int port) {
+        return new HostConfig(stateDir, socket, imageCache, bridge, subnet, kernel, bootTimeout, fakeDriver, scratchBytes, port);
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.host;
 
 import dev.kiln.api.ApiException;
 import dev.kiln.guest.GuestException;
+import dev.kiln.image.ImageException;
 import dev.kiln.net.NetException;
 import dev.kiln.vmm.VmmException;
 
@@ -57,6 +58,13 @@ public class HostException extends RuntimeException {
                 case TOOL_MISSING, BUSYBOX_NOT_FOUND, MODULES_NOT_FOUND -> HostError.TOOL_MISSING;
                 default -> HostError.HOST_ERROR;
             }, g.getMessage(), g.hint(), g);
+            case ImageException i -> new HostException(switch (i.code()) {
+                case IMAGE_NOT_FOUND -> HostError.IMAGE_NOT_FOUND;
+                case AMBIGUOUS_REFERENCE, INVALID_REFERENCE, INVALID_BUILD_SPEC -> HostError.INVALID_SPEC;
+                case UNSUPPORTED_FORMAT, CORRUPT_ARCHIVE, MISSING_BLOB, DIGEST_MISMATCH, TOO_LARGE, MALFORMED_JSON,
+                     UNSAFE_ENTRY, UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_PLATFORM -> HostError.IMAGE_INVALID;
+                case BUILD_FAILED, REGISTRY_FAILED, STORE_FAILED -> HostError.HOST_ERROR;
+            }, i.getMessage(), i.hint(), i);
             default -> new HostException(HostError.INTERNAL, String.valueOf(e.getMessage()), "this is a bug in kiln; see the daemon log", e);
         };
     }

@@ -50,6 +50,10 @@ public record VmCreateRequest(
         return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, Optional.of(t));
     }
 
+    public VmCreateRequest withMemory(String m) {
+        return new VmCreateRequest(name, vcpus, Optional.of(m), disks, netRate, diskRate, driver, bootTimeout);
+    }
+
     public VmCreateRequest named(String n) {
         return new VmCreateRequest(Optional.of(n), vcpus, memory, disks, netRate, diskRate, driver, bootTimeout);
     }

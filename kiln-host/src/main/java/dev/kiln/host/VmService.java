@@ -3,6 +3,7 @@ package dev.kiln.host;
 import dev.kiln.api.RateLimiter;
 import dev.kiln.guest.GuestImage;
 import dev.kiln.guest.GuestProtocol;
+import dev.kiln.guest.ScratchDisk;
 import dev.kiln.net.HostNetwork;
 import dev.kiln.net.VmNetwork;
 import dev.kiln.vmm.ByteSize;
@@ -37,6 +38,8 @@ import org.slf4j.LoggerFactory;
  * when a step fails; watches them; removes them with everything they had; re-adopts them after a restart.
  */
 public final class VmService implements AutoCloseable {
+    /** A VM's scratch disk in its directory (removed with it). */
+    static final String SCRATCH_FILE = "scratch.ext4";
     private static final Logger LOG = LoggerFactory.getLogger(VmService.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -139,12 +142,20 @@ public final class VmService implements AutoCloseable {
             net = network.attach(id.value(), nicLimits);
             long networkMs = (System.nanoTime() - t0) / 1_000_000;
             String token = HexFormat.of().formatHex(randomBytes(16));
+            Files.createDirectories(dir);
+            Path scratch = dir.resolve(SCRATCH_FILE);
+            ScratchDisk.create(scratch, config.scratchBytes());
+            String scratchDevice = GuestProtocol.diskName(drives.size());
+            drives = new ArrayList<>(drives);
+            drives.add(new DriveSpec(scratchDevice, scratch, false,
+                    req.diskRate().map(RateLimiterJson::toLimiter).orElse(RateLimiter.none())));
             String boot = String.join(" ",
                     GuestProtocol.CMDLINE_ID + "=" + id.value(),
                     GuestProtocol.CMDLINE_IP + "=" + net.address(),
                     GuestProtocol.CMDLINE_GATEWAY + "=" + net.gateway(),
                     GuestProtocol.CMDLINE_TOKEN + "=" + token,
-                    GuestProtocol.CMDLINE_HOSTNAME + "=" + name);
+                    GuestProtocol.CMDLINE_HOSTNAME + "=" + name,
+                    GuestProtocol.CMDLINE_SCRATCH + "=" + scratchDevice);
             NicSpec nic = new NicSpec("net0", net.tapName(), net.mac().value(),
                     NetLimits.rx(req.netRate()), NetLimits.tx(req.netRate()));
             VmSpec spec = new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), boot, drives, List.of(nic));
@@ -152,7 +163,6 @@ public final class VmService implements AutoCloseable {
                     req.diskRate(), net.tapName(), net.mac().value(), net.address().address(), net.address().prefixLength(),
                     net.gateway(), net.bridge(), token, Optional.empty(), created, Optional.empty(), Optional.empty(),
                     Optional.empty(), "booting", Optional.empty());
-            Files.createDirectories(dir);
             store.save(rec);
             long t1 = System.nanoTime();
             VmHandle handle = driver.start(spec, dir);
@@ -176,7 +186,7 @@ public final class VmService implements AutoCloseable {
 
     private BootWatch.Result awaitReady(VmRecord rec, VmmDriver driver, Duration timeout, boolean markFailure) {
         BootWatch.Started started = startTimes.getOrDefault(rec.id(), new BootWatch.Started(System.nanoTime(), 0, 0));
-        BootWatch.Result result = BootWatch.await(rec, driver, timeout, started);
+        BootWatch.Result result = BootWatch.await(rec, driver, timeout, started, image.agent());
         switch (result) {
             case BootWatch.Result.Ready r -> {
                 records.computeIfPresent(rec.id(), (k, cur) -> {

@@ -25,7 +25,8 @@ final class TestHosts {
             String tag = HexFormat.of().formatHex(b);
             int net = 100 + RANDOM.nextInt(150);
             return new HostConfig(state, state.resolve("kiln.sock"), IMAGE_CACHE, "kbr-it" + tag, "10.78." + net + ".0/24",
-                    Optional.empty(), Duration.ofSeconds(120), fake);
+                    Optional.empty(), Duration.ofSeconds(120), fake, HostConfig.DEFAULT_SCRATCH_BYTES,
+                    HostConfig.DEFAULT_REGISTRY_PORT);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -21,6 +21,7 @@ public record Digest(String hex) {
     }
 
     /** Parses {@code sha256:<hex>}; any other algorithm or shape is an {@link ImageError#INVALID_REFERENCE}. */
+    @com.fasterxml.jackson.annotation.JsonCreator
     public static Digest parse(String text) {
         if (text == null || !text.startsWith("sha256:")) {
             throw new ImageException(ImageError.INVALID_REFERENCE, "not a sha256 digest: " + text,
@@ -68,6 +69,8 @@ public record Digest(String hex) {
         return hex.substring(0, 12);
     }
 
+    /** As JSON, a digest is its text form {@code sha256:<hex>}, as the OCI specs write it. */
+    @com.fasterxml.jackson.annotation.JsonValue
     @Override
     public String toString() {
         return "sha256:" + hex;

@@ -69,6 +69,8 @@ final class DefaultHostNetwork implements HostNetwork {
         var network = new DefaultHostNetwork(config, env);
         network.bridge.ensure(config);
         network.firewall.ensure(Firewall.rulesetFor(config));
+        Firewall.isolationRulesetFor(config).ifPresentOrElse(network.firewall::ensure,
+                () -> network.firewall.remove(NftRuleset.Family.BRIDGE, config.nftTableName()));
         new IpForwarding(env.procSys()).ensureEnabled();
         LOG.info("kiln network ready: bridge {} with {}, nft table ip {}", config.bridgeName(),
                 config.gatewayAddress(), config.nftTableName());
@@ -182,6 +184,7 @@ final class DefaultHostNetwork implements HostNetwork {
             vmLinks.labelled().forEach(labelled -> links.delete(labelled.link().name()));
             bridge.remove(config.bridgeName());
             firewall.remove(NftRuleset.Family.IP, config.nftTableName());
+            firewall.remove(NftRuleset.Family.BRIDGE, config.nftTableName());
             leases.deleteFiles();
             if (!vmLinks.labelled().isEmpty()) {
                 throw new NetException(NetError.VERIFY_FAILED, "kiln links of " + config.bridgeName()

@@ -20,6 +20,11 @@ import java.util.Map;
  *       {@code iifname BR oifname BR}, which the first rule accepts.</li>
  * </ul>
  * Both chains keep policy accept so the table never blocks the host's other traffic.
+ * <p>
+ * When the network has host-only guest ports, a second table of the same name in family {@code bridge} drops
+ * frames that a kiln tap sends to another bridge port with one of those TCP destination ports: guests cannot
+ * reach each other's control endpoint or agent, while the host (whose traffic leaves through the bridge device,
+ * not a port) still can. This does not depend on {@code br_netfilter}.
  */
 final class Firewall {
     private final Commands commands;
@@ -37,6 +42,17 @@ final class Firewall {
                 NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "filter", Policy.ACCEPT)
                         .rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
                         .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false)));
+    }
+
+    /** The bridge-family table that keeps guests off each other's host-only ports; empty when there are none. */
+    static java.util.Optional<NftRuleset> isolationRulesetFor(NetworkConfig config) {
+        if (config.hostOnlyPorts().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(NftRuleset.of(NftRuleset.Family.BRIDGE, config.nftTableName(),
+                NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "0", Policy.ACCEPT)
+                        .rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX),
+                                new Match.TcpDestinationPorts(config.hostOnlyPorts()))));
     }
 
     /** Atomically (re)creates the table, then verifies that the kernel holds every chain with every rule. */

@@ -46,9 +46,12 @@ sealed interface LinkLabel {
         return vmId;
     }
 
+    /** The name prefix of every kiln tap. */
+    static final String TAP_PREFIX = "ktap-";
+
     /** The tap of a vm: {@code ktap-} and 8 hex digits of SHA-256 over bridge and vm id (13 characters). */
     static String tapName(String bridge, String vmId) {
-        return "ktap-" + shortHash(bridge, vmId);
+        return TAP_PREFIX + shortHash(bridge, vmId);
     }
 
     /** The ifb that carries a vm's transmit shaping: {@code kifb-} and the same 8 hex digits as its tap. */

@@ -1,6 +1,7 @@
 package dev.kiln.net;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -11,8 +12,10 @@ import java.util.regex.Pattern;
  * @param bridgeName a Linux interface name (1..15 characters of letters, digits, '_', '-', '.')
  * @param subnet     the guests' subnet (no host bits set, prefix length 30 or less); the gateway is its first host
  * @param stateDir   the daemon's state directory
+ * @param hostOnlyPorts guests' TCP ports that only the host may reach (the guests' control endpoint and agent):
+ *                   the bridge drops guest-to-guest traffic to them
  */
-public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir) {
+public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir, List<Integer> hostOnlyPorts) {
     public static final String DEFAULT_BRIDGE = "kiln0";
     public static final String DEFAULT_SUBNET = "10.77.0.0/24";
     private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,14}");
@@ -21,6 +24,12 @@ public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir) {
         Objects.requireNonNull(bridgeName, "bridgeName");
         Objects.requireNonNull(subnet, "subnet");
         Objects.requireNonNull(stateDir, "stateDir");
+        hostOnlyPorts = List.copyOf(hostOnlyPorts);
+        for (int port : hostOnlyPorts) {
+            if (port < 1 || port > 65535) {
+                throw new NetException(NetError.INVALID_ARGUMENT, "invalid port " + port, "use 1..65535");
+            }
+        }
         if (!IFNAME.matcher(bridgeName).matches()) {
             throw new NetException(NetError.INVALID_ARGUMENT, "invalid bridge name '" + bridgeName + "'",
                     "use 1..15 characters of letters, digits, '_', '-' or '.', starting with a letter or digit");
@@ -33,6 +42,15 @@ public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir) {
             throw new NetException(NetError.INVALID_ARGUMENT, "subnet " + subnet + " has an unusable size",
                     "use a prefix length between 8 and 30, e.g. /24");
         }
+    }
+
+    /** A network that keeps no guest port from other guests. */
+    public NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir) {
+        this(bridgeName, subnet, stateDir, List.of());
+    }
+
+    public NetworkConfig withHostOnlyPorts(List<Integer> ports) {
+        return new NetworkConfig(bridgeName, subnet, stateDir, ports);
     }
 
     /** Bridge {@code kiln0}, subnet {@code 10.77.0.0/24} (gateway {@code 10.77.0.1}). */

@@ -22,7 +22,7 @@ record NftRuleset(Family family, String table, List<Chain> chains) {
         chains = List.copyOf(chains);
     }
 
-    enum Family { IP, INET;
+    enum Family { IP, INET, BRIDGE;
         String keyword() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -72,6 +72,34 @@ record NftRuleset(Family family, String table, List<Chain> chains) {
             @Override
             public String render() {
                 return "iifname " + (negated ? "!= " : "") + '"' + name + '"';
+            }
+        }
+
+        /** {@code iifname "prefix*"}: any input interface whose name starts with the prefix. */
+        record InInterfacePrefix(String prefix) implements Match {
+            public InInterfacePrefix {
+                requireIfname(prefix);
+            }
+
+            @Override
+            public String render() {
+                return "iifname \"" + prefix + "*\"";
+            }
+        }
+
+        /** TCP to one of these destination ports. */
+        record TcpDestinationPorts(List<Integer> ports) implements Match {
+            public TcpDestinationPorts {
+                ports = List.copyOf(ports);
+                if (ports.isEmpty() || ports.stream().anyMatch(p -> p < 1 || p > 65535)) {
+                    throw new IllegalArgumentException("bad port list " + ports);
+                }
+            }
+
+            @Override
+            public String render() {
+                return "ip protocol tcp tcp dport { " + ports.stream().map(String::valueOf)
+                        .collect(Collectors.joining(", ")) + " }";
             }
         }
 

@@ -29,6 +29,24 @@ class NftRulesetTest {
     }
 
     @Test
+    void isolationTableDropsGuestToGuestTrafficToHostOnlyPorts() {
+        var config = NetworkConfig.defaults(Path.of("/tmp/x")).withHostOnlyPorts(java.util.List.of(10070, 10071));
+        assertThat(Firewall.isolationRulesetFor(config).orElseThrow().render()).isEqualTo("""
+                table bridge kiln
+                delete table bridge kiln
+                table bridge kiln {
+                  chain forward {
+                    type filter hook forward priority 0; policy accept;
+                    iifname "ktap-*" ip protocol tcp tcp dport { 10070, 10071 } drop
+                  }
+                }
+                """);
+        assertThat(Firewall.isolationRulesetFor(NetworkConfig.defaults(Path.of("/tmp/x")))).isEmpty();
+        assertThatThrownBy(() -> config.withHostOnlyPorts(java.util.List.of(0)))
+                .isInstanceOf(NetException.class).hasMessageContaining("invalid port 0");
+    }
+
+    @Test
     void tableNameIsScopedByBridge() {
         var config = new NetworkConfig("kbrt-a.b", Ipv4Cidr.parse("10.79.1.0/24"), Path.of("/tmp/x"));
         assertThat(config.nftTableName()).isEqualTo("kiln_kbrt_a_b");

@@ -1,0 +1,168 @@
+package dev.kiln.agent;
+
+import dev.kiln.api.agent.ContainerInfo;
+import dev.kiln.api.agent.ContainerSpec;
+import dev.kiln.api.agent.ContainerState;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * One container's observed state, owned by {@link RuncContainerRuntime}; every field is guarded by the object's
+ * monitor. {@link #info()} is the immutable view the API returns.
+ */
+final class Container {
+    final String id;
+    final ContainerSpec spec;
+    final String imageDigest;
+    final Path bundle;
+    final Path rootfs;
+    final String cgroupPath;
+    final Users users;
+    final Instant createdAt;
+    /** Completes when the container will produce no more output (terminal state or removed). */
+    final CompletableFuture<Void> ended = new CompletableFuture<>();
+
+    private ContainerState state = ContainerState.CREATED;
+    private Optional<Integer> exitCode = Optional.empty();
+    private boolean oomKilled;
+    private Optional<String> error = Optional.empty();
+    private Optional<Instant> startedAt = Optional.empty();
+    private Optional<Instant> finishedAt = Optional.empty();
+    private int restarts;
+    private Optional<Long> pid = Optional.empty();
+    private boolean stopRequested;
+    private boolean removed;
+    private Optional<Process> process = Optional.empty();
+    private CompletableFuture<Void> runEnded = CompletableFuture.completedFuture(null);
+    private Optional<ScheduledFuture<?>> pendingRestart = Optional.empty();
+    private Optional<Cgroups.Usage> lastUsage = Optional.empty();
+
+    Container(String id, ContainerSpec spec, String imageDigest, Path bundle, Path rootfs, String cgroupPath,
+              Users users, Instant createdAt) {
+        this.id = id;
+        this.spec = spec;
+        this.imageDigest = imageDigest;
+        this.bundle = bundle;
+        this.rootfs = rootfs;
+        this.cgroupPath = cgroupPath;
+        this.users = users;
+        this.createdAt = createdAt;
+    }
+
+    synchronized ContainerInfo info() {
+        return new ContainerInfo(id, spec.name(), spec.image(), imageDigest, state, exitCode, oomKilled, error,
+                createdAt, startedAt, finishedAt, restarts, pid);
+    }
+
+    synchronized ContainerState state() {
+        return state;
+    }
+
+    /** A new run of runc has been launched. */
+    synchronized CompletableFuture<Void> launched(Process p) {
+        process = Optional.of(p);
+        runEnded = new CompletableFuture<>();
+        pendingRestart = Optional.empty();
+        return runEnded;
+    }
+
+    synchronized void running(long newPid, Instant at) {
+        state = ContainerState.RUNNING;
+        pid = Optional.of(newPid);
+        startedAt = Optional.of(at);
+        finishedAt = Optional.empty();
+        exitCode = Optional.empty();
+        oomKilled = false;
+        error = Optional.empty();
+    }
+
+    synchronized boolean isRunning() {
+        return state == ContainerState.RUNNING && process.map(Process::isAlive).orElse(false);
+    }
+
+    synchronized CompletableFuture<Void> runEnded() {
+        return runEnded;
+    }
+
+    /** Records the end of a run; {@code next} is EXITED, FAILED or RESTARTING. */
+    synchronized void ended(ContainerState next, int code, boolean oom, Optional<String> why, Instant at,
+                            Cgroups.Usage usage) {
+        state = next;
+        exitCode = Optional.of(code);
+        oomKilled = oom;
+        error = why;
+        finishedAt = Optional.of(at);
+        pid = Optional.empty();
+        process = Optional.empty();
+        lastUsage = Optional.of(usage);
+        runEnded.complete(null);
+        if (next != ContainerState.RESTARTING) {
+            ended.complete(null);
+        }
+    }
+
+    /** Marks a launch that failed before runc ran. */
+    synchronized void failed(String why, Instant at) {
+        state = ContainerState.FAILED;
+        error = Optional.of(why);
+        finishedAt = Optional.of(at);
+        process = Optional.empty();
+        runEnded.complete(null);
+        ended.complete(null);
+    }
+
+    synchronized void restartScheduled(ScheduledFuture<?> future) {
+        pendingRestart = Optional.of(future);
+    }
+
+    /** Counts a restart unless a stop or remove came first; false means: do not relaunch. */
+    synchronized boolean beginRestart() {
+        if (stopRequested || removed) {
+            return false;
+        }
+        restarts++;
+        return true;
+    }
+
+    synchronized int restarts() {
+        return restarts;
+    }
+
+    /** Asks for a stop: no more restarts; a pending restart is cancelled and the container counts as exited. */
+    synchronized void requestStop() {
+        stopRequested = true;
+        pendingRestart.ifPresent(f -> f.cancel(false));
+        pendingRestart = Optional.empty();
+        if (state == ContainerState.RESTARTING) {
+            state = ContainerState.EXITED;
+            ended.complete(null);
+        }
+    }
+
+    synchronized boolean stopRequested() {
+        return stopRequested;
+    }
+
+    synchronized void markRemoved() {
+        removed = true;
+        stopRequested = true;
+        pendingRestart.ifPresent(f -> f.cancel(false));
+        ended.complete(null);
+    }
+
+    synchronized boolean removed() {
+        return removed;
+    }
+
+    synchronized Optional<Cgroups.Usage> lastUsage() {
+        return lastUsage;
+    }
+
+    synchronized Optional<Long> pid() {
+        return pid;
+    }
+}

@@ -1,0 +1,181 @@
+package dev.kiln.agent;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.kiln.api.agent.AgentErrorCode;
+import dev.kiln.api.agent.AgentProtocol;
+import dev.kiln.api.agent.ContainerSpec;
+import dev.kiln.api.agent.ExecRequest;
+import dev.kiln.api.agent.Health;
+import dev.kiln.api.agent.PullRequest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The agent's HTTP API on the JDK's built-in server: authenticates, parses the call ({@link ApiCall#parse}),
+ * handles it in one exhaustive switch, and is the one place that turns errors into statuses and
+ * {@link dev.kiln.api.agent.AgentError} bodies.
+ */
+final class HttpApi implements HttpHandler {
+    private final AgentService service;
+    private final ContainerRuntime runtime;
+    private final TokenCheck token;
+    private final AgentConfig config;
+
+    HttpApi(AgentService service, TokenCheck token, AgentConfig config) {
+        this.service = service;
+        this.runtime = service.runtime();
+        this.token = token;
+        this.config = config;
+    }
+
+    @Override
+    public void handle(HttpExchange ex) {
+        boolean[] sent = {false};
+        try {
+            String path = ex.getRequestURI().getRawPath();
+            if (!path.equals(AgentProtocol.HEALTH_PATH)) {
+                token.check(Optional.ofNullable(ex.getRequestHeaders().getFirst(AgentProtocol.AUTHORIZATION_HEADER)));
+            }
+            ApiCall call = ApiCall.parse(ex.getRequestMethod(), path, query(ex.getRequestURI().getRawQuery()));
+            dispatch(call, ex, sent);
+        } catch (AgentException e) {
+            error(ex, sent[0], e);
+        } catch (RuntimeException e) {
+            e.printStackTrace();
+            error(ex, sent[0], new AgentException(AgentErrorCode.INTERNAL, "internal error: " + e, e));
+        } catch (IOException e) {
+            // the client went away
+        } finally {
+            ex.close();
+        }
+    }
+
+    private void dispatch(ApiCall call, HttpExchange ex, boolean[] sent) throws IOException {
+        switch (call) {
+            case ApiCall.Health h -> json(ex, 200, Health.ok());
+            case ApiCall.Facts f -> json(ex, 200, service.facts());
+            case ApiCall.Pull p -> json(ex, 200, service.pull(body(ex, PullRequest.class)));
+            case ApiCall.Create c -> json(ex, 201, service.create(body(ex, ContainerSpec.class)));
+            case ApiCall.ListContainers l -> json(ex, 200, runtime.list());
+            case ApiCall.Inspect i -> json(ex, 200, runtime.inspect(i.id()));
+            case ApiCall.Stop s -> json(ex, 200, runtime.stop(s.id(), s.timeout().orElse(config.stopTimeout())));
+            case ApiCall.Remove r -> {
+                runtime.remove(r.id(), r.force());
+                empty(ex, 204);
+            }
+            case ApiCall.Exec e -> json(ex, 200, runtime.exec(e.id(), body(ex, ExecRequest.class)));
+            case ApiCall.Stats s -> json(ex, 200, runtime.stats(s.id()));
+            case ApiCall.Logs l -> {
+                ContainerRuntime.Logs logs = runtime.logs(l.id());
+                ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+                ex.sendResponseHeaders(200, 0);
+                sent[0] = true;
+                try (OutputStream out = ex.getResponseBody()) {
+                    LogStreamer.stream(logs, l.stream(), l.follow(), out);
+                }
+            }
+            case ApiCall.GetFile g -> {
+                Path file = ContainerFiles.source(runtime.rootfs(g.id()), g.path());
+                ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+                ex.sendResponseHeaders(200, Files.size(file));
+                sent[0] = true;
+                try (OutputStream out = ex.getResponseBody()) {
+                    Files.copy(file, out);
+                }
+            }
+            case ApiCall.PutFile p -> {
+                checkLength(ex, config.maxFileBytes());
+                Path root = runtime.rootfs(p.id());
+                try (InputStream in = ex.getRequestBody()) {
+                    ContainerFiles.write(root, p.path(), in, config.maxFileBytes(), p.mode());
+                }
+                empty(ex, 204);
+            }
+        }
+    }
+
+    private <T> T body(HttpExchange ex, Class<T> type) throws IOException {
+        checkLength(ex, config.maxJsonBytes());
+        byte[] bytes;
+        try (InputStream in = ex.getRequestBody()) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.maxJsonBytes() + 1));
+        }
+        if (bytes.length > config.maxJsonBytes()) {
+            throw tooLarge(config.maxJsonBytes());
+        }
+        if (bytes.length == 0) {
+            throw new AgentException(AgentErrorCode.BAD_REQUEST, "the body is empty; send a JSON "
+                    + type.getSimpleName());
+        }
+        return Json.readRequest(bytes, type);
+    }
+
+    private static void checkLength(HttpExchange ex, long max) {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.strip()) > max) {
+                    throw tooLarge(max);
+                }
+            } catch (NumberFormatException e) {
+                throw new AgentException(AgentErrorCode.BAD_REQUEST, "bad Content-Length: " + length);
+            }
+        }
+    }
+
+    private static AgentException tooLarge(long max) {
+        return new AgentException(AgentErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than " + max + " bytes");
+    }
+
+    private static void json(HttpExchange ex, int status, Object value) throws IOException {
+        byte[] bytes = Json.write(value);
+        ex.getResponseHeaders().set("Content-Type", AgentProtocol.JSON_TYPE);
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void empty(HttpExchange ex, int status) throws IOException {
+        ex.sendResponseHeaders(status, -1);
+    }
+
+    private static void error(HttpExchange ex, boolean alreadySent, AgentException e) {
+        if (alreadySent) {
+            System.err.println("kiln-agent: " + e + " after the reply started");
+            return;
+        }
+        try {
+            if (e.code() == AgentErrorCode.UNAUTHORIZED) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"kiln-agent\"");
+            }
+            json(ex, AgentException.httpStatus(e.code()), e.toError());
+        } catch (IOException io) {
+            // the client went away
+        }
+    }
+
+    static Map<String, String> query(String raw) {
+        Map<String, String> out = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = eq < 0 ? pair : pair.substring(0, eq);
+            String v = eq < 0 ? "" : pair.substring(eq + 1);
+            out.put(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+}

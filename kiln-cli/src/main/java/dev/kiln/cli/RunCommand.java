@@ -1,0 +1,142 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code kiln run}: {@code POST /v1/containers}. */
+@Command(name = "run", sortOptions = false, usageHelpAutoWidth = true,
+        header = "Run a container in a microVM.",
+        synopsisHeading = "%nUsage: ",
+        descriptionHeading = "%nDescription:%n",
+        description = {
+            "Runs an image from the host's image store (see 'kiln image') as a container under runc inside a "
+                    + "microVM. Without --vm, a fresh microVM is booted for it and removed with it ('kiln rm'); with "
+                    + "--vm the container runs in that running VM.",
+            "",
+            "The guest agent pulls the image from the daemon's registry on the bridge (layers it already has are "
+                    + "kept), verifies every digest, and starts the container. By default kiln waits until it has "
+                    + "started, then prints its name; with --attach it also prints the container's output until it "
+                    + "exits and exits with its exit code.",
+            "",
+            "Anything after the image replaces the image's CMD; --entrypoint replaces its ENTRYPOINT."},
+        parameterListHeading = "%nArguments:%n",
+        optionListHeading = "%nOptions:%n",
+        footerHeading = "%nExamples:%n",
+        footer = {"  kiln run -p 8080:80 --name web hello-httpd",
+            "  kiln run --attach busybox -- echo hello",
+            "  kiln run --memory 64M --cpus 0.5 -e MODE=fast --vm worker1 app:1.0"})
+final class RunCommand extends KilnSubcommand {
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Image reference: NAME[:TAG], a digest, or an id prefix.")
+    String image;
+
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "ARG", description = "Replace the image's CMD.")
+    List<String> args = new ArrayList<>();
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Container name (default: image name + 6 hex digits).")
+    String name;
+
+    @Option(names = "--vm", paramLabel = "VM", description = "Run in this running VM instead of a fresh one.")
+    String vm;
+
+    @Option(names = {"-p", "--publish"}, paramLabel = "HOSTPORT:PORT",
+            description = "Forward a host TCP port to the container's port (repeatable).")
+    List<String> ports = new ArrayList<>();
+
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable (repeatable).")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit, e.g. 256M. OOM kills are reported.")
+    String memory;
+
+    @Option(names = "--cpus", paramLabel = "N", description = "CPU quota in CPUs, e.g. 0.5.")
+    Double cpus;
+
+    @Option(names = "--entrypoint", paramLabel = "CMD", split = " ", description = "Replace the image's ENTRYPOINT (words split at spaces).")
+    List<String> entrypoint;
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory in the container.")
+    String workdir;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "USER", description = "uid[:gid] or name[:group] from the image.")
+    String user;
+
+    @Option(names = "--restart", paramLabel = "POLICY", description = "no, always, on-failure or on-failure:N. Default: no.")
+    String restart;
+
+    @Option(names = "--read-only", description = "Mount the container's root file system read-only.")
+    boolean readOnly;
+
+    @Option(names = "--network", paramLabel = "MODE", description = "vm (the VM's network; default) or isolated (loopback only).")
+    String network;
+
+    @Option(names = "--vm-memory", paramLabel = "SIZE", description = "Memory of a fresh VM (default 512M, or the limit + 256M).")
+    String vmMemory;
+
+    @Option(names = {"-a", "--attach"}, description = "Print the container's output until it exits; exit with its code.")
+    boolean attach;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Converters.DurationConverter.class,
+            description = {"How long booting, pulling and starting may take. Default: ${DEFAULT-VALUE}."})
+    Duration timeout;
+
+    @Mixin
+    JsonOption json;
+
+    @Override
+    public Integer call() {
+        ObjectNode req = root().json().createObjectNode().put("image", image);
+        if (name != null) req.put("name", name);
+        if (vm != null) req.put("vm", vm);
+        if (!args.isEmpty()) args.forEach(req.putArray("args")::add);
+        if (entrypoint != null) entrypoint.forEach(req.putArray("command")::add);
+        if (!ports.isEmpty()) ports.forEach(req.putArray("ports")::add);
+        if (!env.isEmpty()) {
+            ObjectNode e = req.putObject("env");
+            for (String kv : env) {
+                int eq = kv.indexOf('=');
+                if (eq <= 0) {
+                    throw new CliException("USAGE", "bad -e '" + kv + "'", "write -e KEY=VALUE", ExitCodes.USAGE);
+                }
+                e.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        if (memory != null) req.put("memory", memory);
+        if (cpus != null) req.put("cpus", cpus);
+        if (workdir != null) req.put("workdir", workdir);
+        if (user != null) req.put("user", user);
+        if (restart != null) req.put("restart", restart);
+        if (readOnly) req.put("readOnly", true);
+        if (network != null) req.put("network", network);
+        if (vmMemory != null) req.put("vmMemory", vmMemory);
+        if (!json.json) {
+            err().println(vm == null ? "Booting a microVM and starting " + image + " in it ..." : "Starting " + image + " in VM " + vm + " ...");
+            err().flush();
+        }
+        JsonNode c = client().runContainer(req, timeout);
+        String cname = c.path("name").asText();
+        if (attach) {
+            client().streamContainerLogs(cname, true, "both", this::print);
+            JsonNode done = client().container(cname);
+            if (json.json) printJson(done);
+            if (done.path("oomKilled").asBoolean(false)) {
+                err().println("kiln: container " + cname + " was killed: out of memory (limit " + memory + ")");
+                err().flush();
+            }
+            return done.path("exitCode").asInt(0);
+        }
+        if (json.json) {
+            printJson(c);
+        } else {
+            out().println(cname);
+            out().flush();
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.kiln.host;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The body of {@code POST /v1/containers} ({@code kiln run}). Only {@code image} is required.
+ *
+ * @param image    a reference in the host's image store ({@code name[:tag]}, a digest or an id prefix)
+ * @param name     unique on this host; default {@code <image name>-<6 hex>}
+ * @param vm       a running VM to run in; default: a fresh microVM that is removed with the container
+ * @param command  replaces the image's entrypoint
+ * @param args     replaces the image's cmd
+ * @param memory   the container's memory limit, e.g. {@code 256M}; a fresh VM gets this plus room for the guest
+ * @param cpus     CPU quota in CPUs, e.g. {@code 0.5}
+ * @param ports    host port forwards {@code HOSTPORT:CONTAINERPORT}
+ * @param restart  {@code no}, {@code on-failure[:N]} or {@code always}
+ * @param network  {@code vm} (the VM's network, the default; needed for ports) or {@code isolated}
+ * @param vmMemory memory of a fresh VM; default 512M, or the container's limit plus 256M when that is more
+ */
+public record ContainerRunRequest(
+        String image,
+        Optional<String> name,
+        Optional<String> vm,
+        Optional<List<String>> command,
+        Optional<List<String>> args,
+        Optional<Map<String, String>> env,
+        Optional<String> workdir,
+        Optional<String> user,
+        Optional<String> memory,
+        Optional<Double> cpus,
+        Optional<List<String>> ports,
+        Optional<String> restart,
+        Optional<Boolean> readOnly,
+        Optional<String> network,
+        Optional<String> vmMemory) {
+
+    public ContainerRunRequest {
+        name = orEmpty(name);
+        vm = orEmpty(vm);
+        command = orEmpty(command);
+        args = orEmpty(args);
+        env = orEmpty(env);
+        workdir = orEmpty(workdir);
+        user = orEmpty(user);
+        memory = orEmpty(memory);
+        cpus = orEmpty(cpus);
+        ports = orEmpty(ports);
+        restart = orEmpty(restart);
+        readOnly = orEmpty(readOnly);
+        network = orEmpty(network);
+        vmMemory = orEmpty(vmMemory);
+    }
+
+    private static <T> Optional<T> orEmpty(Optional<T> o) {
+        return o == null ? Optional.empty() : o;
+    }
+
+    public static ContainerRunRequest of(String image) {
+        return new ContainerRunRequest(image, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    public ContainerRunRequest named(String n) {
+        return new ContainerRunRequest(image, Optional.of(n), vm, command, args, env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory);
+    }
+
+    public ContainerRunRequest inVm(String v) {
+        return new ContainerRunRequest(image, name, Optional.of(v), command, args, env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory);
+    }
+
+    public ContainerRunRequest withCommand(List<String> c) {
+        return new ContainerRunRequest(image, name, vm, Optional.of(c), args, env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory);
+    }
+
+    public ContainerRunRequest withMemory(String m) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, Optional.of(m), cpus, ports,
+                restart, readOnly, network, vmMemory);
+    }
+
+    public ContainerRunRequest withPorts(List<String> p) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, Optional.of(p),
+                restart, readOnly, network, vmMemory);
+    }
+
+    public ContainerRunRequest withEnv(Map<String, String> e) {
+        return new ContainerRunRequest(image, name, vm, command, args, Optional.of(e), workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory);
+    }
+}

@@ -1,0 +1,391 @@
+package dev.kiln.host;
+
+import dev.kiln.api.agent.ContainerInfo;
+import dev.kiln.api.agent.ContainerSpec;
+import dev.kiln.api.agent.ContainerStats;
+import dev.kiln.api.agent.ExecRequest;
+import dev.kiln.api.agent.ExecResult;
+import dev.kiln.api.agent.NetworkMode;
+import dev.kiln.api.agent.RestartPolicy;
+import dev.kiln.image.ImageDetails;
+import dev.kiln.image.ImageReader;
+import dev.kiln.vmm.ByteSize;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Containers on this host: each runs under runc in a microVM's guest agent. {@code run} resolves the image in the
+ * host's store, takes the named VM or boots a fresh one, opens the host port forwards, and asks the guest agent to
+ * pull the image from the host's registry (on the bridge) and start it. Any failure undoes what was done (forwards
+ * closed, a fresh VM removed), so a failed run changes nothing. The agent is the source of truth for a container's
+ * state; the host keeps which VM holds it and its forwards.
+ */
+public final class ContainerService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerService.class);
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
+    /** What a fresh VM needs beside the container: the kernel, the agent's JVM, runc. */
+    private static final ByteSize GUEST_OVERHEAD = ByteSize.parse("256M");
+    private static final ByteSize DEFAULT_VM_MEMORY = ByteSize.parse("512M");
+
+    private final VmService vms;
+    private final ImageReader images;
+    private final Supplier<String> registryUrl;
+    private final PortForwarder forwards;
+    private final ContainerStore store;
+    private final Clock clock;
+    private final Map<String, ContainerRecord> records = new ConcurrentHashMap<>();
+    private final Object nameLock = new Object();
+
+    /** @param registryUrl the base URL guests pull from, e.g. {@code http://10.77.0.1:10080} */
+    ContainerService(VmService vms, ImageReader images, Supplier<String> registryUrl, PortForwarder forwards,
+                     ContainerStore store, Clock clock) {
+        this.vms = vms;
+        this.images = images;
+        this.registryUrl = registryUrl;
+        this.forwards = forwards;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /**
+     * Re-adopts containers after a daemon restart: a container whose VM is gone is forgotten; the others get their
+     * port forwards back (a port taken meanwhile is logged and left closed).
+     */
+    void recover() {
+        for (ContainerRecord r : store.loadAll()) {
+            Optional<VmRecord> vm = vms.find(r.vmId());
+            if (vm.isEmpty()) {
+                LOG.info("forgetting container {}: its VM {} is gone", r.name(), r.vmName());
+                store.delete(r.name());
+                continue;
+            }
+            records.put(r.name(), r);
+            try {
+                forwards.open(forwardsOf(r, vm.get().ip()));
+            } catch (HostException e) {
+                LOG.warn("container {}: cannot reopen its port forwards: {}", r.name(), e.getMessage());
+            }
+        }
+    }
+
+    // ---- run --------------------------------------------------------------------------------------------------
+
+    public ContainerView run(ContainerRunRequest req) {
+        if (req.image() == null || req.image().isBlank()) {
+            throw new HostException(HostError.INVALID_SPEC, "run needs an image", "e.g. kiln run hello:latest");
+        }
+        List<PortMapping> ports = req.ports().orElse(List.of()).stream().map(PortMapping::parse).toList();
+        NetworkMode network = networkMode(req.network());
+        if (!ports.isEmpty() && network == NetworkMode.ISOLATED) {
+            throw new HostException(HostError.INVALID_SPEC, "an isolated container cannot have port forwards",
+                    "drop --network isolated, or the -p options");
+        }
+        Optional<ByteSize> memory = req.memory().map(ByteSize::parse);
+        RestartPolicy restart = restartPolicy(req.restart());
+        Optional<Integer> cpuMillis = req.cpus().map(c -> {
+            if (c <= 0 || c > 64) {
+                throw new HostException(HostError.INVALID_SPEC, "--cpus " + c + " is out of range", "give e.g. 0.5 or 2");
+            }
+            return (int) Math.round(c * 1000);
+        });
+        ImageDetails image = resolveImage(req.image());
+        String repository = repositoryOf(image, req.image());
+        String name = req.name().orElse(defaultName(repository));
+        if (!NAME.matcher(name).matches()) {
+            throw new HostException(HostError.INVALID_SPEC, "bad container name '" + name + "'",
+                    "use letters, digits, '_', '.' and '-', at most 63 characters");
+        }
+        ensurePortsFree(ports);
+
+        ContainerRecord placeholder;
+        synchronized (nameLock) {
+            if (records.containsKey(name)) {
+                throw new HostException(HostError.NAME_TAKEN, "a container named '" + name + "' already exists",
+                        "choose another --name, or remove it with 'kiln rm " + name + "'");
+            }
+            placeholder = new ContainerRecord(name, "", "", "", false, req.image(), image.digest().toString(), ports,
+                    clock.instant());
+            records.put(name, placeholder);
+        }
+        VmRecord vm = null;
+        boolean ownsVm = req.vm().isEmpty();
+        boolean forwarded = false;
+        try {
+            vm = ownsVm ? freshVm(name, memory, req.vmMemory()) : existingVm(req.vm().get(), memory);
+            forwards.open(forwardsOf(placeholder, vm.ip()));
+            forwarded = true;
+            ContainerSpec spec = spec(req, name, repository + "@" + image.digest(), memory, cpuMillis, network, restart);
+            ContainerInfo info = agent(vm).run(spec);
+            ContainerRecord rec = new ContainerRecord(name, info.id(), vm.id(), vm.name(), ownsVm, req.image(),
+                    image.digest().toString(), ports, placeholder.createdAt());
+            store.save(rec);
+            records.put(name, rec);
+            LOG.info("container {} ({}) runs in VM {}", name, req.image(), vm.name());
+            return ContainerView.of(rec, vm.ip(), info);
+        } catch (RuntimeException e) {
+            records.remove(name);
+            if (forwarded) forwards.close(name);
+            if (ownsVm && vm != null) {
+                try {
+                    vms.remove(vm.id(), true);
+                } catch (RuntimeException cleanup) {
+                    LOG.warn("cannot remove VM {} after a failed run: {}", vm.name(), cleanup.getMessage());
+                }
+            }
+            throw HostException.from(e);
+        }
+    }
+
+    private ImageDetails resolveImage(String reference) {
+        try {
+            return images.inspect(reference);
+        } catch (RuntimeException e) {
+            throw HostException.from(e);
+        }
+    }
+
+    /** The repository the registry serves the image under: the one the user named, else the image's first name. */
+    static String repositoryOf(ImageDetails image, String reference) {
+        String ref = reference.contains("@") ? reference.substring(0, reference.indexOf('@')) : reference;
+        int slash = ref.lastIndexOf('/');
+        int colon = ref.lastIndexOf(':');
+        String repo = colon > slash ? ref.substring(0, colon) : ref;
+        boolean named = image.references().stream().anyMatch(r -> r.startsWith(repo + ":") || r.contains("/" + repo + ":"));
+        if (named) {
+            String full = image.references().stream().filter(r -> r.startsWith(repo + ":") || r.contains("/" + repo + ":"))
+                    .findFirst().orElseThrow();
+            return full.substring(0, full.lastIndexOf(':'));
+        }
+        if (image.references().isEmpty()) {
+            throw new HostException(HostError.IMAGE_INVALID, "image " + reference + " has no name, so the registry cannot serve it",
+                    "give it one: kiln image import FILE --tag NAME");
+        }
+        String first = image.references().getFirst();
+        return first.substring(0, first.lastIndexOf(':'));
+    }
+
+    private static String defaultName(String repository) {
+        String base = repository.substring(repository.lastIndexOf('/') + 1).replaceAll("[^a-zA-Z0-9_.-]", "-");
+        byte[] b = new byte[3];
+        new SecureRandom().nextBytes(b);
+        return base + "-" + HexFormat.of().formatHex(b);
+    }
+
+    /** Fails early, before any VM boots, when a host port is taken; the real bind happens later and may still fail. */
+    private void ensurePortsFree(List<PortMapping> ports) {
+        for (PortMapping p : ports) {
+            if (forwards.forwards().stream().anyMatch(f -> f.hostPort() == p.hostPort())) {
+                throw new HostException(HostError.PORT_IN_USE, "host port " + p.hostPort() + " is already forwarded by kiln",
+                        "choose another host port in -p HOSTPORT:PORT ('kiln ps' shows the forwards)");
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), p.hostPort()));
+            } catch (java.io.IOException e) {
+                throw new HostException(HostError.PORT_IN_USE, "host port " + p.hostPort() + " is already in use ("
+                        + e.getMessage() + ")", "choose another host port in -p HOSTPORT:PORT, or stop what uses it");
+            }
+        }
+    }
+
+    private VmRecord freshVm(String name, Optional<ByteSize> limit, Optional<String> vmMemory) {
+        ByteSize memory = vmMemory.map(ByteSize::parse).orElseGet(() -> limit
+                .map(l -> new ByteSize(Math.max(l.bytes() + GUEST_OVERHEAD.bytes(), DEFAULT_VM_MEMORY.bytes())))
+                .orElse(DEFAULT_VM_MEMORY));
+        limit.ifPresent(l -> {
+            if (l.bytes() > memory.bytes()) {
+                throw new HostException(HostError.INVALID_SPEC, "the memory limit " + l + " is above the VM's memory " + memory,
+                        "raise --vm-memory or lower --memory");
+            }
+        });
+        String vmName = "ctr-" + name;
+        VmCreateRequest create = VmCreateRequest.empty().named(vmName).withMemory(memory.toString());
+        VmView view = vms.create(create, true);
+        return vms.find(view.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
+                "VM " + vmName + " vanished right after it booted", "retry"));
+    }
+
+    private VmRecord existingVm(String nameOrId, Optional<ByteSize> limit) {
+        VmRecord vm = vms.find(nameOrId).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
+                "no VM named '" + nameOrId + "'", "list VMs with 'kiln vm ls', or drop --vm to get a fresh one"));
+        VmView view = vms.get(vm.id());
+        if (!view.ready()) {
+            throw new HostException(HostError.INVALID_PHASE, "VM " + vm.name() + " is " + view.phase() + ", not ready",
+                    "wait for it to be running, or resume it");
+        }
+        limit.ifPresent(l -> {
+            ByteSize vmMemory = ByteSize.parse(vm.memory());
+            if (l.bytes() >= vmMemory.bytes()) {
+                throw new HostException(HostError.INVALID_SPEC, "the memory limit " + l + " is not below VM " + vm.name()
+                        + "'s memory " + vmMemory, "lower --memory, or run in a bigger VM");
+            }
+        });
+        return vm;
+    }
+
+    private ContainerSpec spec(ContainerRunRequest req, String name, String image, Optional<ByteSize> memory,
+                               Optional<Integer> cpuMillis, NetworkMode network, RestartPolicy restart) {
+        ContainerSpec spec = ContainerSpec.of(name, image).withRegistry(registryUrl.get())
+                .withEnv(req.env().orElse(Map.of()))
+                .withLimits(memory.map(ByteSize::bytes), cpuMillis, Optional.empty())
+                .withReadOnlyRoot(req.readOnly().orElse(false))
+                .withNetwork(network)
+                .withRestart(restart);
+        if (req.command().isPresent()) spec = spec.withCommand(req.command().get());
+        if (req.args().isPresent()) spec = spec.withArgs(req.args().get());
+        if (req.workdir().isPresent()) spec = spec.withWorkdir(req.workdir().get());
+        if (req.user().isPresent()) spec = spec.withUser(req.user().get());
+        return spec;
+    }
+
+    static NetworkMode networkMode(Optional<String> text) {
+        return switch (text.orElse("vm")) {
+            case "vm" -> NetworkMode.VM;
+            case "isolated" -> NetworkMode.ISOLATED;
+            default -> throw new HostException(HostError.INVALID_SPEC, "unknown network mode '" + text.get() + "'",
+                    "use vm or isolated");
+        };
+    }
+
+    static RestartPolicy restartPolicy(Optional<String> text) {
+        String t = text.orElse("no");
+        if (t.equals("no")) return RestartPolicy.no();
+        if (t.equals("always")) return RestartPolicy.always();
+        if (t.equals("on-failure")) return RestartPolicy.onFailure(3);
+        if (t.startsWith("on-failure:")) {
+            try {
+                return RestartPolicy.onFailure(Integer.parseInt(t.substring("on-failure:".length())));
+            } catch (RuntimeException e) {
+                // falls through
+            }
+        }
+        throw new HostException(HostError.INVALID_SPEC, "unknown restart policy '" + t + "'",
+                "use no, always, on-failure or on-failure:N");
+    }
+
+    private static List<PortForwarder.Forward> forwardsOf(ContainerRecord r, String ip) {
+        return r.ports().stream().map(p -> new PortForwarder.Forward(r.name(), p.hostPort(), ip, p.containerPort())).toList();
+    }
+
+    // ---- queries and commands ------------------------------------------------------------------------------------
+
+    public List<ContainerView> list() {
+        var out = new ArrayList<ContainerView>();
+        Map<String, List<ContainerInfo>> byVm = new java.util.HashMap<>();
+        for (ContainerRecord r : records.values().stream().filter(r -> !r.agentId().isEmpty())
+                .sorted(java.util.Comparator.comparing(ContainerRecord::createdAt)).toList()) {
+            Optional<VmRecord> vm = vms.find(r.vmId());
+            if (vm.isEmpty()) {
+                out.add(ContainerView.unknown(r, "", "its VM " + r.vmName() + " is gone"));
+                continue;
+            }
+            try {
+                List<ContainerInfo> infos = byVm.computeIfAbsent(r.vmId(), k -> agent(vm.get()).list());
+                out.add(infos.stream().filter(i -> i.id().equals(r.agentId())).findFirst()
+                        .map(i -> ContainerView.of(r, vm.get().ip(), i))
+                        .orElse(ContainerView.unknown(r, vm.get().ip(), "the guest agent does not know it")));
+            } catch (HostException e) {
+                out.add(ContainerView.unknown(r, vm.get().ip(), e.getMessage()));
+            }
+        }
+        return out;
+    }
+
+    public ContainerView get(String name) {
+        ContainerRecord r = record(name);
+        VmRecord vm = vmOf(r);
+        return ContainerView.of(r, vm.ip(), agent(vm).get(r.agentId()));
+    }
+
+    public ExecResult exec(String name, ExecRequest request) {
+        ContainerRecord r = record(name);
+        return agent(vmOf(r)).exec(r.agentId(), request);
+    }
+
+    public ContainerStats stats(String name) {
+        ContainerRecord r = record(name);
+        return agent(vmOf(r)).stats(r.agentId());
+    }
+
+    public InputStream logs(String name, boolean follow, String stream) {
+        ContainerRecord r = record(name);
+        return agent(vmOf(r)).logs(r.agentId(), follow, stream);
+    }
+
+    public ContainerView stop(String name, Duration timeout) {
+        ContainerRecord r = record(name);
+        VmRecord vm = vmOf(r);
+        return ContainerView.of(r, vm.ip(), agent(vm).stop(r.agentId(), timeout));
+    }
+
+    /** Removes the container (a running one only with force), its forwards, and its VM when it owns one. */
+    public void remove(String name, boolean force) {
+        ContainerRecord r = record(name);
+        Optional<VmRecord> vm = vms.find(r.vmId());
+        if (vm.isPresent() && !vms.hasEnded(vm.get().id())) {
+            try {
+                agent(vm.get()).remove(r.agentId(), force);
+            } catch (HostException e) {
+                if (!force || e.code() == HostError.NAME_TAKEN) throw e; // NAME_TAKEN = the agent's CONFLICT: still running
+                LOG.warn("container {}: the agent could not remove it ({}); removing its VM anyway", name, e.getMessage());
+            }
+        }
+        forwards.close(name);
+        if (r.ownsVm() && vm.isPresent()) {
+            vms.remove(vm.get().id(), true);
+        }
+        store.delete(name);
+        records.remove(name);
+    }
+
+    /** Removes every container (for daemon shutdown with cleanup). */
+    public void removeAll() {
+        for (String name : List.copyOf(records.keySet())) {
+            try {
+                remove(name, true);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot remove container {}: {}", name, e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        forwards.close();
+    }
+
+    private ContainerRecord record(String name) {
+        ContainerRecord r = records.get(name);
+        if (r == null || r.agentId().isEmpty()) {
+            Optional<ContainerRecord> byId = records.values().stream()
+                    .filter(c -> !c.agentId().isEmpty() && c.agentId().startsWith(name)).findFirst();
+            return byId.orElseThrow(() -> new HostException(HostError.CONTAINER_NOT_FOUND, "no container named '" + name + "'",
+                    "list containers with 'kiln ps'"));
+        }
+        return r;
+    }
+
+    private VmRecord vmOf(ContainerRecord r) {
+        return vms.find(r.vmId()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
+                "container " + r.name() + "'s VM " + r.vmName() + " is gone", "remove the container with 'kiln rm " + r.name() + "'"));
+    }
+
+    private static AgentClient agent(VmRecord vm) {
+        return new AgentClient(vm.ip(), vm.token());
+    }
+}

@@ -1,0 +1,216 @@
+package dev.kiln.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.kiln.api.agent.AgentProtocol;
+import dev.kiln.api.agent.ExecRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Containers under runc inside real microVMs (QEMU, TCG here): an image imported into the host's store, pulled by
+ * the guest agent from the daemon's registry on the bridge, run, reached through a host port forward. One daemon
+ * and one shared VM serve the tests that are not about a fresh VM.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ContainerVmTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private HostConfig config;
+    private HostAgent agent;
+    private VmView shared;
+    private Path work;
+
+    @BeforeAll
+    void start() throws IOException {
+        config = TestHosts.config(false);
+        agent = HostAgent.start(config);
+        work = Files.createTempDirectory("kiln-ctr-test-");
+        Path layout = BusyboxImage.write(work.resolve("busybox"), "busybox:test",
+                Map.of("bin/hog", "#!/bin/sh\nx=$(yes 0123456789abcdef | head -c 200000000)\necho survived\n"));
+        agent.images().importFrom(layout);
+        shared = agent.vms().create(VmCreateRequest.empty().named("shared").withMemory("512M"), true);
+    }
+
+    @AfterAll
+    void stop() throws IOException {
+        if (agent != null) agent.cleanupAndClose();
+        assertThat(TestHosts.qemuProcessesUnder(config.stateDir())).isEmpty();
+        TestHosts.deleteTree(config.stateDir());
+        TestHosts.deleteTree(work);
+    }
+
+    private ContainerService containers() {
+        return agent.containers();
+    }
+
+    private ContainerView awaitExit(String name) {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                .until(() -> !List.of("running", "created", "restarting").contains(containers().get(name).state()));
+        return containers().get(name);
+    }
+
+    private static String readAll(InputStream in) throws IOException {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aContainerInAFreshVmGivesBackItsOutputAndExitCodeAndTakesItsVmAlong() throws IOException {
+        ContainerView c = containers().run(ContainerRunRequest.of("busybox:test").named("once")
+                .withCommand(List.of("sh", "-c", "echo hello from runc; echo to-stderr >&2; exit 3")));
+        assertThat(c.ownsVm()).isTrue();
+        ContainerView done = awaitExit("once");
+        assertThat(done.exitCode()).contains(3);
+        assertThat(done.oomKilled()).isFalse();
+        assertThat(readAll(containers().logs("once", false, "stdout"))).contains("hello from runc").doesNotContain("to-stderr");
+        assertThat(readAll(containers().logs("once", false, "stderr"))).contains("to-stderr");
+        String vm = done.vm();
+        containers().remove("once", false);
+        assertThat(agent.vms().list()).extracting(VmView::name).doesNotContain(vm);
+    }
+
+    @Test
+    @Order(2)
+    void aContainerServingHttpIsReachableThroughAHostPortForward() throws Exception {
+        int port = freePort();
+        containers().run(ContainerRunRequest.of("busybox:test").named("web").inVm("shared")
+                .withCommand(List.of("httpd", "-f", "-p", "8080", "-h", "/www"))
+                .withPorts(List.of(port + ":8080")));
+        String body = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                .until(() -> HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/index.html"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body(), b -> b.contains("hello"));
+        assertThat(body).contains("hello from a container in a microVM");
+
+        var exec = containers().exec("web", ExecRequest.of("cat", "/www/index.html"));
+        assertThat(exec.exitCode()).isZero();
+        assertThat(exec.stdout()).contains("hello from a container");
+        assertThat(containers().stats("web").memoryCurrentBytes()).isPositive();
+
+        // the port is now taken: a second container asking for it changes nothing
+        int vmsBefore = agent.vms().list().size();
+        assertThatThrownBy(() -> containers().run(ContainerRunRequest.of("busybox:test").named("web2")
+                .withPorts(List.of(port + ":8080"))))
+                .isInstanceOf(HostException.class).extracting(e -> ((HostException) e).code()).isEqualTo(HostError.PORT_IN_USE);
+        assertThat(agent.vms().list()).hasSize(vmsBefore);
+
+        containers().remove("web", true);
+        assertThatThrownBy(() -> HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    @Order(3)
+    void aContainerOverItsMemoryLimitIsOomKilledAndTheVmSurvives() {
+        containers().run(ContainerRunRequest.of("busybox:test").named("hog").inVm("shared").withMemory("32M")
+                .withCommand(List.of("/bin/hog")));
+        ContainerView done = awaitExit("hog");
+        assertThat(done.oomKilled()).as("state %s exit %s error %s", done.state(), done.exitCode(), done.error()).isTrue();
+        assertThat(done.exitCode()).contains(137);
+        assertThat(agent.vms().get("shared").phase()).isEqualTo("running");
+        assertThat(AgentClient.healthy(shared.ip(), Duration.ofSeconds(5))).isTrue();
+        containers().remove("hog", false);
+    }
+
+    @Test
+    @Order(4)
+    void theAgentRefusesRequestsWithoutTheTokenAndOtherGuestsCannotReachIt() throws Exception {
+        HttpResponse<String> noToken = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://" + shared.ip() + ":" + AgentProtocol.PORT + AgentProtocol.FACTS_PATH)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(noToken.statusCode()).isEqualTo(401);
+        HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://" + shared.ip() + ":" + AgentProtocol.PORT + AgentProtocol.CONTAINERS_PATH))
+                .header(AgentProtocol.AUTHORIZATION_HEADER, AgentProtocol.bearer("0".repeat(32))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(wrong.statusCode()).isEqualTo(401);
+
+        VmView other = agent.vms().create(VmCreateRequest.empty().named("other"), true);
+        try {
+            // the guests reach each other (ping), but not each other's agent or control port
+            assertThat(agent.vms().exec("other", "ping -c 1 -W 3 " + shared.ip(), Duration.ofSeconds(20)).exitCode()).isZero();
+            var probe = agent.vms().exec("other", "wget -q -T 3 -O - http://" + shared.ip() + ":" + AgentProtocol.PORT
+                    + AgentProtocol.HEALTH_PATH + "; echo rc=$?", Duration.ofSeconds(30));
+            assertThat(probe.output()).doesNotContain("ok").contains("rc=1");
+            // while the host still does
+            assertThat(AgentClient.healthy(shared.ip(), Duration.ofSeconds(5))).isTrue();
+        } finally {
+            agent.vms().remove(other.id(), true);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void badRunsChangeNothing() {
+        int vmsBefore = agent.vms().list().size();
+        assertThatThrownBy(() -> containers().run(ContainerRunRequest.of("no-such-image:1")))
+                .isInstanceOf(HostException.class).hasMessageContaining("no-such-image")
+                .extracting(e -> ((HostException) e).code()).isEqualTo(HostError.IMAGE_NOT_FOUND);
+        assertThatThrownBy(() -> containers().run(ContainerRunRequest.of("busybox:test").inVm("shared").withMemory("1G")))
+                .isInstanceOf(HostException.class).hasMessageContaining("memory")
+                .extracting(e -> ((HostException) e).code()).isEqualTo(HostError.INVALID_SPEC);
+        assertThat(agent.vms().list()).hasSize(vmsBefore);
+        assertThat(containers().list()).isEmpty();
+    }
+
+    @Test
+    @Order(6)
+    void aMissingEntrypointIsReportedWithTheGuestsError() {
+        var failure = org.assertj.core.api.Assertions.catchThrowable(() -> containers().run(
+                ContainerRunRequest.of("busybox:test").named("nope").inVm("shared").withCommand(List.of("/no/such/binary"))));
+        if (failure == null) {
+            ContainerView done = awaitExit("nope");
+            assertThat(done.state()).isIn("failed", "exited");
+            assertThat(done.error().orElse("") + done.exitCode()).containsAnyOf("no such file", "not found", "127");
+            containers().remove("nope", true);
+        } else {
+            assertThat(failure).isInstanceOf(HostException.class).hasMessageContaining("/no/such/binary");
+        }
+    }
+
+    @Test
+    @Order(7)
+    void aLayerWhoseDigestDoesNotMatchIsRefusedByTheGuest() throws IOException {
+        Path layout = BusyboxImage.write(work.resolve("tampered"), "tampered:1", Map.of("etc/marker", "tampered"));
+        agent.images().importFrom(layout);
+        var details = agent.images().inspect("tampered:1");
+        // corrupt the stored layer after import: the registry serves it, the guest must refuse it
+        Path blob = agent.images().root().resolve("blobs/sha256/" + details.layers().getFirst().digest().hex());
+        byte[] bytes = Files.readAllBytes(blob);
+        bytes[bytes.length / 2] ^= 0x55;
+        Files.write(blob, bytes);
+        int vmsBefore = agent.vms().list().size();
+        assertThatThrownBy(() -> containers().run(ContainerRunRequest.of("tampered:1").inVm("shared")))
+                .isInstanceOf(HostException.class).hasMessageContaining("sha256")
+                .extracting(e -> ((HostException) e).code()).isEqualTo(HostError.IMAGE_INVALID);
+        assertThat(agent.vms().list()).hasSize(vmsBefore);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
