@@ -23,14 +23,17 @@ import picocli.CommandLine.Option;
         description = {
             "Starts a daemon if none runs (building kiln's guest image on first use, with progress shown), boots two "
                     + "microVMs, shows the host reaching a guest's TCP port, the guests reaching each other and the "
-                    + "host, pauses one (its clock stops and it stops answering) and resumes it, then stops and "
-                    + "removes both. A daemon the demo started is stopped at the end; one that was running is left "
+                    + "host, pauses one (its clock stops and it stops answering) and resumes it, builds a tiny web "
+                    + "server image without Docker and runs it as a container under runc inside a VM, reached through "
+                    + "a host port forward, then stops and removes everything. A daemon the demo started is stopped at the end; one that was running is left "
                     + "running. Nothing is left behind."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
         footer = {"  kiln demo", "  kiln demo --keep        leave the two VMs running at the end"})
 public final class DemoCommand extends KilnSubcommand {
     private static final List<String> NAMES = List.of("demo-a", "demo-b");
+    private static final String DEMO_IMAGE = "kiln-demo/httpd:1";
+    private static final String DEMO_CONTAINER = "demo-web";
 
     @Option(names = "--keep", description = "Leave the demo's VMs running at the end (remove them with 'kiln vm rm -f').")
     boolean keep;
@@ -73,8 +76,13 @@ public final class DemoCommand extends KilnSubcommand {
 
             step("The guests reach each other and the host");
             show(client, NAMES.get(0), "ping -c 1 -W 5 " + ipB + " | head -2 | tail -1");
-            show(client, NAMES.get(1), "wget -q -O - http://" + ipA + ":" + GuestProtocol.CONTROL_PORT + GuestProtocol.HEALTH_PATH);
+            show(client, NAMES.get(0), "mkdir -p /tmp/site && echo served-by-" + NAMES.get(0)
+                    + " > /tmp/site/index.html && httpd -p 8000 -h /tmp/site && echo httpd started on port 8000");
+            show(client, NAMES.get(1), "timeout 5 wget -q -O - http://" + ipA + ":8000/");
             show(client, NAMES.get(1), "ping -c 1 -W 5 " + gw + " | head -2 | tail -1");
+            step("But a guest cannot reach another guest's control endpoint or agent (the bridge drops it)");
+            show(client, NAMES.get(1), "timeout 3 wget -q -O - http://" + ipA + ":" + GuestProtocol.CONTROL_PORT
+                    + GuestProtocol.HEALTH_PATH + " >/dev/null 2>&1 && echo reachable || echo 'no answer within 3 s'");
 
             step("Pausing " + NAMES.get(1) + ": its vCPUs stop, so it stops answering and its clock stops");
             double before = uptime(ipB);
@@ -91,6 +99,8 @@ public final class DemoCommand extends KilnSubcommand {
             note("driver " + v.path("driver").asText() + "/" + v.path("accelerator").asText() + ", pid " + v.path("pid").asText()
                     + ", tap " + v.path("tap").asText() + " on " + v.path("bridge").asText() + ", mac " + v.path("mac").asText());
             note("console log " + v.path("files").path("console").asText());
+
+            container(client, NAMES.get(0));
 
             if (keep) {
                 step("Leaving both VMs running (--keep); remove them with: kiln vm rm -f " + String.join(" ", NAMES));
@@ -109,6 +119,85 @@ public final class DemoCommand extends KilnSubcommand {
         }
         step(String.format("Done in %.1f s", (System.nanoTime() - t0) / 1e9));
         return 0;
+    }
+
+    /**
+     * Builds a tiny web-server image from the host's busybox (no Docker, no registry), runs it as a container under
+     * runc in {@code vm}, reaches it through a host port forward, runs a command in it, and removes it.
+     */
+    private void container(DaemonClient client, String vm) throws IOException, InterruptedException {
+        step("Building a container image without Docker: busybox httpd, from a 'scratch' build spec");
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("kiln-demo-image-");
+        try {
+            java.nio.file.Files.writeString(dir.resolve("index.html"), "<h1>Hello from a container in a kiln microVM</h1>\n");
+            java.nio.file.Files.writeString(dir.resolve("httpd.yaml"), """
+                    suite: scratch
+                    files:
+                      - {source: /bin/busybox, target: /bin/busybox, mode: "0755"}
+                      - {source: index.html, target: /www/index.html, mode: "0644"}
+                    links:
+                      - {target: /bin/sh, to: busybox}
+                      - {target: /bin/ls, to: busybox}
+                      - {target: /bin/cat, to: busybox}
+                    env: {PATH: /bin}
+                    entrypoint: [/bin/busybox, httpd, -f, -p, "8080", -h, /www]
+                    """);
+            JsonNode built = client.buildImage(dir.resolve("httpd.yaml").toString(), DEMO_IMAGE);
+            JsonNode img = built.path("images").path(0);
+            note("built " + DEMO_IMAGE + ": " + Sizes.human(img.path("size").asLong()) + ", digest "
+                    + img.path("digest").asText().substring(0, 19) + "...");
+        } finally {
+            try (var files = java.nio.file.Files.walk(dir)) {
+                for (java.nio.file.Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.deleteIfExists(f);
+                }
+            }
+        }
+        int port = freePort(8080);
+        step("Running it in " + vm + " as a container under runc, host port " + port + " -> container port 8080");
+        note("the guest agent pulls the image from the daemon's registry on the bridge and checks every digest");
+        if (client.listContainers().stream().anyMatch(c -> c.path("name").asText().equals(DEMO_CONTAINER))) {
+            client.removeContainer(DEMO_CONTAINER, true);
+        }
+        ObjectNode req = root().json().createObjectNode().put("image", DEMO_IMAGE).put("name", DEMO_CONTAINER).put("vm", vm);
+        req.putArray("ports").add(port + ":8080");
+        long start = System.nanoTime();
+        JsonNode c = client.runContainer(req, Duration.ofMinutes(5));
+        note(String.format("%s: %s in %s (%s) after %.1f s", DEMO_CONTAINER, c.path("state").asText(), c.path("vm").asText(),
+                c.path("vmIp").asText(), (System.nanoTime() - start) / 1e9));
+        try {
+            String body = "";
+            try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+                for (int i = 0; i < 50 && body.isEmpty(); i++) {
+                    try {
+                        body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body().strip();
+                    } catch (IOException notYet) {
+                        Thread.sleep(200);
+                    }
+                }
+            }
+            note("GET http://127.0.0.1:" + port + "/ -> " + body);
+            ObjectNode exec = root().json().createObjectNode();
+            exec.putArray("args").add("ls").add("-l").add("/www");
+            JsonNode r = client.execContainer(DEMO_CONTAINER, exec, Duration.ofSeconds(30));
+            note("kiln exec " + DEMO_CONTAINER + " -- ls -l /www  (exit " + r.path("exitCode").asInt() + ")");
+            r.path("stdout").asText().lines().forEach(l -> note("    " + l));
+        } finally {
+            client.removeContainer(DEMO_CONTAINER, true);
+            note("removed " + DEMO_CONTAINER + "; its port forward is closed");
+        }
+    }
+
+    /** {@code preferred} when nothing listens on it, else a free port the kernel picks. */
+    private static int freePort(int preferred) throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(preferred)) {
+            return s.getLocalPort();
+        } catch (IOException taken) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+                return s.getLocalPort();
+            }
+        }
     }
 
     private JsonNode boot(DaemonClient client, String name) {
