@@ -72,6 +72,10 @@ sealed interface ApiCall {
 
     record ContainerStats(String name) implements ApiCall {}
 
+    record AgentFacts(String vm) implements ApiCall {}
+
+    record PullIntoVm(String vm, String image) implements ApiCall {}
+
     record Shutdown(boolean cleanup) implements ApiCall {}
 
     enum Method { GET, POST, DELETE }
@@ -140,6 +144,9 @@ sealed interface ApiCall {
                     Map.of("follow", Boolean.toString(l.follow()), "stream", l.stream()), Optional.empty(),
                     l.follow() ? Optional.empty() : Optional.of(DEFAULT_TIMEOUT));
             case ContainerStats s -> get(container(s.name()) + "/stats", DEFAULT_TIMEOUT);
+            case AgentFacts a -> get(vm(a.vm()) + "/agent", DEFAULT_TIMEOUT);
+            case PullIntoVm p -> new Route(Method.POST, vm(p.vm()) + "/pull", Map.of(),
+                    Optional.of(JsonNodeFactory.instance.objectNode().put("image", p.image())), Optional.of(Duration.ofMinutes(10)));
             case Shutdown s -> post("/v1/shutdown", s.cleanup() ? Map.of("cleanup", "true") : Map.of(), Duration.ofMinutes(2));
         };
     }

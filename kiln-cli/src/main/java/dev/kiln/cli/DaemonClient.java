@@ -224,6 +224,14 @@ public final class DaemonClient implements AutoCloseable {
         return call(new ApiCall.ExecContainer(name, request, timeout));
     }
 
+    public JsonNode agentFacts(String vm) {
+        return call(new ApiCall.AgentFacts(vm));
+    }
+
+    public JsonNode pullIntoVm(String vm, String image) {
+        return call(new ApiCall.PullIntoVm(vm, image));
+    }
+
     public JsonNode containerStats(String name) {
         return call(new ApiCall.ContainerStats(name));
     }

@@ -183,7 +183,8 @@ public final class VmStartBench extends KilnSubcommand {
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             long deadline = t0 + TimeUnit.SECONDS.toNanos(180);
             while (System.nanoTime() < deadline) {
-                if (Files.exists(console) && Files.readString(console, StandardCharsets.ISO_8859_1).contains(GuestProtocol.READY_MARKER)) {
+                if (Files.exists(console) && Files.readString(console, StandardCharsets.ISO_8859_1).contains(GuestProtocol.READY_MARKER)
+                        && agentAnswers(vmNet.address().address())) {
                     return (System.nanoTime() - t0) / 1_000_000;
                 }
                 if (!p.isAlive()) break;
@@ -198,6 +199,20 @@ public final class VmStartBench extends KilnSubcommand {
             }
             net.detach("bench-bare-" + id.value());
             deleteTree(dir);
+        }
+    }
+
+    /** Ready means what kiln waits for: the console's ready line, then the guest agent answering its health check. */
+    private static boolean agentAnswers(String ip) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(ip, dev.kiln.api.agent.AgentProtocol.PORT), 200);
+            s.setSoTimeout(1000);
+            s.getOutputStream().write(("GET " + dev.kiln.api.agent.AgentProtocol.HEALTH_PATH + " HTTP/1.0\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String status = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            return status.endsWith("200");
+        } catch (IOException e) {
+            return false;
         }
     }
 

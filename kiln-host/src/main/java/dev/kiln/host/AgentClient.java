@@ -59,6 +59,10 @@ final class AgentClient {
         return call(getting(AgentProtocol.FACTS_PATH), CALL_TIMEOUT, GuestFacts.class);
     }
 
+    dev.kiln.api.agent.ImageInfo pull(dev.kiln.api.agent.PullRequest request) {
+        return call(post(AgentProtocol.PULL_PATH, request), RUN_TIMEOUT, dev.kiln.api.agent.ImageInfo.class);
+    }
+
     ContainerInfo run(ContainerSpec spec) {
         return call(post(AgentProtocol.CONTAINERS_PATH, spec), RUN_TIMEOUT, ContainerInfo.class);
     }

@@ -57,6 +57,9 @@ final class ApiHandler extends Handler.Abstract {
     /** The body of POST /v1/images/import: a path on the host and optional names for the image. */
     record ImportRequest(String path, java.util.Optional<List<String>> tags) {}
 
+    /** The body of POST /v1/vms/{name}/pull. */
+    record PullBody(String image) {}
+
     /** The body of POST /v1/images/build: a build spec file on the host and the image's name. */
     record BuildRequest(String spec, String tag) {}
 
@@ -148,6 +151,14 @@ final class ApiHandler extends Handler.Abstract {
                 ok(res, cb, 200, Map.of("exitCode", result.exitCode(), "output", result.output()));
             }
             case "GET stats" -> ok(res, cb, 200, vms.stats(name));
+            case "GET agent" -> ok(res, cb, 200, containers.facts(name));
+            case "POST pull" -> {
+                PullBody body = read(req, PullBody.class);
+                if (body.image() == null || body.image().isBlank()) {
+                    throw new HostException(HostError.BAD_REQUEST, "pull needs an image", "send {\"image\":\"name:tag\"}");
+                }
+                ok(res, cb, 200, containers.pull(name, body.image()));
+            }
             case "GET logs" -> logs(name, "true".equals(q.getValue("follow")), intParam(q, "tail"), res, cb);
             default -> throw notFound(method, seg);
         }

@@ -282,6 +282,35 @@ public final class ContainerService implements AutoCloseable {
         return r.ports().stream().map(p -> new PortForwarder.Forward(r.name(), p.hostPort(), ip, p.containerPort())).toList();
     }
 
+    // ---- guest agents -------------------------------------------------------------------------------------------
+
+    /** What the guest agent of a ready VM reports about itself and its guest (kernel, memory, its start-up time). */
+    public dev.kiln.api.agent.GuestFacts facts(String vm) {
+        return agent(readyVm(vm)).facts();
+    }
+
+    /** The result of pulling an image into a guest, with the time the call took as the host saw it. */
+    public record PullResult(dev.kiln.api.agent.ImageInfo image, long millis) {}
+
+    /** Has the VM's agent pull an image from the daemon's registry (layers it already has are kept). */
+    public PullResult pull(String vm, String reference) {
+        ImageDetails image = resolveImage(reference);
+        VmRecord r = readyVm(vm);
+        long t0 = System.nanoTime();
+        var info = agent(r).pull(new dev.kiln.api.agent.PullRequest(repositoryOf(image, reference) + "@" + image.digest(),
+                Optional.of(registryUrl.get())));
+        return new PullResult(info, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private VmRecord readyVm(String nameOrId) {
+        VmRecord vm = vms.find(nameOrId).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
+                "no VM named '" + nameOrId + "'", "list VMs with 'kiln vm ls'"));
+        if (!vms.get(vm.id()).ready()) {
+            throw new HostException(HostError.INVALID_PHASE, "VM " + vm.name() + " is not ready", "wait until it runs");
+        }
+        return vm;
+    }
+
     // ---- queries and commands ------------------------------------------------------------------------------------
 
     public List<ContainerView> list() {

@@ -42,7 +42,7 @@ final class PortForwarder implements AutoCloseable {
         }
     }
 
-    private record Open(Forward forward, ServerSocket server, Set<Socket> connections) {}
+    private record Open(Forward forward, ServerSocket server, Set<Socket> connections, Thread[] acceptor) {}
 
     private final InetAddress bindAddress;
     private final Map<Integer, Open> open = new ConcurrentHashMap<>();
@@ -76,10 +76,10 @@ final class PortForwarder implements AutoCloseable {
                     server.close();
                     throw portInUse(f.hostPort(), "by another program (" + e.getMessage() + ")");
                 }
-                Open o = new Open(f, server, ConcurrentHashMap.newKeySet());
+                Open o = new Open(f, server, ConcurrentHashMap.newKeySet(), new Thread[1]);
                 open.put(f.hostPort(), o);
                 opened.add(f.hostPort());
-                Thread.ofVirtual().name("forward-" + f.hostPort()).start(() -> accept(o));
+                o.acceptor()[0] = Thread.ofVirtual().name("forward-" + f.hostPort()).start(() -> accept(o));
                 LOG.info("forwarding host port {} to {}:{} for {}", f.hostPort(), f.guestIp(), f.guestPort(), f.owner());
             }
         } catch (IOException e) {
@@ -113,6 +113,15 @@ final class PortForwarder implements AutoCloseable {
             return;
         }
         closeQuietly(o.server());
+        // A socket closed while a thread blocks in accept() is released when that thread leaves accept(): wait for
+        // it, so the port no longer listens once this returns.
+        try {
+            if (o.acceptor()[0] != null && !o.acceptor()[0].join(Duration.ofSeconds(5))) {
+                LOG.warn("the acceptor of host port {} did not end within 5 s", port);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         o.connections().forEach(PortForwarder::closeQuietly);
     }
 
