@@ -41,7 +41,9 @@ import picocli.CommandLine.Option;
             "  agent: the guest agent's start-up (JVM start to listening), with and without its AOT cache, run a "
                     + "second time inside the guest, against the same runtime, jar and cache started on the host.",
             "Medians and ratios are printed, and written as JSON with --json. Needs root (runc, loop mounts)."},
-        optionListHeading = "%nOptions:%n")
+        optionListHeading = "%nOptions:%n",
+        footerHeading = "%nExamples:%n",
+        footer = {"  kiln bench containers --runs 5", "  kiln bench containers --runs 9 --pull-size 64 --json"})
 public final class ContainerBench extends KilnSubcommand {
     private static final String VM = "bench-ctr";
 

@@ -37,12 +37,14 @@ final class ImageCommand {
                     + "with paths that escape the root, device nodes or escaping hard links are refused. On any error "
                     + "the store is left as it was.",
             parameterListHeading = "%nArguments:%n",
-            optionListHeading = "%nOptions:%n")
+            optionListHeading = "%nOptions:%n",
+            footerHeading = "%nExamples:%n",
+            footer = {"  kiln image import ./hello-oci/ --tag hello:1.0", "  kiln image import saved.tar.gz"})
     static final class Import extends KilnSubcommand {
         @Parameters(index = "0", paramLabel = "PATH", description = "The directory or archive.")
         Path path;
 
-        @Option(names = {"-t", "--tag"}, paramLabel = "NAME[:TAG]", description = "Also name the image (repeatable).")
+        @Option(names = {"-t", "--tag"}, paramLabel = "NAME[:TAG]", description = "Also name the image (repeatable). Default: the names in the archive.")
         List<String> tags = new ArrayList<>();
 
         @Mixin
@@ -86,7 +88,7 @@ final class ImageCommand {
         @Parameters(index = "0", paramLabel = "SPEC", description = "The build spec file.")
         Path spec;
 
-        @Option(names = {"-t", "--tag"}, required = true, paramLabel = "NAME[:TAG]", description = "The image's name.")
+        @Option(names = {"-t", "--tag"}, required = true, paramLabel = "NAME[:TAG]", description = "The image's name. Default: none; required.")
         String tag;
 
         @Mixin
@@ -113,7 +115,12 @@ final class ImageCommand {
     }
 
     @Command(name = "ls", aliases = "list", sortOptions = false, usageHelpAutoWidth = true,
-            header = "List images.", synopsisHeading = "%nUsage: ", optionListHeading = "%nOptions:%n")
+            header = "List images.", synopsisHeading = "%nUsage: ",
+            descriptionHeading = "%nDescription:%n",
+            description = "Prints one line per image: its names, id (config digest), manifest digest and size as stored.",
+            optionListHeading = "%nOptions:%n",
+            footerHeading = "%nExamples:%n",
+            footer = {"  kiln image ls", "  kiln image ls --json | jq -r '.images[].references[]'"})
     static final class Ls extends KilnSubcommand {
         @Mixin
         JsonOption json;
@@ -139,7 +146,12 @@ final class ImageCommand {
 
     @Command(name = "inspect", sortOptions = false, usageHelpAutoWidth = true,
             header = "Show an image's config and layers (JSON).", synopsisHeading = "%nUsage: ",
-            parameterListHeading = "%nArguments:%n", optionListHeading = "%nOptions:%n")
+            descriptionHeading = "%nDescription:%n",
+            description = "Prints the image's digest, id, names, config (entrypoint, cmd, env, working directory, user, "
+                    + "exposed ports) and layers with their sizes, as JSON.",
+            parameterListHeading = "%nArguments:%n", optionListHeading = "%nOptions:%n",
+            footerHeading = "%nExamples:%n",
+            footer = {"  kiln image inspect httpd:1", "  kiln image inspect 9ac5eb3e"})
     static final class Inspect extends KilnSubcommand {
         @Parameters(index = "0", paramLabel = "IMAGE", description = "NAME[:TAG], a digest or an id prefix.")
         String ref;
@@ -157,7 +169,9 @@ final class ImageCommand {
             descriptionHeading = "%nDescription:%n",
             description = "Removing NAME:TAG removes that name; the image goes when it has no names left. Removing by "
                     + "digest or id removes the image. Blobs no image needs any more are deleted.",
-            parameterListHeading = "%nArguments:%n", optionListHeading = "%nOptions:%n")
+            parameterListHeading = "%nArguments:%n", optionListHeading = "%nOptions:%n",
+            footerHeading = "%nExamples:%n",
+            footer = {"  kiln image rm httpd:1", "  kiln image rm sha256:5b6ef70b..."})
     static final class Rm extends KilnSubcommand {
         @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Images to remove.")
         List<String> refs;

@@ -18,7 +18,7 @@ final class LogsCommand extends KilnSubcommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "The container's name.")
     String name;
 
-    @Option(names = {"-f", "--follow"}, description = "Keep printing until the container exits.")
+    @Option(names = {"-f", "--follow"}, description = "Keep printing until the container exits. Default: print what is there and return.")
     boolean follow;
 
     @Option(names = "--stream", paramLabel = "WHICH", defaultValue = "both",

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  kiln ps", "  kiln ps -a --json"})
 final class PsCommand extends KilnSubcommand {
-    @Option(names = {"-a", "--all"}, description = "Also list containers that have exited.")
+    @Option(names = {"-a", "--all"}, description = "Also list containers that have exited. Default: only live ones.")
     boolean all;
 
     @Mixin

@@ -20,7 +20,7 @@ final class RmCommand extends KilnSubcommand {
     @Parameters(arity = "1..*", paramLabel = "NAME", description = "Container names.")
     List<String> names;
 
-    @Option(names = {"-f", "--force"}, description = "Stop running containers first.")
+    @Option(names = {"-f", "--force"}, description = "Stop running containers first. Default: refuse to remove a running one.")
     boolean force;
 
     @Override

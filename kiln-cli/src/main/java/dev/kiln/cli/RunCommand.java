@@ -39,47 +39,47 @@ final class RunCommand extends KilnSubcommand {
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "ARG", description = "Replace the image's CMD.")
     List<String> args = new ArrayList<>();
 
-    @Option(names = "--name", paramLabel = "NAME", description = "Container name (default: image name + 6 hex digits).")
+    @Option(names = "--name", paramLabel = "NAME", description = "Container name. Default: the image name and 6 hex digits.")
     String name;
 
-    @Option(names = "--vm", paramLabel = "VM", description = "Run in this running VM instead of a fresh one.")
+    @Option(names = "--vm", paramLabel = "VM", description = "Run in this running VM. Default: a fresh microVM, removed with the container.")
     String vm;
 
     @Option(names = {"-p", "--publish"}, paramLabel = "HOSTPORT:PORT",
-            description = "Forward a host TCP port to the container's port (repeatable).")
+            description = "Forward a host TCP port to the container's port (repeatable). Default: none.")
     List<String> ports = new ArrayList<>();
 
-    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable (repeatable).")
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable (repeatable). Default: the image's environment.")
     List<String> env = new ArrayList<>();
 
-    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit, e.g. 256M. OOM kills are reported.")
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit, e.g. 256M; OOM kills are reported. Default: none (the VM's memory).")
     String memory;
 
-    @Option(names = "--cpus", paramLabel = "N", description = "CPU quota in CPUs, e.g. 0.5.")
+    @Option(names = "--cpus", paramLabel = "N", description = "CPU quota in CPUs, e.g. 0.5. Default: no quota.")
     Double cpus;
 
-    @Option(names = "--entrypoint", paramLabel = "CMD", split = " ", description = "Replace the image's ENTRYPOINT (words split at spaces).")
+    @Option(names = "--entrypoint", paramLabel = "CMD", split = " ", description = "Replace the image's ENTRYPOINT (words split at spaces). Default: the image's.")
     List<String> entrypoint;
 
-    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory in the container.")
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory in the container. Default: the image's.")
     String workdir;
 
-    @Option(names = {"-u", "--user"}, paramLabel = "USER", description = "uid[:gid] or name[:group] from the image.")
+    @Option(names = {"-u", "--user"}, paramLabel = "USER", description = "uid[:gid] or name[:group] from the image. Default: the image's user.")
     String user;
 
     @Option(names = "--restart", paramLabel = "POLICY", description = "no, always, on-failure or on-failure:N. Default: no.")
     String restart;
 
-    @Option(names = "--read-only", description = "Mount the container's root file system read-only.")
+    @Option(names = "--read-only", description = "Mount the container's root file system read-only. Default: writable.")
     boolean readOnly;
 
-    @Option(names = "--network", paramLabel = "MODE", description = "vm (the VM's network; default) or isolated (loopback only).")
+    @Option(names = "--network", paramLabel = "MODE", description = "vm (the VM's network) or isolated (loopback only). Default: vm.")
     String network;
 
-    @Option(names = "--vm-memory", paramLabel = "SIZE", description = "Memory of a fresh VM (default 512M, or the limit + 256M).")
+    @Option(names = "--vm-memory", paramLabel = "SIZE", description = "Memory of a fresh VM. Default: 512M, or the memory limit + 256M when that is more.")
     String vmMemory;
 
-    @Option(names = {"-a", "--attach"}, description = "Print the container's output until it exits; exit with its code.")
+    @Option(names = {"-a", "--attach"}, description = "Print the container's output until it exits, and exit with its exit code. Default: print its name once it runs.")
     boolean attach;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Converters.DurationConverter.class,
