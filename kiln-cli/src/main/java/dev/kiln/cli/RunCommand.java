@@ -31,7 +31,8 @@ import picocli.CommandLine.Parameters;
         footerHeading = "%nExamples:%n",
         footer = {"  kiln run -p 8080:80 --name web hello-httpd",
             "  kiln run --attach busybox -- echo hello",
-            "  kiln run --memory 64M --cpus 0.5 -e MODE=fast --vm worker1 app:1.0"})
+            "  kiln run --memory 64M --cpus 0.5 -e MODE=fast --vm worker1 app:1.0",
+            "  kiln run --disk /data/sets.img:ro -v /mnt/vdb:/data:ro app:1.0   (a shared read-only data drive)"})
 final class RunCommand extends KilnSubcommand {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Image reference: NAME[:TAG], a digest, or an id prefix.")
     String image;
@@ -48,6 +49,16 @@ final class RunCommand extends KilnSubcommand {
     @Option(names = {"-p", "--publish"}, paramLabel = "HOSTPORT:PORT",
             description = "Forward a host TCP port to the container's port (repeatable). Default: none.")
     List<String> ports = new ArrayList<>();
+
+    @Option(names = {"-v", "--volume"}, paramLabel = "GUESTPATH:PATH[:ro]",
+            description = "Bind a path of the VM's guest into the container (repeatable), e.g. a data disk: "
+                    + "-v /mnt/vdb:/data:ro. Default: none.")
+    List<String> volumes = new ArrayList<>();
+
+    @Option(names = "--disk", paramLabel = "FILE[:ro]", converter = Converters.DiskConverter.class,
+            description = "Attach a disk file to the fresh VM (repeatable); the guest mounts it at /mnt/vdb, /mnt/vdc, "
+                    + "... A read-only disk can be shared by many VMs. Default: none.")
+    List<DiskSpec> disks = new ArrayList<>();
 
     @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable (repeatable). Default: the image's environment.")
     List<String> env = new ArrayList<>();
@@ -97,6 +108,11 @@ final class RunCommand extends KilnSubcommand {
         if (!args.isEmpty()) args.forEach(req.putArray("args")::add);
         if (entrypoint != null) entrypoint.forEach(req.putArray("command")::add);
         if (!ports.isEmpty()) ports.forEach(req.putArray("ports")::add);
+        if (!volumes.isEmpty()) volumes.forEach(req.putArray("volumes")::add);
+        if (!disks.isEmpty()) {
+            var arr = req.putArray("disks");
+            disks.forEach(d -> arr.addObject().put("path", d.path().toAbsolutePath().normalize().toString()).put("readOnly", d.readOnly()));
+        }
         if (!env.isEmpty()) {
             ObjectNode e = req.putObject("env");
             for (String kv : env) {

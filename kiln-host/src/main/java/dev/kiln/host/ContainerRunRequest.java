@@ -18,6 +18,9 @@ import java.util.Optional;
  * @param restart  {@code no}, {@code on-failure[:N]} or {@code always}
  * @param network  {@code vm} (the VM's network, the default; needed for ports) or {@code isolated}
  * @param vmMemory memory of a fresh VM; default 512M, or the container's limit plus 256M when that is more
+ * @param volumes  guest paths bound into the container, {@code /mnt/vdb:/data[:ro]}
+ * @param disks    disk files for a fresh VM (as {@code kiln vm run --disk}), mounted in the guest at
+ *                 {@code /mnt/vdb}, ... e.g. a shared read-only data drive
  */
 public record ContainerRunRequest(
         String image,
@@ -34,9 +37,13 @@ public record ContainerRunRequest(
         Optional<String> restart,
         Optional<Boolean> readOnly,
         Optional<String> network,
-        Optional<String> vmMemory) {
+        Optional<String> vmMemory,
+        Optional<List<String>> volumes,
+        Optional<List<DiskRequest>> disks) {
 
     public ContainerRunRequest {
+        volumes = orEmpty(volumes);
+        disks = orEmpty(disks);
         name = orEmpty(name);
         vm = orEmpty(vm);
         command = orEmpty(command);
@@ -60,36 +67,46 @@ public record ContainerRunRequest(
     public static ContainerRunRequest of(String image) {
         return new ContainerRunRequest(image, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public ContainerRunRequest named(String n) {
         return new ContainerRunRequest(image, Optional.of(n), vm, command, args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory);
+                restart, readOnly, network, vmMemory, volumes, disks);
     }
 
     public ContainerRunRequest inVm(String v) {
         return new ContainerRunRequest(image, name, Optional.of(v), command, args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory);
+                restart, readOnly, network, vmMemory, volumes, disks);
     }
 
     public ContainerRunRequest withCommand(List<String> c) {
         return new ContainerRunRequest(image, name, vm, Optional.of(c), args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory);
+                restart, readOnly, network, vmMemory, volumes, disks);
     }
 
     public ContainerRunRequest withMemory(String m) {
         return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, Optional.of(m), cpus, ports,
-                restart, readOnly, network, vmMemory);
+                restart, readOnly, network, vmMemory, volumes, disks);
     }
 
     public ContainerRunRequest withPorts(List<String> p) {
         return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, Optional.of(p),
-                restart, readOnly, network, vmMemory);
+                restart, readOnly, network, vmMemory, volumes, disks);
     }
 
     public ContainerRunRequest withEnv(Map<String, String> e) {
         return new ContainerRunRequest(image, name, vm, command, args, Optional.of(e), workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory);
+                restart, readOnly, network, vmMemory, volumes, disks);
+    }
+
+    public ContainerRunRequest withVolumes(List<String> v) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory, Optional.of(v), disks);
+    }
+
+    public ContainerRunRequest withDisks(List<DiskRequest> d) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory, volumes, Optional.of(d));
     }
 }

@@ -103,6 +103,11 @@ public final class ContainerService implements AutoCloseable {
             }
             return (int) Math.round(c * 1000);
         });
+        List<dev.kiln.api.agent.Mount> mounts = req.volumes().orElse(List.of()).stream().map(ContainerService::volume).toList();
+        if (req.vm().isPresent() && req.disks().isPresent()) {
+            throw new HostException(HostError.INVALID_SPEC, "disks are attached to a fresh VM; --vm names a running one",
+                    "attach the disk when creating that VM ('kiln vm run --disk'), or drop --vm");
+        }
         ImageDetails image = resolveImage(req.image());
         String repository = repositoryOf(image, req.image());
         String name = req.name().orElse(defaultName(repository));
@@ -126,10 +131,12 @@ public final class ContainerService implements AutoCloseable {
         boolean ownsVm = req.vm().isEmpty();
         boolean forwarded = false;
         try {
-            vm = ownsVm ? freshVm(name, memory, req.vmMemory()) : existingVm(req.vm().get(), memory);
+            vm = ownsVm ? freshVm(name, memory, req.vmMemory(), req.disks().orElse(List.of()))
+                    : existingVm(req.vm().get(), memory);
             forwards.open(forwardsOf(placeholder, vm.ip()));
             forwarded = true;
-            ContainerSpec spec = spec(req, name, repository + "@" + image.digest(), memory, cpuMillis, network, restart);
+            ContainerSpec spec = spec(req, name, repository + "@" + image.digest(), memory, cpuMillis, network, restart)
+                    .withMounts(mounts);
             ContainerInfo info = agent(vm).run(spec);
             ContainerRecord rec = new ContainerRecord(name, info.id(), vm.id(), vm.name(), ownsVm, req.image(),
                     image.digest().toString(), ports, placeholder.createdAt());
@@ -203,7 +210,18 @@ public final class ContainerService implements AutoCloseable {
         }
     }
 
-    private VmRecord freshVm(String name, Optional<ByteSize> limit, Optional<String> vmMemory) {
+    /** {@code /mnt/vdb:/data[:ro]}: a guest path bound into the container. */
+    static dev.kiln.api.agent.Mount volume(String text) {
+        String[] p = text.split(":", -1);
+        if (p.length < 2 || p.length > 3 || !p[0].startsWith("/") || !p[1].startsWith("/")
+                || (p.length == 3 && !p[2].equals("ro") && !p[2].equals("rw"))) {
+            throw new HostException(HostError.INVALID_SPEC, "bad volume '" + text + "'",
+                    "write GUESTPATH:CONTAINERPATH[:ro], e.g. -v /mnt/vdb:/data:ro");
+        }
+        return dev.kiln.api.agent.Mount.bind(p[0], p[1], p.length == 3 && p[2].equals("ro"));
+    }
+
+    private VmRecord freshVm(String name, Optional<ByteSize> limit, Optional<String> vmMemory, List<DiskRequest> disks) {
         ByteSize memory = vmMemory.map(ByteSize::parse).orElseGet(() -> limit
                 .map(l -> new ByteSize(Math.max(l.bytes() + GUEST_OVERHEAD.bytes(), DEFAULT_VM_MEMORY.bytes())))
                 .orElse(DEFAULT_VM_MEMORY));
@@ -214,7 +232,7 @@ public final class ContainerService implements AutoCloseable {
             }
         });
         String vmName = "ctr-" + name;
-        VmCreateRequest create = VmCreateRequest.empty().named(vmName).withMemory(memory.toString());
+        VmCreateRequest create = VmCreateRequest.empty().named(vmName).withMemory(memory.toString()).withDisks(disks);
         VmView view = vms.create(create, true);
         return vms.find(view.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
                 "VM " + vmName + " vanished right after it booted", "retry"));

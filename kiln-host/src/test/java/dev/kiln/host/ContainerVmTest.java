@@ -215,6 +215,32 @@ class ContainerVmTest {
         assertThat(agent.vms().list()).hasSize(vmsBefore);
     }
 
+    @Test
+    @Order(8)
+    void aReadOnlyDataDriveIsSharedByContainersInTwoVmsAtOnce() throws Exception {
+        Path content = Files.createDirectories(work.resolve("dataset"));
+        Files.writeString(content.resolve("numbers.csv"), "1,2,3\n");
+        Path disk = work.resolve("dataset.img");
+        Process mk = new ProcessBuilder("mke2fs", "-q", "-t", "ext4", "-d", content.toString(), disk.toString(), "8M")
+                .redirectErrorStream(true).start();
+        assertThat(mk.waitFor()).isZero();
+        var req = ContainerRunRequest.of("busybox:test").withDisks(List.of(new DiskRequest(disk.toString(), true)))
+                .withVolumes(List.of("/mnt/vdb:/data:ro"));
+        containers().run(req.named("reader1").withCommand(List.of("sh", "-c", "cat /data/numbers.csv; sleep 600")));
+        containers().run(req.named("reader2").withCommand(List.of("sh", "-c",
+                "cat /data/numbers.csv; echo x > /data/new 2>/dev/null && echo wrote || echo read-only")));
+        ContainerView second = awaitExit("reader2");
+        assertThat(second.exitCode()).contains(0);
+        assertThat(readAll(containers().logs("reader2", false, "stdout"))).contains("1,2,3").contains("read-only");
+        assertThat(containers().get("reader1").state()).isEqualTo("running");
+        assertThat(readAll(containers().logs("reader1", false, "stdout"))).contains("1,2,3");
+        assertThat(containers().get("reader1").vm()).isNotEqualTo(second.vm());
+        containers().remove("reader1", true);
+        containers().remove("reader2", true);
+        assertThatThrownBy(() -> containers().run(req.inVm("shared"))).isInstanceOf(HostException.class)
+                .hasMessageContaining("fresh VM");
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
