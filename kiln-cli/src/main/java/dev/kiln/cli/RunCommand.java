@@ -90,6 +90,10 @@ final class RunCommand extends KilnSubcommand {
     @Option(names = "--vm-memory", paramLabel = "SIZE", description = "Memory of a fresh VM. Default: 512M, or the memory limit + 256M when that is more.")
     String vmMemory;
 
+    @Option(names = "--vm-scratch", paramLabel = "SIZE", description = "Scratch disk of a fresh VM (sparse), "
+            + "where the image is unpacked: give more for big images. Default: 4G.")
+    String vmScratch;
+
     @Option(names = {"-a", "--attach"}, description = "Print the container's output until it exits, and exit with its exit code. Default: print its name once it runs.")
     boolean attach;
 
@@ -131,6 +135,7 @@ final class RunCommand extends KilnSubcommand {
         if (readOnly) req.put("readOnly", true);
         if (network != null) req.put("network", network);
         if (vmMemory != null) req.put("vmMemory", vmMemory);
+        if (vmScratch != null) req.put("vmScratch", vmScratch);
         if (!json.json) {
             err().println(vm == null ? "Booting a microVM and starting " + image + " in it ..." : "Starting " + image + " in VM " + vm + " ...");
             err().flush();

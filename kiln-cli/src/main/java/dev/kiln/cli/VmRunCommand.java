@@ -67,6 +67,11 @@ final class VmRunCommand extends KilnSubcommand {
             description = {"Guest memory, e.g. 256M or 1G.", "Default: ${DEFAULT-VALUE}."})
     ByteSize memory;
 
+    @Option(names = "--scratch", paramLabel = "SIZE", converter = Converters.ByteSizeConverter.class,
+            description = {"Size of the VM's scratch disk (a sparse file; the guest agent keeps images and containers "
+                    + "there; only what is written takes space).", "Default: the daemon's, 4G."})
+    ByteSize scratch;
+
     @Option(names = "--disk", paramLabel = "FILE[:ro]", converter = Converters.DiskConverter.class,
             description = {"Attach a disk image as an extra virtio disk (the first is /dev/vdb, mounted at /mnt/vdb in "
                     + "the guest); with the suffix :ro it is read-only. Repeat for more disks. Relative paths are taken from "
@@ -133,6 +138,7 @@ final class VmRunCommand extends KilnSubcommand {
         name.ifPresent(n -> r.put("name", n));
         r.put("vcpus", vcpus);
         r.put("memory", memory.toString());
+        if (scratch != null) r.put("scratch", scratch.toString());
         if (!disks.isEmpty()) {
             ArrayNode array = r.putArray("disks");
             disks.forEach(d -> array.addObject().put("path", d.path().toString()).put("readOnly", d.readOnly()));

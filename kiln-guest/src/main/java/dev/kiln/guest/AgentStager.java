@@ -96,8 +96,9 @@ final class AgentStager {
         Files.createDirectories(runc.getParent());
         Files.copy(options.runc(), runc, StandardCopyOption.REPLACE_EXISTING);
         Files.setPosixFilePermissions(runc, RootfsBuilder.permissions(0755));
-        progress.step("Copying the shared libraries of the runtime and runc");
+        progress.step("Copying the shared libraries of the runtime and runc, and the C.UTF-8 locale");
         copyLibraries(root, jre, runc);
+        copyLocale(root);
         progress.step("Training the guest agent's ahead-of-time cache");
         train(jre, agentDir, jar);
     }
@@ -121,6 +122,30 @@ final class AgentStager {
             Files.createDirectories(target.getParent());
             Files.copy(library, target, StandardCopyOption.REPLACE_EXISTING); // follows the soname link
             Files.setPosixFilePermissions(target, RootfsBuilder.permissions(0755));
+        }
+    }
+
+    /**
+     * glibc's C.UTF-8 locale, which the agent runs under ({@code LC_ALL=C.UTF-8} in the guest's init): without a
+     * UTF-8 locale the JVM encodes file names as ASCII and cannot unpack an image with a name like
+     * {@code Főtanúsítvány.pem} (Debian's ca-certificates has one).
+     */
+    private static void copyLocale(Path root) throws IOException {
+        Path locale = Path.of(GuestProtocol.AGENT_LOCALE_DIR);
+        if (!Files.isDirectory(locale)) {
+            throw new GuestException(GuestError.TOOL_MISSING, "no C.UTF-8 locale at " + locale,
+                    "apt-get install libc-bin (it ships " + locale + ")");
+        }
+        Path target = root.resolve(GuestProtocol.AGENT_LOCALE_DIR.substring(1));
+        try (Stream<Path> files = Files.walk(locale)) {
+            for (Path f : files.toList()) {
+                Path to = target.resolve(locale.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
         }
     }
 

@@ -20,6 +20,7 @@ package dev.kiln.guest;
  *       {@code network-failed}.</li>
  *   <li>{@code KILN_PROBE_OK}: printed by a guest booted with {@code kiln.probe=1}, which then powers off at
  *       once (it needs no root disk).</li>
+ *   <li>{@code KILN_AGENT_EXITED status=<code>}: the guest agent's process ended; the end of its log follows.</li>
  * </ul>
  *
  * <h2>Control endpoint (HTTP on {@link #CONTROL_PORT})</h2>
@@ -44,6 +45,11 @@ public final class GuestProtocol {
     public static final String FAILED_MARKER = "KILN_GUEST_FAILED";
     /** Console line of a probe guest ({@code kiln.probe=1}). */
     public static final String PROBE_MARKER = "KILN_PROBE_OK";
+    /**
+     * Console line prefix: the guest agent's process ended ({@code KILN_AGENT_EXITED status=<code>}), followed by the
+     * last lines of its log. A healthy guest never prints it.
+     */
+    public static final String AGENT_EXITED_MARKER = "KILN_AGENT_EXITED";
     /** TCP port of the guest's HTTP control endpoint. */
     public static final int CONTROL_PORT = 10070;
 
@@ -93,6 +99,8 @@ public final class GuestProtocol {
     public static final String AGENT_MAIN_CLASS = "dev.kiln.agent.Main";
     /** The agent's log (stdout and stderr) in the guest. */
     public static final String AGENT_LOG = "/run/kiln/agent.log";
+    /** glibc's C.UTF-8 locale in the root filesystem (the agent runs with {@code LC_ALL=C.UTF-8}). */
+    public static final String AGENT_LOCALE_DIR = "/usr/lib/locale/C.utf8";
     /** runc in the root filesystem. */
     public static final String RUNC = "/usr/sbin/runc";
 

@@ -68,7 +68,7 @@ fi
 # console says so with the end of its log, which the host shows when a boot fails.
 if [ -x /opt/kiln/jre/bin/java ]; then
     (
-        /opt/kiln/jre/bin/java @/opt/kiln/agent/jvm.options -XX:AOTCache=/opt/kiln/agent/kiln-agent.aot \
+        LC_ALL=C.UTF-8 /opt/kiln/jre/bin/java @/opt/kiln/agent/jvm.options -XX:AOTCache=/opt/kiln/agent/kiln-agent.aot \
             -cp /opt/kiln/agent/kiln-agent.jar dev.kiln.agent.Main \
             --listen=0.0.0.0:10071 --token-file=/run/kiln/token --state-dir=/var/lib/kiln --runc=/usr/sbin/runc \
             > /run/kiln/agent.log 2>&1 < /dev/null

@@ -29,8 +29,8 @@ import java.util.List;
 final class AgentClient {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final ObjectMapper JSON = Json.mapper().copy().disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
-    /** Pulling and unpacking an image under TCG can take minutes. */
-    private static final Duration RUN_TIMEOUT = Duration.ofMinutes(10);
+    /** Pulling and unpacking an image under TCG takes minutes: about 10 MiB/s here, so 30 min is 18 GB. */
+    private static final Duration RUN_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
 
     private final String ip;

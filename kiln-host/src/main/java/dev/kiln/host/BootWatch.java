@@ -85,6 +85,10 @@ final class BootWatch {
                 return new Result.Ready((System.nanoTime() - createdNanos) / 1_000_000,
                         phases.withAgent((System.nanoTime() - t) / 1_000_000));
             }
+            if (agentExited(rec)) {
+                return new Result.Failed("the guest agent exited during boot (its log is on the console)"
+                        + "\n--- last console lines ---\n" + ProcStat.tail(rec.handle().orElseThrow().consoleLog(), 25));
+            }
             if (driver.await(new VmId(rec.id())).isDone()) break;
             try {
                 Thread.sleep(20);
@@ -96,5 +100,15 @@ final class BootWatch {
         return new Result.Failed("the guest booted but its agent at " + rec.ip() + ":" + AgentProtocol.PORT
                 + " does not answer; its log is " + GuestProtocol.AGENT_LOG + " in the guest ('kiln vm exec "
                 + rec.name() + " -- cat " + GuestProtocol.AGENT_LOG + "')" + console);
+    }
+
+    private static boolean agentExited(VmRecord rec) {
+        try {
+            java.nio.file.Path console = rec.handle().orElseThrow().consoleLog();
+            return java.nio.file.Files.exists(console) && java.nio.file.Files.readString(console,
+                    java.nio.charset.StandardCharsets.ISO_8859_1).contains(GuestProtocol.AGENT_EXITED_MARKER);
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 }

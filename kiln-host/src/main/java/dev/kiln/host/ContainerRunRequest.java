@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param network  {@code vm} (the VM's network, the default; needed for ports) or {@code isolated}
  * @param vmMemory memory of a fresh VM; default 512M, or the container's limit plus 256M when that is more
  * @param volumes  guest paths bound into the container, {@code /mnt/vdb:/data[:ro]}
+ * @param vmScratch scratch disk of a fresh VM (sparse; images and containers' layers live there); default 4G
  * @param disks    disk files for a fresh VM (as {@code kiln vm run --disk}), mounted in the guest at
  *                 {@code /mnt/vdb}, ... e.g. a shared read-only data drive
  */
@@ -39,9 +40,11 @@ public record ContainerRunRequest(
         Optional<String> network,
         Optional<String> vmMemory,
         Optional<List<String>> volumes,
-        Optional<List<DiskRequest>> disks) {
+        Optional<List<DiskRequest>> disks,
+        Optional<String> vmScratch) {
 
     public ContainerRunRequest {
+        vmScratch = orEmpty(vmScratch);
         volumes = orEmpty(volumes);
         disks = orEmpty(disks);
         name = orEmpty(name);
@@ -67,46 +70,57 @@ public record ContainerRunRequest(
     public static ContainerRunRequest of(String image) {
         return new ContainerRunRequest(image, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     public ContainerRunRequest named(String n) {
         return new ContainerRunRequest(image, Optional.of(n), vm, command, args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory, volumes, disks);
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
     }
 
     public ContainerRunRequest inVm(String v) {
         return new ContainerRunRequest(image, name, Optional.of(v), command, args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory, volumes, disks);
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
     }
 
     public ContainerRunRequest withCommand(List<String> c) {
         return new ContainerRunRequest(image, name, vm, Optional.of(c), args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory, volumes, disks);
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
     }
 
     public ContainerRunRequest withMemory(String m) {
         return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, Optional.of(m), cpus, ports,
-                restart, readOnly, network, vmMemory, volumes, disks);
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
     }
 
     public ContainerRunRequest withPorts(List<String> p) {
         return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, Optional.of(p),
-                restart, readOnly, network, vmMemory, volumes, disks);
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
     }
 
     public ContainerRunRequest withEnv(Map<String, String> e) {
         return new ContainerRunRequest(image, name, vm, command, args, Optional.of(e), workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory, volumes, disks);
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
     }
 
     public ContainerRunRequest withVolumes(List<String> v) {
         return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory, Optional.of(v), disks);
+                restart, readOnly, network, vmMemory, Optional.of(v), disks, vmScratch);
     }
 
     public ContainerRunRequest withDisks(List<DiskRequest> d) {
         return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, ports,
-                restart, readOnly, network, vmMemory, volumes, Optional.of(d));
+                restart, readOnly, network, vmMemory, volumes, Optional.of(d), vmScratch);
+    }
+
+    public ContainerRunRequest withVmScratch(String size) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory, volumes, disks, Optional.of(size));
+    }
+
+    public ContainerRunRequest withVmMemory(String size) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, Optional.of(size), volumes, disks, vmScratch);
     }
 }

@@ -104,12 +104,13 @@ public final class ContainerService implements AutoCloseable {
             return (int) Math.round(c * 1000);
         });
         List<dev.kiln.api.agent.Mount> mounts = req.volumes().orElse(List.of()).stream().map(ContainerService::volume).toList();
-        if (req.vm().isPresent() && req.disks().isPresent()) {
-            throw new HostException(HostError.INVALID_SPEC, "disks are attached to a fresh VM; --vm names a running one",
-                    "attach the disk when creating that VM ('kiln vm run --disk'), or drop --vm");
+        if (req.vm().isPresent() && (req.disks().isPresent() || req.vmScratch().isPresent() || req.vmMemory().isPresent())) {
+            throw new HostException(HostError.INVALID_SPEC, "disks, VM memory and scratch size are for a fresh VM; --vm "
+                    + "names a running one", "give them when creating that VM ('kiln vm run'), or drop --vm");
         }
         ImageDetails image = resolveImage(req.image());
-        String repository = repositoryOf(image, req.image());
+        String pullReference = pullReference(req.image());
+        String repository = pullReference.substring(0, pullReference.indexOf('@'));
         String name = req.name().orElse(defaultName(repository));
         if (!NAME.matcher(name).matches()) {
             throw new HostException(HostError.INVALID_SPEC, "bad container name '" + name + "'",
@@ -131,11 +132,11 @@ public final class ContainerService implements AutoCloseable {
         boolean ownsVm = req.vm().isEmpty();
         boolean forwarded = false;
         try {
-            vm = ownsVm ? freshVm(name, memory, req.vmMemory(), req.disks().orElse(List.of()))
+            vm = ownsVm ? freshVm(name, memory, req.vmMemory(), req.disks().orElse(List.of()), req.vmScratch())
                     : existingVm(req.vm().get(), memory);
             forwards.open(forwardsOf(placeholder, vm.ip()));
             forwarded = true;
-            ContainerSpec spec = spec(req, name, repository + "@" + image.digest(), memory, cpuMillis, network, restart)
+            ContainerSpec spec = spec(req, name, pullReference, memory, cpuMillis, network, restart)
                     .withMounts(mounts);
             ContainerInfo info = agent(vm).run(spec);
             ContainerRecord rec = new ContainerRecord(name, info.id(), vm.id(), vm.name(), ownsVm, req.image(),
@@ -158,32 +159,20 @@ public final class ContainerService implements AutoCloseable {
         }
     }
 
+    private String pullReference(String reference) {
+        try {
+            return images.pullReference(reference);
+        } catch (RuntimeException e) {
+            throw HostException.from(e);
+        }
+    }
+
     private ImageDetails resolveImage(String reference) {
         try {
             return images.inspect(reference);
         } catch (RuntimeException e) {
             throw HostException.from(e);
         }
-    }
-
-    /** The repository the registry serves the image under: the one the user named, else the image's first name. */
-    static String repositoryOf(ImageDetails image, String reference) {
-        String ref = reference.contains("@") ? reference.substring(0, reference.indexOf('@')) : reference;
-        int slash = ref.lastIndexOf('/');
-        int colon = ref.lastIndexOf(':');
-        String repo = colon > slash ? ref.substring(0, colon) : ref;
-        boolean named = image.references().stream().anyMatch(r -> r.startsWith(repo + ":") || r.contains("/" + repo + ":"));
-        if (named) {
-            String full = image.references().stream().filter(r -> r.startsWith(repo + ":") || r.contains("/" + repo + ":"))
-                    .findFirst().orElseThrow();
-            return full.substring(0, full.lastIndexOf(':'));
-        }
-        if (image.references().isEmpty()) {
-            throw new HostException(HostError.IMAGE_INVALID, "image " + reference + " has no name, so the registry cannot serve it",
-                    "give it one: kiln image import FILE --tag NAME");
-        }
-        String first = image.references().getFirst();
-        return first.substring(0, first.lastIndexOf(':'));
     }
 
     private static String defaultName(String repository) {
@@ -221,7 +210,8 @@ public final class ContainerService implements AutoCloseable {
         return dev.kiln.api.agent.Mount.bind(p[0], p[1], p.length == 3 && p[2].equals("ro"));
     }
 
-    private VmRecord freshVm(String name, Optional<ByteSize> limit, Optional<String> vmMemory, List<DiskRequest> disks) {
+    private VmRecord freshVm(String name, Optional<ByteSize> limit, Optional<String> vmMemory, List<DiskRequest> disks,
+                             Optional<String> scratch) {
         ByteSize memory = vmMemory.map(ByteSize::parse).orElseGet(() -> limit
                 .map(l -> new ByteSize(Math.max(l.bytes() + GUEST_OVERHEAD.bytes(), DEFAULT_VM_MEMORY.bytes())))
                 .orElse(DEFAULT_VM_MEMORY));
@@ -233,6 +223,7 @@ public final class ContainerService implements AutoCloseable {
         });
         String vmName = "ctr-" + name;
         VmCreateRequest create = VmCreateRequest.empty().named(vmName).withMemory(memory.toString()).withDisks(disks);
+        if (scratch.isPresent()) create = create.withScratch(scratch.get());
         VmView view = vms.create(create, true);
         return vms.find(view.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
                 "VM " + vmName + " vanished right after it booted", "retry"));
@@ -312,11 +303,10 @@ public final class ContainerService implements AutoCloseable {
 
     /** Has the VM's agent pull an image from the daemon's registry (layers it already has are kept). */
     public PullResult pull(String vm, String reference) {
-        ImageDetails image = resolveImage(reference);
+        String pull = pullReference(reference);
         VmRecord r = readyVm(vm);
         long t0 = System.nanoTime();
-        var info = agent(r).pull(new dev.kiln.api.agent.PullRequest(repositoryOf(image, reference) + "@" + image.digest(),
-                Optional.of(registryUrl.get())));
+        var info = agent(r).pull(new dev.kiln.api.agent.PullRequest(pull, Optional.of(registryUrl.get())));
         return new PullResult(info, (System.nanoTime() - t0) / 1_000_000);
     }
 

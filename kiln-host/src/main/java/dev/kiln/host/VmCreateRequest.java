@@ -12,7 +12,8 @@ public record VmCreateRequest(
         Optional<NetRate> netRate,
         Optional<RateLimiterJson> diskRate,
         Optional<String> driver,
-        Optional<String> bootTimeout) {
+        Optional<String> bootTimeout,
+        Optional<String> scratch) {
 
     public VmCreateRequest {
         name = orEmpty(name);
@@ -23,6 +24,7 @@ public record VmCreateRequest(
         diskRate = orEmpty(diskRate);
         driver = orEmpty(driver);
         bootTimeout = orEmpty(bootTimeout);
+        scratch = orEmpty(scratch);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -31,30 +33,35 @@ public record VmCreateRequest(
 
     public static VmCreateRequest empty() {
         return new VmCreateRequest(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public VmCreateRequest withDisks(List<DiskRequest> d) {
-        return new VmCreateRequest(name, vcpus, memory, Optional.of(d), netRate, diskRate, driver, bootTimeout);
+        return new VmCreateRequest(name, vcpus, memory, Optional.of(d), netRate, diskRate, driver, bootTimeout, scratch);
     }
 
     public VmCreateRequest withNetRate(NetRate r) {
-        return new VmCreateRequest(name, vcpus, memory, disks, Optional.of(r), diskRate, driver, bootTimeout);
+        return new VmCreateRequest(name, vcpus, memory, disks, Optional.of(r), diskRate, driver, bootTimeout, scratch);
     }
 
     public VmCreateRequest withDriver(String d) {
-        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, Optional.of(d), bootTimeout);
+        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, Optional.of(d), bootTimeout, scratch);
     }
 
     public VmCreateRequest withBootTimeout(String t) {
-        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, Optional.of(t));
+        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, Optional.of(t), scratch);
     }
 
     public VmCreateRequest withMemory(String m) {
-        return new VmCreateRequest(name, vcpus, Optional.of(m), disks, netRate, diskRate, driver, bootTimeout);
+        return new VmCreateRequest(name, vcpus, Optional.of(m), disks, netRate, diskRate, driver, bootTimeout, scratch);
     }
 
     public VmCreateRequest named(String n) {
-        return new VmCreateRequest(Optional.of(n), vcpus, memory, disks, netRate, diskRate, driver, bootTimeout);
+        return new VmCreateRequest(Optional.of(n), vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, scratch);
+    }
+
+    /** The size of the VM's scratch disk (sparse), e.g. {@code 16G}; default: the daemon's (4G). */
+    public VmCreateRequest withScratch(String size) {
+        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, Optional.of(size));
     }
 }

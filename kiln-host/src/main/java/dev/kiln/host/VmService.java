@@ -96,6 +96,11 @@ public final class VmService implements AutoCloseable {
             }
             drives.add(new DriveSpec("vd" + (char) ('b' + i), p, d.readOnly(), diskLimit));
         }
+        long scratchBytes = req.scratch().map(t -> ByteSize.parse(t).bytes()).orElse(config.scratchBytes());
+        if (scratchBytes < ScratchDisk.MIN_BYTES) {
+            throw new HostException(HostError.INVALID_SPEC, "a scratch disk of " + req.scratch().orElse("") + " is too small",
+                    "give at least " + (ScratchDisk.MIN_BYTES >> 20) + "M");
+        }
         dev.kiln.net.NicLimits nicLimits = NetLimits.toNet(req.netRate());
         // Validate everything that needs no side effect before any host resource is made.
         new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), "", drives, List.of());
@@ -144,7 +149,7 @@ public final class VmService implements AutoCloseable {
             String token = HexFormat.of().formatHex(randomBytes(16));
             Files.createDirectories(dir);
             Path scratch = dir.resolve(SCRATCH_FILE);
-            ScratchDisk.create(scratch, config.scratchBytes());
+            ScratchDisk.create(scratch, req.scratch().map(t -> ByteSize.parse(t).bytes()).orElse(config.scratchBytes()));
             String scratchDevice = GuestProtocol.diskName(drives.size());
             drives = new ArrayList<>(drives);
             drives.add(new DriveSpec(scratchDevice, scratch, false,

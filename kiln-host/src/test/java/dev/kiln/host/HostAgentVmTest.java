@@ -197,7 +197,7 @@ class HostAgentVmTest {
         var limiter = new RateLimiterJson(Optional.of(new TokenBucketJson(rate / 4, 0, 250)), Optional.empty());
         VmView d = vms().create(new VmCreateRequest(Optional.of("d"), Optional.empty(), Optional.empty(),
                 Optional.of(List.of(new DiskRequest(data.toString(), true))), Optional.empty(), Optional.of(limiter),
-                Optional.empty(), Optional.empty()), true);
+                Optional.empty(), Optional.empty(), Optional.empty()), true);
         try {
             long bytes = 6L << 20;
             // a raw, unmounted disk read with O_DIRECT: nothing between dd and QEMU's throttle but the virtio queue

@@ -17,6 +17,13 @@ public interface ImageReader {
     /** The manifest digest and config a reference names; same errors as {@link #inspect}. */
     ResolvedImage resolve(String reference);
 
+    /**
+     * What a guest pulls from the registry for this reference: {@code repository@sha256:...}, with the repository the
+     * user named, else the image's first name. Same errors as {@link #inspect}; an image without any name cannot be
+     * pulled (the registry serves by repository).
+     */
+    String pullReference(String reference);
+
     /** The tags of a repository ({@code hello}, {@code library/hello} and {@code docker.io/library/hello} are one); empty when unknown. */
     List<String> tags(String repository);
 

@@ -99,6 +99,22 @@ final class OciImageStore implements ImageStore {
     }
 
     @Override
+    public String pullReference(String reference) {
+        StoreIndex index = index();
+        Digest digest = resolveDigest(index, reference);
+        Optional<String> named = switch (ImageRef.parse(reference)) {
+            case ImageRef.Tagged t -> canonicalRepository(t.repository());
+            case ImageRef.ByDigest d -> d.repository().flatMap(OciImageStore::canonicalRepository);
+            case ImageRef.IdPrefix p -> Optional.empty();
+        };
+        String repository = named.or(() -> index.namesOf(digest).stream().findFirst()
+                        .map(n -> n.substring(0, n.lastIndexOf(':'))))
+                .orElseThrow(() -> new ImageException(ImageError.INVALID_REFERENCE, "image " + reference
+                        + " has no name, and the registry serves images by name", "name it: kiln image import ... --tag NAME"));
+        return repository + "@" + digest;
+    }
+
+    @Override
     public List<String> tags(String repository) {
         Optional<String> repo = canonicalRepository(repository);
         if (repo.isEmpty()) {

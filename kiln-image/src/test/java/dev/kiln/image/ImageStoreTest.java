@@ -85,6 +85,19 @@ class ImageStoreTest {
     }
 
     @Test
+    void thePullReferenceNamesTheRepositoryTheUserNamedOrTheImagesFirstName() {
+        ImageStore store = store();
+        Fixtures.Image image = Fixtures.image(Fixtures.standardLayers(), false);
+        store.importFrom(Fixtures.ociLayout(tmp.resolve("layout"), image, "docker.io/library/hello:1.0"), List.of("other/name:2"));
+        String digest = image.manifest().digest();
+        assertThat(store.pullReference("hello:1.0")).isEqualTo("hello@" + digest);
+        assertThat(store.pullReference("other/name:2")).isEqualTo("other/name@" + digest);
+        assertThat(store.pullReference(digest)).endsWith("@" + digest);
+        assertThatThrownBy(() -> store.pullReference("nope:1")).isInstanceOf(ImageException.class)
+                .hasMessageContaining("nope");
+    }
+
+    @Test
     void importsATarAndATarGzOfAnOciLayout() {
         ImageStore store = store();
         Fixtures.Image image = Fixtures.image(Fixtures.standardLayers(), false);
