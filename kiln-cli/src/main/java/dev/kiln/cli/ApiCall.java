@@ -74,11 +74,16 @@ sealed interface ApiCall {
 
     record AgentFacts(String vm) implements ApiCall {}
 
+    record ReadFile(String name, String path) implements ApiCall {}
+
+    /** The file's bytes are sent by {@link DaemonClient#copyIn}; the route carries no JSON body. */
+    record WriteFile(String name, String path, String mode) implements ApiCall {}
+
     record PullIntoVm(String vm, String image) implements ApiCall {}
 
     record Shutdown(boolean cleanup) implements ApiCall {}
 
-    enum Method { GET, POST, DELETE }
+    enum Method { GET, POST, PUT, DELETE }
 
     /**
      * An HTTP request to make. {@code timeout} bounds the whole exchange and the time the connection may be idle;
@@ -145,6 +150,10 @@ sealed interface ApiCall {
                     l.follow() ? Optional.empty() : Optional.of(DEFAULT_TIMEOUT));
             case ContainerStats s -> get(container(s.name()) + "/stats", DEFAULT_TIMEOUT);
             case AgentFacts a -> get(vm(a.vm()) + "/agent", DEFAULT_TIMEOUT);
+            case ReadFile f -> new Route(Method.GET, container(f.name()) + "/files", Map.of("path", f.path()),
+                    Optional.empty(), Optional.of(Duration.ofMinutes(10)));
+            case WriteFile f -> new Route(Method.PUT, container(f.name()) + "/files",
+                    Map.of("path", f.path(), "mode", f.mode()), Optional.empty(), Optional.of(Duration.ofMinutes(10)));
             case PullIntoVm p -> new Route(Method.POST, vm(p.vm()) + "/pull", Map.of(),
                     Optional.of(JsonNodeFactory.instance.objectNode().put("image", p.image())), Optional.of(Duration.ofMinutes(10)));
             case Shutdown s -> post("/v1/shutdown", s.cleanup() ? Map.of("cleanup", "true") : Map.of(), Duration.ofMinutes(2));

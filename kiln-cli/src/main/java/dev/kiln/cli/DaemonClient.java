@@ -224,6 +224,51 @@ public final class DaemonClient implements AutoCloseable {
         return call(new ApiCall.ExecContainer(name, request, timeout));
     }
 
+    /** Copies a file out of a container into {@code target}. */
+    public void copyOut(String name, String path, java.io.OutputStream target) {
+        ApiCall.Route route = ApiCall.route(new ApiCall.ReadFile(name, path));
+        requireSocket();
+        InputStreamResponseListener listener = new InputStreamResponseListener();
+        newRequest(route).send(listener);
+        Response response;
+        try {
+            response = listener.get(ApiCall.DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted(e);
+        } catch (TimeoutException | ExecutionException e) {
+            throw failure(e instanceof ExecutionException ? e.getCause() : e, route);
+        }
+        try (InputStream in = listener.getInputStream()) {
+            if (response.getStatus() >= 400) {
+                throw error(response.getStatus(), new String(in.readNBytes(MAX_BODY_BYTES), StandardCharsets.UTF_8));
+            }
+            in.transferTo(target);
+        } catch (IOException e) {
+            throw failure(e, route);
+        }
+    }
+
+    /** Copies a host file into a container at {@code path} with the octal {@code mode}. */
+    public void copyIn(String name, java.nio.file.Path source, String path, String mode) {
+        ApiCall.Route route = ApiCall.route(new ApiCall.WriteFile(name, path, mode));
+        requireSocket();
+        try {
+            Request request = newRequest(route).body(new org.eclipse.jetty.client.PathRequestContent("application/octet-stream", source));
+            ContentResponse response = new CompletableResponseListener(request, MAX_BODY_BYTES).send().get();
+            if (response.getStatus() >= 400) {
+                throw error(response.getStatus(), response.getContentAsString());
+            }
+        } catch (IOException e) {
+            throw new CliException("FILE_NOT_FOUND", "cannot read " + source + ": " + e.getMessage(), "check the path", ExitCodes.FILE_NOT_FOUND, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted(e);
+        } catch (ExecutionException e) {
+            throw failure(e.getCause(), route);
+        }
+    }
+
     public JsonNode agentFacts(String vm) {
         return call(new ApiCall.AgentFacts(vm));
     }

@@ -31,7 +31,7 @@ import picocli.CommandLine.ScopeType;
                     + "/tmp/k.sock vm ls' and 'kiln vm ls --socket /tmp/k.sock' are the same."},
         optionListHeading = "%nOptions:%n",
         commandListHeading = "%nCommands:%n",
-        subcommands = {RunCommand.class, PsCommand.class, LogsCommand.class, ExecCommand.class, StopCommand.class,
+        subcommands = {RunCommand.class, PsCommand.class, LogsCommand.class, ExecCommand.class, CpCommand.class, StopCommand.class,
             RmCommand.class, ImageCommand.class, VmCommand.class, DoctorCommand.class, DaemonCommand.class,
             DemoCommand.class, BenchCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",

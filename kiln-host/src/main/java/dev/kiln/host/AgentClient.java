@@ -94,6 +94,30 @@ final class AgentClient {
         return call(getting(AgentProtocol.containerPath(enc(id), "stats")), CALL_TIMEOUT, ContainerStats.class);
     }
 
+    /** A file of the container's root file system, as a stream the caller closes. */
+    InputStream readFile(String id, String path) {
+        HttpRequest req = builder(AgentProtocol.containerPath(enc(id), "files") + "?" + AgentProtocol.PARAM_PATH + "=" + enc(path))
+                .timeout(CALL_TIMEOUT.multipliedBy(10)).GET().build();
+        HttpResponse<InputStream> r = sendRaw(req, HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() / 100 != 2) {
+            try (InputStream body = r.body()) {
+                throw error(r.statusCode(), body.readAllBytes());
+            } catch (IOException e) {
+                throw unreachable(e);
+            }
+        }
+        return r.body();
+    }
+
+    /** Writes a file into the container's root file system (octal {@code mode}, e.g. {@code 0644}). */
+    void writeFile(String id, String path, String mode, java.util.function.Supplier<InputStream> content) {
+        send(builder(AgentProtocol.containerPath(enc(id), "files") + "?" + AgentProtocol.PARAM_PATH + "=" + enc(path)
+                        + "&" + AgentProtocol.PARAM_MODE + "=" + enc(mode))
+                .header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(content)), CALL_TIMEOUT.multipliedBy(10),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     /** The container's log as a stream; with {@code follow} it ends when the container exits. The caller closes it. */
     InputStream logs(String id, boolean follow, String stream) {
         String path = AgentProtocol.containerPath(enc(id), "logs") + "?" + AgentProtocol.PARAM_FOLLOW + "=" + follow

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 final class ApiHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
     private static final long MAX_BODY = 1 << 20;
+    /** Files copied into a container (PUT .../files) may be larger than any JSON body. */
+    private static final long MAX_FILE = 256L << 20;
 
     private final VmService vms;
     private final ContainerService containers;
@@ -70,7 +72,8 @@ final class ApiHandler extends Handler.Abstract {
         Fields query = Request.extractQueryParameters(request);
         List<String> seg = List.of(path.replaceAll("^/+|/+$", "").split("/"));
         try {
-            if (request.getLength() > MAX_BODY) {
+            boolean file = method.equals("PUT") && seg.size() == 4 && seg.get(1).equals("containers") && seg.get(3).equals("files");
+            if (request.getLength() > (file ? MAX_FILE : MAX_BODY)) {
                 throw new HostException(HostError.BAD_REQUEST, "request body over " + MAX_BODY + " bytes", "send less");
             }
             route(method, seg, query, request, response, callback);
@@ -226,6 +229,24 @@ final class ApiHandler extends Handler.Abstract {
             case "POST stop" -> ok(res, cb, 200, containers.stop(name, duration(q, "timeout", Duration.ofSeconds(10))));
             case "POST exec" -> ok(res, cb, 200, containers.exec(name, read(req, dev.kiln.api.agent.ExecRequest.class)));
             case "GET stats" -> ok(res, cb, 200, containers.stats(name));
+            case "GET files" -> {
+                var in = containers.readFile(name, required(q, "path"));
+                res.setStatus(200);
+                res.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+                try (in; OutputStream out = Content.Sink.asOutputStream(res)) {
+                    in.transferTo(out);
+                    cb.succeeded();
+                } catch (IOException e) {
+                    cb.failed(e);
+                }
+            }
+            case "PUT files" -> {
+                String mode = q.getValue("mode") == null ? "0644" : q.getValue("mode");
+                var body = Content.Source.asInputStream(req);
+                containers.writeFile(name, required(q, "path"), mode, () -> body);
+                res.setStatus(204);
+                cb.succeeded();
+            }
             case "GET logs" -> {
                 String stream = q.getValue("stream") == null ? "both" : q.getValue("stream");
                 var in = containers.logs(name, "true".equals(q.getValue("follow")), stream);
@@ -309,6 +330,14 @@ final class ApiHandler extends Handler.Abstract {
         } catch (JsonProcessingException e) {
             throw new HostException(HostError.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), "send a JSON object as in docs/API.md");
         }
+    }
+
+    private static String required(Fields q, String key) {
+        String v = q.getValue(key);
+        if (v == null || v.isBlank()) {
+            throw new HostException(HostError.BAD_REQUEST, "missing ?" + key + "=", "e.g. ?" + key + "=/etc/hostname");
+        }
+        return v;
     }
 
     private static Duration duration(Fields q, String key, Duration dflt) {

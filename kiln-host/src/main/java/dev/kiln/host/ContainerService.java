@@ -364,6 +364,18 @@ public final class ContainerService implements AutoCloseable {
         return agent(vmOf(r)).logs(r.agentId(), follow, stream);
     }
 
+    /** A file of the container's root file system (the caller closes the stream). */
+    public InputStream readFile(String name, String path) {
+        ContainerRecord r = record(name);
+        return agent(vmOf(r)).readFile(r.agentId(), path);
+    }
+
+    /** Writes a file into the container's root file system. */
+    public void writeFile(String name, String path, String mode, java.util.function.Supplier<InputStream> content) {
+        ContainerRecord r = record(name);
+        agent(vmOf(r)).writeFile(r.agentId(), path, mode, content);
+    }
+
     public ContainerView stop(String name, Duration timeout) {
         ContainerRecord r = record(name);
         VmRecord vm = vmOf(r);

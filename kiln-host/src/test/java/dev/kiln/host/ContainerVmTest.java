@@ -109,6 +109,15 @@ class ContainerVmTest {
         assertThat(exec.stdout()).contains("hello from a container");
         assertThat(containers().stats("web").memoryCurrentBytes()).isPositive();
 
+        // a file copied in is served; one copied out comes back; a path out of the root is refused
+        byte[] page = "copied in by the host\n".getBytes(StandardCharsets.UTF_8);
+        containers().writeFile("web", "/www/copied.html", "0644", () -> new java.io.ByteArrayInputStream(page));
+        assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/copied.html")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("copied in by the host\n");
+        assertThat(readAll(containers().readFile("web", "/www/index.html"))).contains("hello from a container");
+        assertThatThrownBy(() -> readAll(containers().readFile("web", "/www/../../etc/shadow")))
+                .isInstanceOf(HostException.class);
+
         // the port is now taken: a second container asking for it changes nothing
         int vmsBefore = agent.vms().list().size();
         assertThatThrownBy(() -> containers().run(ContainerRunRequest.of("busybox:test").named("web2")
@@ -239,6 +248,23 @@ class ContainerVmTest {
         containers().remove("reader2", true);
         assertThatThrownBy(() -> containers().run(req.inVm("shared"))).isInstanceOf(HostException.class)
                 .hasMessageContaining("fresh VM");
+    }
+
+    @Test
+    @Order(9)
+    void aScratchDiskThatFillsUpIsAClearErrorAndLeavesNothing() throws IOException {
+        var big = new StringBuilder(100 << 20);
+        var random = new java.util.Random(42);
+        while (big.length() < (100 << 20)) {
+            big.append(Long.toHexString(random.nextLong()));
+        }
+        agent.images().importFrom(BusyboxImage.write(work.resolve("big"), "big:1", Map.of("data/blob", big.toString())));
+        int vmsBefore = agent.vms().list().size();
+        assertThatThrownBy(() -> containers().run(ContainerRunRequest.of("big:1").named("big").withVmScratch("64M")))
+                .isInstanceOf(HostException.class)
+                .extracting(e -> ((HostException) e).code()).isEqualTo(HostError.DISK_FULL);
+        assertThat(agent.vms().list()).hasSize(vmsBefore);
+        assertThat(containers().list()).extracting(ContainerView::name).doesNotContain("big");
     }
 
     private static int freePort() throws IOException {
