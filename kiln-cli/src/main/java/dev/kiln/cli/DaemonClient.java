@@ -227,22 +227,7 @@ public final class DaemonClient implements AutoCloseable {
     /** Copies a file out of a container into {@code target}. */
     public void copyOut(String name, String path, java.io.OutputStream target) {
         ApiCall.Route route = ApiCall.route(new ApiCall.ReadFile(name, path));
-        requireSocket();
-        InputStreamResponseListener listener = new InputStreamResponseListener();
-        newRequest(route).send(listener);
-        Response response;
-        try {
-            response = listener.get(ApiCall.DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw interrupted(e);
-        } catch (TimeoutException | ExecutionException e) {
-            throw failure(e instanceof ExecutionException ? e.getCause() : e, route);
-        }
-        try (InputStream in = listener.getInputStream()) {
-            if (response.getStatus() >= 400) {
-                throw error(response.getStatus(), new String(in.readNBytes(MAX_BODY_BYTES), StandardCharsets.UTF_8));
-            }
+        try (InputStream in = openStream(route)) {
             in.transferTo(target);
         } catch (IOException e) {
             throw failure(e, route);
@@ -282,6 +267,15 @@ public final class DaemonClient implements AutoCloseable {
     }
 
     private void stream(ApiCall.Route route, Consumer<String> sink) {
+        try (InputStream in = openStream(route)) {
+            decode(in, sink);
+        } catch (IOException e) {
+            throw failure(e, route);
+        }
+    }
+
+    /** Sends the request and returns the response body as a stream once the status is known to be a success. */
+    private InputStream openStream(ApiCall.Route route) {
         requireSocket();
         InputStreamResponseListener listener = new InputStreamResponseListener();
         newRequest(route).send(listener);
@@ -294,14 +288,15 @@ public final class DaemonClient implements AutoCloseable {
         } catch (TimeoutException | ExecutionException e) {
             throw failure(e instanceof ExecutionException ? e.getCause() : e, route);
         }
-        try (InputStream in = listener.getInputStream()) {
-            if (response.getStatus() >= 400) {
+        InputStream in = listener.getInputStream();
+        if (response.getStatus() >= 400) {
+            try (in) {
                 throw error(response.getStatus(), new String(in.readNBytes(MAX_BODY_BYTES), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw failure(e, route);
             }
-            decode(in, sink);
-        } catch (IOException e) {
-            throw failure(e, route);
         }
+        return in;
     }
 
     private static void decode(InputStream in, Consumer<String> sink) throws IOException {
