@@ -136,7 +136,7 @@ public final class HostAgent implements AutoCloseable {
         }
         HostMetrics metrics = new HostMetrics();
         VmService service = new VmService(config, clock, new VmStore(config.stateDir(), json), network, drivers,
-                autoDriver, image, new GuestClient(json), metrics);
+                autoDriver, driverReason, image, new GuestClient(json), metrics);
         service.recoverAll();
 
         // Containers: the image store, its registry on the bridge's address (guests only reach the host there), and

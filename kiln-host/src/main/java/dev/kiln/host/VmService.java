@@ -49,6 +49,8 @@ public final class VmService implements AutoCloseable {
     private final HostNetwork network;
     private final Map<String, VmmDriver> drivers;
     private final String autoDriver;
+    /** Why 'auto' means {@link #autoDriver} here (from the daemon's driver selection). */
+    private final String autoReason;
     private final GuestImage image;
     private final GuestClient guest;
     private final HostMetrics metrics;
@@ -58,13 +60,14 @@ public final class VmService implements AutoCloseable {
     private final Map<String, BootWatch.Started> startTimes = new ConcurrentHashMap<>();
 
     VmService(HostConfig config, Clock clock, VmStore store, HostNetwork network, Map<String, VmmDriver> drivers,
-              String autoDriver, GuestImage image, GuestClient guest, HostMetrics metrics) {
+              String autoDriver, String autoReason, GuestImage image, GuestClient guest, HostMetrics metrics) {
         this.config = config;
         this.clock = clock;
         this.store = store;
         this.network = network;
         this.drivers = Map.copyOf(drivers);
         this.autoDriver = autoDriver;
+        this.autoReason = autoReason;
         this.image = image;
         this.guest = guest;
         this.metrics = metrics;
@@ -411,7 +414,7 @@ public final class VmService implements AutoCloseable {
         VmmDriver d = drivers.get(resolved);
         if (d == null) {
             String hint = resolved.equals("firecracker")
-                    ? "the Firecracker driver is not available on this host yet; use --driver qemu (see 'kiln doctor')"
+                    ? "Firecracker cannot run on this host: " + autoReason + " Use --driver auto or qemu (see 'kiln doctor')."
                     : "use one of: auto, " + String.join(", ", drivers.keySet());
             throw new HostException(HostError.INVALID_SPEC, "driver '" + name + "' is not available", hint);
         }

@@ -91,7 +91,8 @@ class HostApiTest {
     void anUnavailableDriverIsNamed() throws Exception {
         var r = http.send("POST", "/v1/vms", "{\"driver\":\"firecracker\"}");
         assertThat(r.status()).isEqualTo(400);
-        assertThat(r.body()).contains("firecracker").contains("kiln doctor");
+        assertThat(r.body()).contains("firecracker").contains("kiln doctor").contains("Firecracker cannot run on this host")
+                .contains("no firecracker binary was found");
         assertNothingCreated();
     }
 
