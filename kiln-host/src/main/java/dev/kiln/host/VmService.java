@@ -49,6 +49,8 @@ public final class VmService implements AutoCloseable {
     private final HostNetwork network;
     private final Map<String, VmmDriver> drivers;
     private final String autoDriver;
+    /** Set by {@link #close()}: background boot watchers then persist nothing more. */
+    private volatile boolean closed;
     /** Why 'auto' means {@link #autoDriver} here (from the daemon's driver selection). */
     private final String autoReason;
     private final GuestImage image;
@@ -197,6 +199,9 @@ public final class VmService implements AutoCloseable {
         BootWatch.Result result = BootWatch.await(rec, driver, timeout, started, image.agent());
         switch (result) {
             case BootWatch.Result.Ready r -> {
+                if (closed) {
+                    return result; // the daemon went away while this VM booted; the next one re-adopts it
+                }
                 records.computeIfPresent(rec.id(), (k, cur) -> {
                     VmRecord next = cur.withReady(clock.instant(), r.millis(), r.phases());
                     store.save(next);
@@ -207,7 +212,8 @@ public final class VmService implements AutoCloseable {
             }
             case BootWatch.Result.Failed f -> {
                 metrics.failure("boot");
-                if (markFailure && records.containsKey(rec.id())) { // not removed while it booted
+                // not removed while it booted, and this service still owns it (after close, the next daemon does)
+                if (markFailure && !closed && records.containsKey(rec.id())) {
                     try {
                         if (!driver.await(new VmId(rec.id())).isDone()) driver.kill(new VmId(rec.id()));
                     } catch (VmmException e) {
@@ -451,6 +457,9 @@ public final class VmService implements AutoCloseable {
     }
 
     private void update(String id, java.util.function.UnaryOperator<VmRecord> f) {
+        if (closed) {
+            return; // a closed service no longer owns the records: the next daemon re-adopts the VMs
+        }
         records.computeIfPresent(id, (k, cur) -> {
             VmRecord next = f.apply(cur);
             try {
@@ -503,6 +512,7 @@ public final class VmService implements AutoCloseable {
     /** Detaches from every VM without stopping it (agent restart). */
     @Override
     public void close() {
+        closed = true;
         for (VmmDriver d : drivers.values()) d.close();
     }
 
