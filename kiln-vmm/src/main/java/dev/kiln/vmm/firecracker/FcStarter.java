@@ -1,11 +1,11 @@
 package dev.kiln.vmm.firecracker;
 
-import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.GuestChannel;
 import dev.kiln.vmm.NicSpec;
 import dev.kiln.vmm.VmExit;
 import dev.kiln.vmm.VmHandle;
 import dev.kiln.vmm.VmPhase;
+import dev.kiln.vmm.SpecFiles;
 import dev.kiln.vmm.VmSpec;
 import dev.kiln.vmm.VmmError;
 import dev.kiln.vmm.VmmException;
@@ -46,7 +46,7 @@ final class FcStarter {
 
     /** A fresh boot of {@code spec}; throws (changing nothing) on any input Firecracker or the host would refuse. */
     Plan plan(VmSpec spec, Path runDir) {
-        requireFiles(spec);
+        SpecFiles.check(spec);
         launcher.checkInstalled();
         KernelImageKind.requireVmlinux(spec.kernel());
         FcLayout layout = layout(spec, runDir);
@@ -55,12 +55,12 @@ final class FcStarter {
 
     /** A restore of a snapshot into a new process for {@code spec} (its taps, vsock and identity). */
     Plan planRestore(VmSpec spec, Path runDir, Path state, Path memory) {
-        requireFile(state, "snapshot state");
-        requireFile(memory, "snapshot memory");
+        SpecFiles.requireFile(state, "snapshot state");
+        SpecFiles.requireFile(memory, "snapshot memory");
         launcher.checkInstalled();
         FcLayout layout = layout(spec, runDir);
         if (layout.jailRoot().isPresent()) {
-            requireFiles(spec); // linked into the new jail; run directly, Firecracker reopens the snapshot's own paths
+            SpecFiles.check(spec); // linked into the new jail; run directly, Firecracker reopens the snapshot's own paths
         }
         Path stateForVmm = layout.jailRoot().isPresent() ? FcLayout.JAIL_RUN.resolve("snapshot.state") : state;
         Path memForVmm = layout.jailRoot().isPresent() ? FcLayout.JAIL_RUN.resolve("snapshot.mem") : memory;
@@ -187,25 +187,6 @@ final class FcStarter {
             return process.exit().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             return Optional.empty();
-        }
-    }
-
-    private static void requireFiles(VmSpec spec) {
-        requireFile(spec.kernel(), "kernel");
-        spec.initrd().ifPresent(i -> requireFile(i, "initrd"));
-        for (DriveSpec d : spec.drives()) {
-            requireFile(d.path(), "disk '" + d.id() + "'");
-            if (!d.readOnly() && !Files.isWritable(d.path())) {
-                throw new VmmException(VmmError.FILE_NOT_FOUND, "disk " + d.path() + " is not writable",
-                        "attach it read-only or fix its permissions");
-            }
-        }
-    }
-
-    private static void requireFile(Path p, String what) {
-        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-            throw new VmmException(VmmError.FILE_NOT_FOUND, what + " file " + p + " does not exist or is not readable",
-                    "check the path");
         }
     }
 

@@ -3,7 +3,6 @@ package dev.kiln.vmm.qemu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.api.RateLimiter;
-import dev.kiln.vmm.DriveSpec;
 import dev.kiln.vmm.DriverCapabilities;
 import dev.kiln.vmm.GuestChannel;
 import dev.kiln.vmm.Lifecycle;
@@ -13,6 +12,7 @@ import dev.kiln.vmm.VmExit;
 import dev.kiln.vmm.VmHandle;
 import dev.kiln.vmm.VmId;
 import dev.kiln.vmm.VmPhase;
+import dev.kiln.vmm.SpecFiles;
 import dev.kiln.vmm.VmSpec;
 import dev.kiln.vmm.VmStats;
 import dev.kiln.vmm.VmStatus;
@@ -74,7 +74,7 @@ final class QemuVmmDriver implements VmmDriver {
             throw new VmmException(VmmError.UNSUPPORTED, "the QEMU driver offers no vsock (this host has no vhost-vsock)",
                     "reach the guest over its network (channel NETWORK) or use the Firecracker driver");
         }
-        checkFiles(spec);
+        SpecFiles.check(spec);
         if (!Files.isExecutable(config.binary())) {
             throw new VmmException(VmmError.VMM_NOT_INSTALLED, "QEMU is not installed: " + config.binary() + " not found",
                     "install it with 'apt-get install qemu-system-x86' (or run './kiln doctor')");
@@ -126,25 +126,6 @@ final class QemuVmmDriver implements VmmDriver {
 
     private static String describeExit(Process p) {
         return p.isAlive() ? "" : " (QEMU " + VmExit.describeStatus(p.exitValue()) + ")";
-    }
-
-    private static void checkFiles(VmSpec spec) {
-        requireFile(spec.kernel(), "kernel");
-        spec.initrd().ifPresent(i -> requireFile(i, "initrd"));
-        for (DriveSpec d : spec.drives()) {
-            requireFile(d.path(), "disk '" + d.id() + "'");
-            if (!d.readOnly() && !Files.isWritable(d.path())) {
-                throw new VmmException(VmmError.FILE_NOT_FOUND, "disk " + d.path() + " is not writable",
-                        "attach it read-only (FILE:ro) or fix its permissions");
-            }
-        }
-    }
-
-    private static void requireFile(Path p, String what) {
-        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-            throw new VmmException(VmmError.FILE_NOT_FOUND, what + " file " + p + " does not exist or is not readable",
-                    "check the path");
-        }
     }
 
     private QmpClient connectWhileAlive(QemuVm vm, Path socket) {
