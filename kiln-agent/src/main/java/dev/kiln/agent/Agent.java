@@ -37,7 +37,12 @@ public final class Agent implements AutoCloseable {
         HostFacts facts = HostFacts.system();
         ImagePuller puller = ImagePuller.create(config.stateDir(), Duration.ofMinutes(5));
         ImageStore images = new ImageStore(config.stateDir(), LayerUnpacker.create(), puller);
-        ContainerRuntime runtime = new RuncContainerRuntime(config, Cgroups.detect(), facts, clock);
+        RuncContainerRuntime runtime = new RuncContainerRuntime(config, Cgroups.detect(), facts, clock);
+        // A restarted agent takes over what its predecessor ran, before it answers its first call.
+        int taken = runtime.recover();
+        if (taken > 0) {
+            System.err.println("kiln-agent: took over " + taken + " container(s) from the previous agent");
+        }
         TokenCheck token = TokenCheck.fromFile(config.tokenFile());
         ExecutorService httpThreads = Executors.newVirtualThreadPerTaskExecutor();
         HttpServer server;

@@ -36,7 +36,8 @@ final class Container {
     private Optional<Long> pid = Optional.empty();
     private boolean stopRequested;
     private boolean removed;
-    private Optional<Process> process = Optional.empty();
+    /** The process whose end is the end of the run: runc's wrapper we launched, or an adopted container's init. */
+    private Optional<ProcessHandle> process = Optional.empty();
     private CompletableFuture<Void> runEnded = CompletableFuture.completedFuture(null);
     private Optional<ScheduledFuture<?>> pendingRestart = Optional.empty();
     private Optional<Cgroups.Usage> lastUsage = Optional.empty();
@@ -53,6 +54,33 @@ final class Container {
         this.createdAt = createdAt;
     }
 
+    /** A container read back from its record after an agent restart ({@link ContainerRecords}). */
+    static Container restore(ContainerRecord r, Path bundle, Users users) {
+        ContainerInfo i = r.info();
+        Container c = new Container(i.id(), r.spec(), i.imageDigest(), bundle, Path.of(r.rootfs()), r.cgroupPath(),
+                users, i.createdAt());
+        synchronized (c) {
+            c.state = i.state();
+            c.exitCode = i.exitCode();
+            c.oomKilled = i.oomKilled();
+            c.error = i.error();
+            c.startedAt = i.startedAt();
+            c.finishedAt = i.finishedAt();
+            c.restarts = i.restarts();
+            c.pid = i.pid();
+            c.stopRequested = r.stopRequested();
+            if (c.state == ContainerState.EXITED || c.state == ContainerState.FAILED) {
+                c.ended.complete(null);
+            }
+        }
+        return c;
+    }
+
+    /** What is persisted, so that a restarted agent can take the container over. */
+    synchronized ContainerRecord record() {
+        return new ContainerRecord(info(), spec, rootfs.toString(), cgroupPath, stopRequested);
+    }
+
     synchronized ContainerInfo info() {
         return new ContainerInfo(id, spec.name(), spec.image(), imageDigest, state, exitCode, oomKilled, error,
                 createdAt, startedAt, finishedAt, restarts, pid);
@@ -64,7 +92,7 @@ final class Container {
 
     /** A new run of runc has been launched. */
     synchronized CompletableFuture<Void> launched(Process p) {
-        process = Optional.of(p);
+        process = Optional.of(p.toHandle());
         runEnded = new CompletableFuture<>();
         pendingRestart = Optional.empty();
         return runEnded;
@@ -80,8 +108,17 @@ final class Container {
         error = Optional.empty();
     }
 
+    /** Takes over a run that a previous agent launched: its init {@code handle} is still alive. */
+    synchronized CompletableFuture<Void> adopted(ProcessHandle handle) {
+        state = ContainerState.RUNNING;
+        pid = Optional.of(handle.pid());
+        process = Optional.of(handle);
+        runEnded = new CompletableFuture<>();
+        return runEnded;
+    }
+
     synchronized boolean isRunning() {
-        return state == ContainerState.RUNNING && process.map(Process::isAlive).orElse(false);
+        return state == ContainerState.RUNNING && process.map(ProcessHandle::isAlive).orElse(false);
     }
 
     synchronized CompletableFuture<Void> runEnded() {
@@ -89,10 +126,10 @@ final class Container {
     }
 
     /** Records the end of a run; {@code next} is EXITED, FAILED or RESTARTING. */
-    synchronized void ended(ContainerState next, int code, boolean oom, Optional<String> why, Instant at,
-                            Cgroups.Usage usage) {
+    synchronized void ended(ContainerState next, Optional<Integer> code, boolean oom, Optional<String> why,
+                            Instant at, Cgroups.Usage usage) {
         state = next;
-        exitCode = Optional.of(code);
+        exitCode = code;
         oomKilled = oom;
         error = why;
         finishedAt = Optional.of(at);

@@ -39,9 +39,20 @@ final class Runc {
         return new ArrayList<>(List.of(binary.toString(), "--root", root.toString()));
     }
 
-    /** Starts {@code runc run} for a bundle; the process ends when the container does. */
-    Process run(String id, Path bundle, Path pidFile, Path log, Path stdout, Path stderr) {
-        List<String> cmd = base();
+    /**
+     * The shell around {@code runc run}: it records runc's exit status in a file ({@code $1}) before it exits with
+     * it. Should the agent die, the shell lives on (re-parented to init), so the status still reaches the file.
+     */
+    private static final String EXIT_RECORDER =
+            "x=$1; shift; \"$@\"; c=$?; echo \"$c\" > \"$x.part\" && mv -f \"$x.part\" \"$x\"; exit \"$c\"";
+
+    /**
+     * Starts {@code runc run} for a bundle (under a shell that writes its exit status to {@code exitFile}); the
+     * process ends when the container does, and its status is the container's exit code.
+     */
+    Process run(String id, Path bundle, Path pidFile, Path log, Path stdout, Path stderr, Path exitFile) {
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", EXIT_RECORDER, "kiln-run", exitFile.toString()));
+        cmd.addAll(base());
         cmd.addAll(List.of("--log", log.toString(), "--log-format", "json", "run", "--keep", "--bundle",
                 bundle.toString(), "--pid-file", pidFile.toString(), id));
         try {
@@ -86,6 +97,23 @@ final class Runc {
         Result r = force ? call("delete", "--force", id) : call("delete", id);
         if (r.exitCode() != 0 && !r.output().contains("does not exist") && !r.output().contains("not exist")) {
             throw new AgentException(AgentErrorCode.RUNTIME_ERROR, "runc delete " + id + " failed: " + r.output());
+        }
+    }
+
+    /** The pid of the container's init when runc says it is running (or paused). */
+    Optional<Long> runningPid(String id) {
+        Result r = call("state", id);
+        if (r.exitCode() != 0) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode state = Json.mapper().readTree(r.output());
+            String status = state.path("status").asText();
+            long pid = state.path("pid").asLong(0);
+            return (status.equals("running") || status.equals("paused")) && pid > 0 ? Optional.of(pid)
+                    : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

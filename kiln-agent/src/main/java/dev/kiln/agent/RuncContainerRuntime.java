@@ -133,6 +133,7 @@ final class RuncContainerRuntime implements ContainerRuntime {
             throw e;
         }
         containers.put(id, c);
+        ContainerRecords.save(c);
         synchronized (reservedNames) {
             reservedNames.remove(spec.name());
         }
@@ -176,9 +177,12 @@ final class RuncContainerRuntime implements ContainerRuntime {
         try {
             Files.deleteIfExists(pidFile);
             Files.deleteIfExists(log);
-            p = runc.run(c.id, c.bundle, pidFile, log, c.bundle.resolve("stdout.log"), c.bundle.resolve("stderr.log"));
+            ContainerRecords.clearExitStatus(c.bundle);
+            p = runc.run(c.id, c.bundle, pidFile, log, c.bundle.resolve("stdout.log"), c.bundle.resolve("stderr.log"),
+                    c.bundle.resolve(ContainerRecords.EXIT));
         } catch (IOException | AgentException e) {
             c.failed("cannot launch runc: " + e.getMessage(), clock.instant());
+            ContainerRecords.save(c);
             return;
         }
         c.launched(p);
@@ -193,10 +197,11 @@ final class RuncContainerRuntime implements ContainerRuntime {
             Thread.currentThread().interrupt();
         }
         readPid(pidFile).ifPresent(pid -> c.running(pid, clock.instant()));
+        ContainerRecords.save(c);
         if (!p.isAlive()) {
-            onExit(c, p);
+            finish(c, Optional.of(p.exitValue()));
         } else {
-            p.onExit().thenRunAsync(() -> onExit(c, p), threads);
+            p.onExit().thenRunAsync(() -> finish(c, Optional.of(p.exitValue())), threads);
             if (c.pid().isEmpty()) {
                 runc.kill(c.id, "KILL"); // did not start within start-timeout
             }
@@ -212,8 +217,9 @@ final class RuncContainerRuntime implements ContainerRuntime {
         }
     }
 
-    private void onExit(Container c, Process p) {
-        int code = p.exitValue();
+    /** The end of a run, with runc's exit status (empty: unknown, the run ended while no agent watched it). */
+    private void finish(Container c, Optional<Integer> status) {
+        int code = status.orElse(-1);
         boolean started = c.pid().isPresent() || readPid(c.bundle.resolve("pid")).isPresent();
         Cgroups.Usage usage = cgroups.read(c.cgroupPath);
         Optional<String> runcError = Runc.lastError(c.bundle.resolve("runc.log"));
@@ -228,15 +234,18 @@ final class RuncContainerRuntime implements ContainerRuntime {
         boolean oom = code == 137 && usage.oomKills() > 0;
         Instant now = clock.instant();
         if (!started && runcError.isPresent()) {
-            c.ended(ContainerState.FAILED, code, false, runcError, now, usage);
+            c.ended(ContainerState.FAILED, status, false, runcError, now, usage);
+            ContainerRecords.save(c);
             return;
         }
         Optional<String> why = oom
                 ? Optional.of("killed by the OOM killer: the container exceeded its memory limit of "
                 + c.spec.memoryLimitBytes().map(b -> b + " bytes").orElse("the VM's memory"))
+                : status.isEmpty() ? Optional.of("exit code unknown: the container ended while the agent was down")
                 : Optional.empty();
         if (!c.stopRequested() && c.spec.restart().restarts(code, c.restarts())) {
-            c.ended(ContainerState.RESTARTING, code, oom, why, now, usage);
+            c.ended(ContainerState.RESTARTING, status, oom, why, now, usage);
+            ContainerRecords.save(c);
             long backoff = Math.min(RESTART_BACKOFF_MAX.toMillis(), 100L << Math.min(c.restarts(), 6));
             c.restartScheduled(restarts.schedule(() -> threads.execute(() -> {
                 if (c.beginRestart()) {
@@ -244,8 +253,95 @@ final class RuncContainerRuntime implements ContainerRuntime {
                 }
             }), backoff, TimeUnit.MILLISECONDS));
         } else {
-            c.ended(ContainerState.EXITED, code, oom, why, now, usage);
+            c.ended(ContainerState.EXITED, status, oom, why, now, usage);
+            ContainerRecords.save(c);
         }
+    }
+
+    /**
+     * Takes over the containers a previous agent left in the state directory (the agent restarted; the guest did
+     * not). A run still going is adopted: watched until it ends, its exit status read from the file its wrapper
+     * shell writes. A run that ended meanwhile is finished now (status, OOM, restart policy). A bundle without a
+     * record (the agent died while creating it) is removed. Returns how many containers were taken over.
+     */
+    int recover() {
+        List<Path> bundles;
+        try (var dirs = Files.list(containersDir)) {
+            bundles = dirs.filter(Files::isDirectory).sorted().toList();
+        } catch (IOException e) {
+            throw Disk.failure(e, AgentErrorCode.RUNTIME_ERROR, "cannot list " + containersDir);
+        }
+        int taken = 0;
+        for (Path bundle : bundles) {
+            String id = bundle.getFileName().toString();
+            Optional<ContainerRecord> record = ContainerRecords.load(bundle);
+            if (containers.containsKey(id)) {
+                continue;
+            }
+            if (record.isEmpty()) {
+                discard(id, bundle);
+                continue;
+            }
+            ContainerRecord r = record.get();
+            Container c;
+            try {
+                c = Container.restore(r, bundle, Users.read(Path.of(r.rootfs())));
+            } catch (RuntimeException e) {
+                System.err.println("kiln-agent: cannot take over container " + id + ": " + e.getMessage());
+                continue;
+            }
+            containers.put(id, c);
+            taken++;
+            switch (c.state()) {
+                case EXITED, FAILED -> { }
+                case RESTARTING -> threads.execute(() -> {
+                    if (c.beginRestart()) {
+                        launch(c);
+                    }
+                });
+                case CREATED, RUNNING -> adopt(c);
+            }
+        }
+        return taken;
+    }
+
+    private void adopt(Container c) {
+        Optional<ProcessHandle> init = runc.runningPid(c.id).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive);
+        if (init.isEmpty()) {
+            threads.execute(() -> finish(c, boxed(ContainerRecords.exitStatus(c.bundle))));
+            return;
+        }
+        c.adopted(init.get());
+        ContainerRecords.save(c);
+        // Not our child: the JDK polls for its end. The wrapper shell writes the status just after runc exits.
+        Instant deadline = clock.instant().plusSeconds(5);
+        init.get().onExit().thenRunAsync(() -> finishWhenStatusKnown(c, deadline), threads);
+    }
+
+    /** Finishes an adopted run once its wrapper shell has written the status, or without it at the deadline. */
+    private void finishWhenStatusKnown(Container c, Instant deadline) {
+        var status = ContainerRecords.exitStatus(c.bundle);
+        if (status.isPresent() || clock.instant().isAfter(deadline)) {
+            finish(c, boxed(status));
+        } else {
+            restarts.schedule(() -> threads.execute(() -> finishWhenStatusKnown(c, deadline)), 20,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static Optional<Integer> boxed(java.util.OptionalInt v) {
+        return v.isPresent() ? Optional.of(v.getAsInt()) : Optional.empty();
+    }
+
+    /** Removes a bundle nobody can take over: its runc state, its root (overlay), its files. */
+    private void discard(String id, Path bundle) {
+        try {
+            runc.delete(id, true);
+        } catch (AgentException e) {
+            System.err.println("kiln-agent: " + e.getMessage());
+        }
+        provider().release(bundle);
+        Disk.deleteQuietly(bundle);
     }
 
     private Container find(String idOrName) {
@@ -272,6 +368,7 @@ final class RuncContainerRuntime implements ContainerRuntime {
     public ContainerInfo stop(String idOrName, Duration timeout) {
         Container c = find(idOrName);
         c.requestStop();
+        ContainerRecords.save(c);
         if (!c.isRunning()) {
             awaitQuietly(c, Duration.ofSeconds(10));
             return c.info();

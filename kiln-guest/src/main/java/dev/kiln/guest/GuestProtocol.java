@@ -20,7 +20,8 @@ package dev.kiln.guest;
  *       {@code network-failed}.</li>
  *   <li>{@code KILN_PROBE_OK}: printed by a guest booted with {@code kiln.probe=1}, which then powers off at
  *       once (it needs no root disk).</li>
- *   <li>{@code KILN_AGENT_EXITED status=<code>}: the guest agent's process ended; the end of its log follows.</li>
+ *   <li>{@code KILN_AGENT_EXITED status=<code>}: the guest agent's process ended; the end of its log follows,
+ *   and init starts it again (a new agent takes over the running containers).</li>
  * </ul>
  *
  * <h2>Control endpoint (HTTP on {@link #CONTROL_PORT})</h2>
@@ -99,6 +100,8 @@ public final class GuestProtocol {
     public static final String AGENT_MAIN_CLASS = "dev.kiln.agent.Main";
     /** The agent's log (stdout and stderr) in the guest. */
     public static final String AGENT_LOG = "/run/kiln/agent.log";
+    /** The running guest agent's pid (written by init each time it starts the agent). */
+    public static final String AGENT_PID = "/run/kiln/agent.pid";
     /** glibc's C.UTF-8 locale in the root filesystem (the agent runs with {@code LC_ALL=C.UTF-8}). */
     public static final String AGENT_LOCALE_DIR = "/usr/lib/locale/C.utf8";
     /** runc in the root filesystem. */

@@ -64,16 +64,29 @@ else
 fi
 [ -n "$scratch" ] || mount -t tmpfs -o mode=0755 tmpfs /var/lib/kiln
 
-# The guest agent, started early: its JVM comes up while the rest of the guest does. Should it ever exit, the
-# console says so with the end of its log, which the host shows when a boot fails.
+# The guest agent, started early: its JVM comes up while the rest of the guest does. init keeps it running: should
+# it exit, the console says so with the end of its log (the host shows that when a boot fails), and it is started
+# again, at once after a long run and with a growing pause (up to 16 s) when it keeps failing. A new agent takes
+# over the containers its predecessor ran. /run/kiln/agent.pid names the running one.
 if [ -x /opt/kiln/jre/bin/java ]; then
     (
-        LC_ALL=C.UTF-8 /opt/kiln/jre/bin/java @/opt/kiln/agent/jvm.options -XX:AOTCache=/opt/kiln/agent/kiln-agent.aot \
-            -cp /opt/kiln/agent/kiln-agent.jar dev.kiln.agent.Main \
-            --listen=0.0.0.0:10071 --token-file=/run/kiln/token --state-dir=/var/lib/kiln --runc=/usr/sbin/runc \
-            > /run/kiln/agent.log 2>&1 < /dev/null
-        say "KILN_AGENT_EXITED status=$?"
-        tail -n 20 /run/kiln/agent.log > /dev/console
+        pause=1
+        while :; do
+            began=$(cut -d. -f1 /proc/uptime)
+            LC_ALL=C.UTF-8 /opt/kiln/jre/bin/java @/opt/kiln/agent/jvm.options \
+                -XX:AOTCache=/opt/kiln/agent/kiln-agent.aot -cp /opt/kiln/agent/kiln-agent.jar dev.kiln.agent.Main \
+                --listen=0.0.0.0:10071 --token-file=/run/kiln/token --state-dir=/var/lib/kiln --runc=/usr/sbin/runc \
+                >> /run/kiln/agent.log 2>&1 < /dev/null &
+            echo $! > /run/kiln/agent.pid
+            wait $!
+            status=$?
+            say "KILN_AGENT_EXITED status=$status"
+            tail -n 20 /run/kiln/agent.log > /dev/console
+            [ $(( $(cut -d. -f1 /proc/uptime) - began )) -lt 60 ] || pause=1
+            sleep "$pause"
+            [ "$pause" -ge 16 ] || pause=$(( pause * 2 ))
+            say "kiln: starting the guest agent again"
+        done
     ) &
 fi
 

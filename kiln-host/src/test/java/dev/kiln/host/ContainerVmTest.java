@@ -267,6 +267,54 @@ class ContainerVmTest {
         assertThat(containers().list()).extracting(ContainerView::name).doesNotContain("big");
     }
 
+    @Test
+    @Order(10)
+    void aJavaImageBuiltFromAJarRunsInAMicroVm() throws IOException {
+        Path jar = JavaApps.helloJar(work.resolve("java"));
+        Path spec = Files.writeString(jar.resolveSibling("build.yaml"), """
+                java: {jar: hello.jar}
+                env: {GREETING: hello}
+                cmd: [microvm]
+                """);
+        dev.kiln.image.ImageBuild.forHost(agent.images(), java.time.Clock.systemUTC(), Duration.ofMinutes(5))
+                .build(dev.kiln.image.BuildSpec.read(spec), "hello-java:1");
+        containers().run(ContainerRunRequest.of("hello-java:1").named("java").inVm("shared"));
+        ContainerView done = awaitExit("java");
+        assertThat(done.exitCode()).as("error %s", done.error()).contains(0);
+        assertThat(readAll(containers().logs("java", false, "stdout"))).contains("hello microvm from Java 25");
+        containers().remove("java", false);
+    }
+
+    @Test
+    @Order(11)
+    void aRestartedGuestAgentTakesOverTheRunningContainers() throws IOException {
+        containers().run(ContainerRunRequest.of("busybox:test").named("keeper").inVm("shared")
+                .withCommand(List.of("sh", "-c", "echo up; trap 'echo bye; exit 7' TERM; while true; do sleep 0.2; done")));
+        var before = containers().get("keeper");
+        assertThat(before.state()).isEqualTo("running");
+
+        var killed = agent.vms().exec("shared", "kill -9 $(cat " + dev.kiln.guest.GuestProtocol.AGENT_PID + ") && echo killed",
+                Duration.ofSeconds(20));
+        assertThat(killed.output()).contains("killed");
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> !AgentClient.healthy(shared.ip(), Duration.ofSeconds(1)));
+        // init starts a new agent, which finds the container still running
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                .until(() -> AgentClient.healthy(shared.ip(), Duration.ofSeconds(2)));
+        var after = containers().get("keeper");
+        assertThat(after.state()).isEqualTo("running");
+        assertThat(containers().exec("keeper", ExecRequest.of("echo", "still-here")).stdout()).contains("still-here");
+        var log = agent.vms().exec("shared", "cat " + dev.kiln.guest.GuestProtocol.AGENT_LOG, Duration.ofSeconds(20));
+        assertThat(log.output()).contains("took over 1 container");
+
+        // the adopted container stops as any other, with the exit code it chose
+        containers().stop("keeper", Duration.ofSeconds(10));
+        ContainerView stopped = awaitExit("keeper");
+        assertThat(stopped.exitCode()).contains(7);
+        assertThat(readAll(containers().logs("keeper", false, "stdout"))).contains("up").contains("bye");
+        containers().remove("keeper", false);
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
