@@ -1,0 +1,32 @@
+package dev.kiln.cluster.store;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** Readiness of an etcd member: its {@code /health} endpoint answers {@code {"health":"true"}} (it has a leader). */
+final class EtcdHealth {
+    private final HttpClient http;
+    private final Duration requestTimeout;
+
+    EtcdHealth(Duration requestTimeout) {
+        this.requestTimeout = requestTimeout;
+        this.http = HttpClient.newBuilder().connectTimeout(requestTimeout).build();
+    }
+
+    boolean isHealthy(URI endpoint) {
+        HttpRequest request = HttpRequest.newBuilder(endpoint.resolve("/health")).timeout(requestTimeout).GET().build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 && response.body().replace(" ", "").contains("\"health\":\"true\"");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
