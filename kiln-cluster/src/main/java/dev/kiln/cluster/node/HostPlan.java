@@ -1,0 +1,175 @@
+package dev.kiln.cluster.node;
+
+import dev.kiln.cluster.control.Action;
+import dev.kiln.cluster.model.ContainerStatus;
+import dev.kiln.cluster.model.EventType;
+import dev.kiln.cluster.model.Node;
+import dev.kiln.cluster.model.NodePhase;
+import dev.kiln.cluster.model.NodeStatus;
+import dev.kiln.cluster.model.Pod;
+import dev.kiln.cluster.model.PodPhase;
+import dev.kiln.cluster.model.PodStatus;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What one host does next, as a pure function of the Nodes bound to it, their Pods, and what its backend observes:
+ * boot VMs for new Nodes, report boots, heartbeats and VMM exits (a Node whose VM is gone is Lost at once), start
+ * the pods bound to its Ready Nodes and report their state, and remove every VM and pod the cluster no longer wants
+ * there. It never starts a pod on a node that is not Ready, and it removes a pod from any node it is no longer bound
+ * to, so that a pod runs in one place only.
+ */
+public final class HostPlan {
+    static final String NAME = "host-runtime";
+    private static final Set<NodePhase> ENDED = Set.of(NodePhase.LOST, NodePhase.TERMINATING);
+
+    private HostPlan() {
+    }
+
+    public static List<HostAction> plan(String host, List<Node> allNodes, List<Pod> allPods, Observed seen,
+                                        Instant now, Duration heartbeatEvery) {
+        List<HostAction> actions = new ArrayList<>();
+        Map<String, Node> mine = new HashMap<>();
+        for (Node n : allNodes) {
+            if (n.spec().host().equals(Optional.of(host))) {
+                mine.put(n.name(), n);
+            }
+        }
+        for (Observed.Vm vm : seen.vms().values()) {
+            Node n = mine.get(vm.node());
+            if (n == null) {
+                actions.add(new HostAction.RemoveVm(vm.node(), "its node is no longer in the cluster or on this host"));
+            } else if (ENDED.contains(n.status().phase())) {
+                actions.add(new HostAction.RemoveVm(vm.node(), "its node is " + n.status().phase()));
+            }
+        }
+        for (Node n : mine.values().stream().sorted(java.util.Comparator.comparing(Node::name)).toList()) {
+            if (!ENDED.contains(n.status().phase())) {
+                planNode(n, Optional.ofNullable(seen.vms().get(n.name())), now, heartbeatEvery, actions);
+            }
+        }
+        planPods(mine, allPods, seen, now, actions);
+        return actions;
+    }
+
+    private static NodeStatus status(Node n, NodePhase phase, Optional<String> message) {
+        NodeStatus s = n.status();
+        return new NodeStatus(phase, s.vm(), s.address(), s.lastHeartbeat(), s.allocatable(), s.conditions(), message);
+    }
+
+    private static void lost(Node n, String why, List<HostAction> actions) {
+        actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(status(n, NodePhase.LOST,
+                Optional.of(why))), why)));
+        actions.add(new HostAction.Write(new Action.Emit(NAME, n, EventType.WARNING, "NodeLost", why)));
+    }
+
+    private static void planNode(Node n, Optional<Observed.Vm> vm, Instant now, Duration heartbeatEvery,
+                                 List<HostAction> actions) {
+        NodePhase phase = n.status().phase();
+        if (vm.isEmpty()) {
+            if (phase == NodePhase.PENDING) {
+                actions.add(new HostAction.StartVm(n));
+                actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(status(n, NodePhase.BOOTING,
+                        Optional.of("booting a microVM"))), "booting")));
+                actions.add(new HostAction.Write(new Action.Emit(NAME, n, EventType.NORMAL, "Booting",
+                        "booting a microVM for node " + n.name())));
+            } else {
+                lost(n, "its microVM is gone (the VMM exited)", actions);
+            }
+            return;
+        }
+        Observed.Vm v = vm.get();
+        switch (v.state()) {
+            case FAILED -> {
+                lost(n, v.message().orElse("its microVM failed"), actions);
+                actions.add(new HostAction.RemoveVm(n.name(), "it failed"));
+            }
+            case BOOTING -> {
+                if (phase == NodePhase.PENDING) {
+                    actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(status(n,
+                            NodePhase.BOOTING, Optional.of("booting a microVM"))), "booting")));
+                }
+            }
+            case RUNNING -> {
+                if (!v.healthy()) {
+                    return; // no heartbeat: node health makes it Suspect, then Lost
+                }
+                if (phase == NodePhase.PENDING || phase == NodePhase.BOOTING) {
+                    NodeStatus s = n.status();
+                    NodeStatus ready = new NodeStatus(NodePhase.READY, v.vmName(), v.address(), Optional.of(now),
+                            n.spec().profile().resources(), s.conditions(), Optional.of("ready"));
+                    actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(ready),
+                            "its microVM booted and its agent answers")));
+                    actions.add(new HostAction.Write(new Action.Emit(NAME, n, EventType.NORMAL, "NodeReady",
+                            "microVM " + v.vmName().orElse("?") + " at " + v.address().orElse("?") + " is ready")));
+                } else if (n.status().lastHeartbeat().map(t -> !t.plus(heartbeatEvery).isAfter(now)).orElse(true)) {
+                    actions.add(new HostAction.Write(new Action.UpdateNode(NAME,
+                            n.withStatus(n.status().withLastHeartbeat(now)), "heartbeat")));
+                }
+            }
+        }
+    }
+
+    private static void planPods(Map<String, Node> mine, List<Pod> allPods, Observed seen, Instant now,
+                                 List<HostAction> actions) {
+        Map<String, Pod> bound = new HashMap<>();
+        for (Pod p : allPods) {
+            if (p.spec().nodeName().map(mine::containsKey).orElse(false)) {
+                bound.put(p.name(), p);
+            }
+        }
+        // what runs where it should not: not bound here any more, or an older pod of the same name
+        seen.pods().forEach((node, runs) -> runs.values().forEach(run -> {
+            Pod p = bound.get(run.pod());
+            boolean stays = p != null && p.spec().nodeName().equals(Optional.of(node))
+                    && p.metadata().uid().equals(Optional.of(run.uid()))
+                    && mine.containsKey(node) && !ENDED.contains(mine.get(node).status().phase());
+            if (!stays) {
+                actions.add(new HostAction.RemovePod(node, run.pod(), p == null ? "the pod is gone or bound elsewhere"
+                        : "the pod was replaced or its node ended"));
+            }
+        }));
+        for (Pod p : bound.values().stream().sorted(java.util.Comparator.comparing(Pod::name)).toList()) {
+            String node = p.spec().nodeName().get();
+            Node n = mine.get(node);
+            Observed.PodRun run = seen.podsOn(node).get(p.name());
+            if (run != null && !p.metadata().uid().equals(Optional.of(run.uid()))) {
+                continue; // the old one is removed first
+            }
+            if (run == null) {
+                if (n.status().phase() == NodePhase.READY && seen.vms().containsKey(node)
+                        && p.status().phase() != PodPhase.SUCCEEDED && p.status().phase() != PodPhase.FAILED) {
+                    actions.add(new HostAction.StartPod(node, p));
+                }
+                continue;
+            }
+            PodStatus next = observedStatus(p, node, run, seen.vms().get(node), now);
+            if (!next.equals(p.status())) {
+                actions.add(new HostAction.Write(new Action.UpdatePod(NAME, p.withStatus(next),
+                        "its containers are " + run.state().name().toLowerCase())));
+            }
+        }
+    }
+
+    private static PodStatus observedStatus(Pod p, String node, Observed.PodRun run, Observed.Vm vm, Instant now) {
+        PodPhase phase = switch (run.state()) {
+            case STARTING -> PodPhase.SCHEDULED;
+            case RUNNING -> PodPhase.RUNNING;
+            case SUCCEEDED -> PodPhase.SUCCEEDED;
+            case FAILED -> PodPhase.FAILED;
+        };
+        Optional<Instant> started = p.status().startTime()
+                .or(() -> phase == PodPhase.RUNNING ? Optional.of(now) : Optional.empty());
+        List<ContainerStatus> containers = run.containers();
+        return new PodStatus(phase, Optional.of(node), run.message().map(m -> phase.name().charAt(0)
+                + phase.name().substring(1).toLowerCase()), run.message(), vm == null ? Optional.empty()
+                : vm.address(), started, containers);
+    }
+}

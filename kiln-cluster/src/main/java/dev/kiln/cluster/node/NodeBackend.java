@@ -1,0 +1,39 @@
+package dev.kiln.cluster.node;
+
+import dev.kiln.cluster.model.Node;
+import dev.kiln.cluster.model.Pod;
+import dev.kiln.cluster.model.Resources;
+
+import java.util.Map;
+
+/**
+ * What a host's runtime needs from the machine: microVMs for Nodes and containers in them for Pods. kiln-host
+ * implements it with its VM and container services (real QEMU microVMs, runc in the guest); the cluster's
+ * simulations implement it in memory. Start and remove calls return at once; their progress shows in
+ * {@link #observe()}, which must show a VM or pod as starting from the moment it was asked for.
+ */
+public interface NodeBackend {
+    /** This host's VMs (keyed by Node name) and pods in them, with their health as of now. */
+    Observed observe();
+
+    /** Boots a microVM for {@code node} (its profile and driver). */
+    void startVm(Node node);
+
+    /** Removes the VM of {@code nodeName} and everything in it; absent is fine. */
+    void removeVm(String nodeName);
+
+    /** Starts {@code pod}'s containers in the VM of {@code nodeName}. */
+    void startPod(String nodeName, Pod pod);
+
+    /** Removes a pod's containers from the VM of {@code nodeName}; absent is fine. */
+    void removePod(String nodeName, String podName);
+
+    /** What this host offers to Nodes. */
+    Resources capacity();
+
+    /** The host's address, as other hosts and clients reach it. */
+    String address();
+
+    /** Labels to register the host with (for NodePool host selectors). */
+    Map<String, String> labels();
+}

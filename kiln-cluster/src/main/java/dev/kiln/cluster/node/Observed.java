@@ -1,0 +1,48 @@
+package dev.kiln.cluster.node;
+
+import dev.kiln.cluster.model.ContainerStatus;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A host's VMs and pods as its backend sees them at one moment.
+ *
+ * @param vms  by Node name
+ * @param pods by Node name, then by pod name
+ */
+public record Observed(Map<String, Vm> vms, Map<String, Map<String, PodRun>> pods) {
+    public Observed {
+        vms = Map.copyOf(vms);
+        pods = Map.copyOf(pods);
+    }
+
+    public static Observed nothing() {
+        return new Observed(Map.of(), Map.of());
+    }
+
+    public enum VmState { BOOTING, RUNNING, FAILED }
+
+    /**
+     * One VM. {@code healthy}: its guest agent answered just now (the node's heartbeat). {@code message}: why a
+     * FAILED VM failed (its VMM exited, the boot timed out, ...).
+     */
+    public record Vm(String node, VmState state, Optional<String> vmName, Optional<String> address, boolean healthy,
+                     Optional<String> message) {
+    }
+
+    public enum PodState { STARTING, RUNNING, SUCCEEDED, FAILED }
+
+    /** One pod's containers in a VM; {@code uid} tells a pod from a newer one of the same name. */
+    public record PodRun(String pod, String uid, PodState state, List<ContainerStatus> containers,
+                         Optional<String> message) {
+        public PodRun {
+            containers = List.copyOf(containers);
+        }
+    }
+
+    public Map<String, PodRun> podsOn(String node) {
+        return pods.getOrDefault(node, Map.of());
+    }
+}
