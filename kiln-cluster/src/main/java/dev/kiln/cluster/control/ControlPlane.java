@@ -38,6 +38,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ControlConfig config;
     private final Applier applier;
     private final Semaphore wake = new Semaphore(0);
+    private final Instant since;
     private volatile boolean running;
     private Optional<Thread> loop = Optional.empty();
     private Optional<Watch> watch = Optional.empty();
@@ -51,6 +52,7 @@ public final class ControlPlane implements AutoCloseable {
         this.clock = clock;
         this.config = config;
         this.applier = new Applier(store, suffix);
+        this.since = clock.instant();
     }
 
     static Supplier<String> randomSuffix(java.util.Random random) {
@@ -71,7 +73,12 @@ public final class ControlPlane implements AutoCloseable {
 
     /** Every controller's plan for {@code view} at {@code now}, in the order they are applied. Changes nothing. */
     public static List<Action> plan(ClusterView view, Instant now, ControlConfig config) {
-        List<Action> actions = new ArrayList<>(NodeHealth.plan(view, now, config));
+        return plan(view, now, config, Instant.MIN);
+    }
+
+    /** The plan of a control plane that has been watching since {@code since} (see {@link NodeHealth}). */
+    public static List<Action> plan(ClusterView view, Instant now, ControlConfig config, Instant since) {
+        List<Action> actions = new ArrayList<>(NodeHealth.plan(view, now, config, since));
         actions.addAll(NodePoolController.plan(view));
         actions.addAll(DeploymentController.plan(view));
         actions.addAll(Scheduling.plan(view));
@@ -80,7 +87,7 @@ public final class ControlPlane implements AutoCloseable {
 
     /** One pass: read, plan, apply. Returns what was applied. */
     public Applier.Result pass() {
-        List<Action> actions = plan(read(), clock.instant(), config);
+        List<Action> actions = plan(read(), clock.instant(), config, since);
         return applier.apply(actions, config.actionBudget());
     }
 

@@ -34,10 +34,19 @@ public final class NodeHealth {
     }
 
     public static List<Action> plan(ClusterView view, Instant now, ControlConfig config) {
+        return plan(view, now, config, Instant.MIN);
+    }
+
+    /**
+     * As {@link #plan(ClusterView, Instant, ControlConfig)}, for a control plane watching since {@code since}:
+     * silence before then is not held against a node or host (heartbeats could not be seen while the control plane
+     * or its store was down, so after a restart every node gets its full grace period again).
+     */
+    public static List<Action> plan(ClusterView view, Instant now, ControlConfig config, Instant since) {
         List<Action> actions = new ArrayList<>();
         Map<String, HostPhase> hostPhase = new HashMap<>();
         for (Host h : view.hosts()) {
-            HostPhase next = hostPhase(h, now, config);
+            HostPhase next = hostPhase(h, now, config, since);
             hostPhase.put(h.name(), next);
             if (next != h.status().phase()) {
                 String why = "last heartbeat " + age(h.status().lastHeartbeat(), now) + " ago";
@@ -50,7 +59,7 @@ public final class NodeHealth {
         }
         Map<String, NodePhase> nodePhase = new HashMap<>();
         for (Node n : view.nodes()) {
-            Verdict v = nodeVerdict(n, hostPhase, now, config);
+            Verdict v = nodeVerdict(n, hostPhase, now, config, since);
             nodePhase.put(n.name(), v.phase());
             if (v.phase() != n.status().phase()) {
                 NodeStatus s = n.status();
@@ -89,7 +98,12 @@ public final class NodeHealth {
     private record Verdict(NodePhase phase, String why) {
     }
 
-    private static Verdict nodeVerdict(Node n, Map<String, HostPhase> hosts, Instant now, ControlConfig config) {
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    private static Verdict nodeVerdict(Node n, Map<String, HostPhase> hosts, Instant now, ControlConfig config,
+                                       Instant since) {
         NodePhase phase = n.status().phase();
         String keep = n.status().message().orElse("");
         if (phase == NodePhase.LOST || phase == NodePhase.TERMINATING) {
@@ -112,7 +126,7 @@ public final class NodeHealth {
             }
             return new Verdict(phase, keep);
         }
-        Instant last = n.status().lastHeartbeat().orElse(created);
+        Instant last = later(n.status().lastHeartbeat().orElse(created), since);
         Duration silent = Duration.between(last, now);
         if (silent.compareTo(config.nodeLostAfter()) > 0) {
             return new Verdict(NodePhase.LOST, "no heartbeat for " + silent.toMillis() / 1000.0 + " s (lost after "
@@ -125,12 +139,12 @@ public final class NodeHealth {
         return new Verdict(NodePhase.READY, phase == NodePhase.SUSPECT ? "heartbeats again" : keep);
     }
 
-    private static HostPhase hostPhase(Host h, Instant now, ControlConfig config) {
+    private static HostPhase hostPhase(Host h, Instant now, ControlConfig config, Instant since) {
         HostPhase phase = h.status().phase();
         if (phase == HostPhase.LOST || h.status().lastHeartbeat().isEmpty()) {
             return phase;
         }
-        Duration silent = Duration.between(h.status().lastHeartbeat().get(), now);
+        Duration silent = Duration.between(later(h.status().lastHeartbeat().get(), since), now);
         if (silent.compareTo(config.hostLostAfter()) > 0) {
             return HostPhase.LOST;
         }

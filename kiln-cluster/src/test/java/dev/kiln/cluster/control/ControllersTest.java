@@ -74,6 +74,18 @@ class ControllersTest {
     }
 
     @Test
+    void aRestartedControlPlaneGivesEveryNodeItsGracePeriodAgain() {
+        Instant now = T0.plusSeconds(60); // the control plane was down for a minute
+        var view = ClusterView.empty().withNodes(List.of(Res.readyNode("n1", "h1")))
+                .withHosts(List.of(Res.host("h1", HostPhase.READY, T0)));
+        assertThat(only(NodeHealth.plan(view, now, CONFIG, now.minusSeconds(2)), Action.UpdateNode.class)).isEmpty();
+        assertThat(only(NodeHealth.plan(view, now, CONFIG, now.minusSeconds(6)), Action.UpdateNode.class))
+                .singleElement().extracting(a -> a.node().status().phase()).isEqualTo(NodePhase.SUSPECT);
+        assertThat(only(NodeHealth.plan(view, now, CONFIG), Action.UpdateNode.class))
+                .singleElement().extracting(a -> a.node().status().phase()).isEqualTo(NodePhase.LOST);
+    }
+
+    @Test
     void aFreshHeartbeatBringsASuspectNodeBackAndALostHostTakesItsNodes() {
         Instant now = T0.plusSeconds(1);
         var suspect = Res.node("n1", "workers", Optional.of("h1"), NodePhase.SUSPECT, now);

@@ -1,0 +1,103 @@
+package dev.kiln.cluster.node;
+
+import dev.kiln.cluster.control.Action;
+import dev.kiln.cluster.control.Res;
+import dev.kiln.cluster.model.NodePhase;
+import dev.kiln.cluster.model.Pod;
+import dev.kiln.cluster.model.PodPhase;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.kiln.cluster.control.Res.T0;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A host's plan from the nodes bound to it, their pods and what its backend sees: pure. */
+class HostPlanTest {
+    private static final Duration BEAT = Duration.ofSeconds(1);
+
+    private static Observed.Vm vm(String node, Observed.VmState state, boolean healthy) {
+        return new Observed.Vm(node, state, Optional.of("kn-" + node), Optional.of("10.1.0.5"), healthy,
+                Optional.empty());
+    }
+
+    private static <A> List<A> only(List<HostAction> actions, Class<A> type) {
+        return actions.stream().map(a -> a instanceof HostAction.Write w ? w.action() : a)
+                .filter(type::isInstance).map(type::cast).toList();
+    }
+
+    @Test
+    void aNewNodeGetsAVmAndBecomesReadyWhenItsAgentAnswers() {
+        var pending = Res.node("n1", "workers", Optional.of("h1"), NodePhase.PENDING, T0);
+        List<HostAction> first = HostPlan.plan("h1", List.of(pending), List.of(), Observed.nothing(), T0, BEAT);
+        assertThat(only(first, HostAction.StartVm.class)).hasSize(1);
+        assertThat(only(first, Action.UpdateNode.class)).singleElement()
+                .extracting(a -> a.node().status().phase()).isEqualTo(NodePhase.BOOTING);
+
+        var booting = Res.node("n1", "workers", Optional.of("h1"), NodePhase.BOOTING, T0);
+        var up = new Observed(Map.of("n1", vm("n1", Observed.VmState.RUNNING, true)), Map.of());
+        Action.UpdateNode ready = only(HostPlan.plan("h1", List.of(booting), List.of(), up, T0, BEAT),
+                Action.UpdateNode.class).getFirst();
+        assertThat(ready.node().status().phase()).isEqualTo(NodePhase.READY);
+        assertThat(ready.node().status().vm()).contains("kn-n1");
+        assertThat(ready.node().status().lastHeartbeat()).contains(T0);
+        // nodes of other hosts are not ours
+        assertThat(HostPlan.plan("h2", List.of(pending), List.of(), Observed.nothing(), T0, BEAT)).isEmpty();
+    }
+
+    @Test
+    void aVanishedVmMakesItsNodeLostAtOnceAndAnUnhealthyOneSendsNoHeartbeat() {
+        var ready = Res.readyNode("n1", "h1");
+        Action.UpdateNode lost = only(HostPlan.plan("h1", List.of(ready), List.of(), Observed.nothing(),
+                T0.plusSeconds(1), BEAT), Action.UpdateNode.class).getFirst();
+        assertThat(lost.node().status().phase()).isEqualTo(NodePhase.LOST);
+        assertThat(lost.node().status().message().orElseThrow()).contains("VMM exited");
+
+        var hung = new Observed(Map.of("n1", vm("n1", Observed.VmState.RUNNING, false)), Map.of());
+        assertThat(HostPlan.plan("h1", List.of(ready), List.of(), hung, T0.plusSeconds(5), BEAT)).isEmpty();
+        var fine = new Observed(Map.of("n1", vm("n1", Observed.VmState.RUNNING, true)), Map.of());
+        assertThat(only(HostPlan.plan("h1", List.of(ready), List.of(), fine, T0.plusSeconds(5), BEAT),
+                Action.UpdateNode.class)).singleElement()
+                .satisfies(a -> assertThat(a.node().status().lastHeartbeat()).contains(T0.plusSeconds(5)));
+    }
+
+    @Test
+    void podsStartOnlyOnReadyNodesAndPodsNoLongerBoundHereAreRemoved() {
+        var ready = Res.readyNode("n1", "h1");
+        var suspect = Res.node("n2", "workers", Optional.of("h1"), NodePhase.SUSPECT, T0);
+        Pod a = Res.pod("a", Optional.of("n1"), PodPhase.SCHEDULED);
+        Pod b = Res.pod("b", Optional.of("n2"), PodPhase.SCHEDULED);
+        var seen = new Observed(Map.of("n1", vm("n1", Observed.VmState.RUNNING, true),
+                "n2", vm("n2", Observed.VmState.RUNNING, true)),
+                Map.of("n2", Map.of("old", new Observed.PodRun("old", "uid-old", Observed.PodState.RUNNING, List.of(),
+                        Optional.empty()))));
+        List<HostAction> plan = HostPlan.plan("h1", List.of(ready, suspect), List.of(a, b), seen, T0, BEAT);
+        assertThat(only(plan, HostAction.StartPod.class)).extracting(s -> s.pod().name()).containsExactly("a");
+        assertThat(only(plan, HostAction.RemovePod.class)).extracting(HostAction.RemovePod::pod)
+                .containsExactly("old");
+    }
+
+    @Test
+    void aRunningPodIsReportedAndAPodOfTheSameNameButAnotherUidIsReplaced() {
+        var ready = Res.readyNode("n1", "h1");
+        Pod a = Res.pod("a", Optional.of("n1"), PodPhase.SCHEDULED);
+        var running = new Observed(Map.of("n1", vm("n1", Observed.VmState.RUNNING, true)),
+                Map.of("n1", Map.of("a", new Observed.PodRun("a", "uid-a", Observed.PodState.RUNNING, List.of(),
+                        Optional.empty()))));
+        Action.UpdatePod up = only(HostPlan.plan("h1", List.of(ready), List.of(a), running, T0, BEAT),
+                Action.UpdatePod.class).getFirst();
+        assertThat(up.pod().status().phase()).isEqualTo(PodPhase.RUNNING);
+        assertThat(up.pod().status().startTime()).contains(T0);
+        assertThat(up.pod().status().podIP()).contains("10.1.0.5");
+
+        var stale = new Observed(running.vms(), Map.of("n1", Map.of("a", new Observed.PodRun("a", "uid-older",
+                Observed.PodState.RUNNING, List.of(), Optional.empty()))));
+        List<HostAction> plan = HostPlan.plan("h1", List.of(ready), List.of(a), stale, Instant.from(T0), BEAT);
+        assertThat(only(plan, HostAction.RemovePod.class)).hasSize(1);
+        assertThat(only(plan, HostAction.StartPod.class)).isEmpty();
+    }
+}
