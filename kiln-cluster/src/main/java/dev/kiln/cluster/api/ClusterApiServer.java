@@ -1,0 +1,137 @@
+package dev.kiln.cluster.api;
+
+import dev.kiln.cluster.ClusterError;
+import dev.kiln.cluster.ClusterException;
+import dev.kiln.cluster.store.ResourceStore;
+import java.net.BindException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's REST API server (docs/CLUSTER-API.md): {@code /apis/kiln.dev/v1/<plural>[/<name>]} over a
+ * {@link ResourceStore}, plus {@code /healthz}. HTTP/1.1 on Jetty, one virtual thread per request. The daemon binds
+ * it to {@code 127.0.0.1:}{@value #DEFAULT_PORT}; it has no authentication, so it must not listen on a public
+ * address.
+ */
+public final class ClusterApiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterApiServer.class);
+    /** The port {@code kiln up} serves the API on. */
+    public static final int DEFAULT_PORT = 7070;
+    /** How long {@link #close()} lets open watch streams write their last line. */
+    static final Duration WATCH_GRACE = Duration.ofSeconds(1);
+
+    private final Server server;
+    private final ApiHandler handler;
+    private final String host;
+    private final int port;
+
+    private ClusterApiServer(Server server, ApiHandler handler, String host, int port) {
+        this.server = server;
+        this.handler = handler;
+        this.host = host;
+        this.port = port;
+    }
+
+    /**
+     * Starts serving {@code store} on {@code host:port}.
+     *
+     * @param port 0 picks a free port (see {@link #port()})
+     * @param logs where pod logs come from; without one {@code .../pods/<name>/log} answers 501
+     * @throws ClusterException UNAVAILABLE when the port is taken or the address cannot be bound
+     */
+    public static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs) {
+        return start(store, host, port, logs, ApiSettings.DEFAULTS);
+    }
+
+    static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
+                                  ApiSettings settings) {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(host, "host");
+        QueuedThreadPool threads = new QueuedThreadPool(16, 2);
+        threads.setName("kiln-cluster-api");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        Server server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        connector.setHost(host);
+        connector.setPort(port);
+        connector.setIdleTimeout(settings.idleTimeout().toMillis());
+        server.addConnector(connector);
+        ApiHandler handler = new ApiHandler(store, logs, settings);
+        server.setHandler(handler);
+        server.setStopTimeout(0);
+        try {
+            server.start();
+        } catch (Exception e) {
+            stopQuietly(server, e);
+            if (causedBy(e, BindException.class)) {
+                throw new ClusterException(ClusterError.UNAVAILABLE, host + ":" + port + " is already in use",
+                        "stop what listens there, or pass --api-port", e);
+            }
+            throw new ClusterException(ClusterError.UNAVAILABLE, "cannot serve the cluster API on " + host + ":"
+                    + port + ": " + e.getMessage(), "check the address, or pass --api-port", e);
+        }
+        ClusterApiServer started = new ClusterApiServer(server, handler, host, connector.getLocalPort());
+        LOG.info("cluster API listening on {}", started.uri());
+        return started;
+    }
+
+    /** The port it listens on (the real one when started with port 0). */
+    public int port() {
+        return port;
+    }
+
+    /** {@code http://host:port}, what {@link ClusterClient#connect} takes. */
+    public URI uri() {
+        String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        return URI.create("http://" + h + ":" + port);
+    }
+
+    /** How many watch streams are open now (each holds one store watch); for tests. */
+    int openWatches() {
+        return handler.watches().open();
+    }
+
+    /**
+     * Ends the open watch streams (each gets an ERROR line; they have up to {@link #WATCH_GRACE} to write it) and
+     * stops listening.
+     */
+    @Override
+    public void close() {
+        handler.watches().stopAll(WATCH_GRACE);
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new ClusterException(ClusterError.INTERNAL, "cannot stop the cluster API server: " + e.getMessage(),
+                    e);
+        }
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void stopQuietly(Server server, Exception failure) {
+        try {
+            server.stop();
+        } catch (Exception stop) {
+            failure.addSuppressed(stop);
+        }
+    }
+}
