@@ -90,6 +90,13 @@ public final class Scheduling {
         }
     }
 
+    /** The ports a pod listens on: the containers' declared ports, in the node VM's one network. */
+    static java.util.Set<Integer> ports(Pod p) {
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        p.spec().containers().forEach(c -> c.ports().forEach(port -> ports.add(port.containerPort())));
+        return ports;
+    }
+
     /** The spread group of a pod: its deployment, so that replicas spread; a lone pod is its own group. */
     static String group(Pod p) {
         String d = p.metadata().labels().get(Labels.DEPLOYMENT);
@@ -118,13 +125,39 @@ public final class Scheduling {
             if (NodeHealth.finished(p)) {
                 continue;
             }
-            Item item = Item.of(p.name(), capacity(p.requests()), group(p)).withSelector(p.spec().nodeSelector());
+            Item item = Item.of(p.name(), capacity(p.requests()), group(p)).withSelector(p.spec().nodeSelector())
+                    .withPorts(ports(p));
             items.add(p.spec().nodeName().map(item::boundTo).orElse(item));
         }
         Placement placement = Scheduler.forNodes().place(new Snapshot(bins, items));
+        List<Node> booting = view.nodes().stream().filter(n -> !n.spec().unschedulable()
+                && (n.status().phase() == NodePhase.PENDING || n.status().phase() == NodePhase.BOOTING)).toList();
+        Map<String, Integer> groupOnNode = new HashMap<>();
+        for (Pod p : view.pods()) {
+            if (!NodeHealth.finished(p)) {
+                p.spec().nodeName().ifPresent(n -> groupOnNode.merge(group(p) + "@" + n, 1, Integer::sum));
+            }
+        }
         for (Pod p : waiting) {
             Optional<String> node = placement.binOf(p.name());
+            boolean displaced = p.status().reason().equals(Optional.of("NodeLost"));
+            if (node.isPresent() && !displaced && groupOnNode.getOrDefault(group(p) + "@" + node.get(), 0) > 0) {
+                // a replica is on that node already; a node that is still booting would spread them better (a pod
+                // whose node was lost does not wait: running somewhere now matters more than spreading)
+                List<String> soon = booting.stream().filter(n -> n.metadata().labels().entrySet()
+                        .containsAll(p.spec().nodeSelector().entrySet())).map(Node::name).toList();
+                if (!soon.isEmpty()) {
+                    String why = "waiting for node(s) " + String.join(", ", soon) + " to boot, to spread the replicas";
+                    if (!p.status().message().equals(Optional.of(why))) {
+                        actions.add(new Action.UpdatePod(NAME, p.withStatus(new PodStatus(PodPhase.PENDING,
+                                Optional.empty(), Optional.of("WaitingForNodes"), Optional.of(why), Optional.empty(),
+                                p.status().startTime(), List.of())), why));
+                    }
+                    continue;
+                }
+            }
             if (node.isPresent()) {
+                groupOnNode.merge(group(p) + "@" + node.get(), 1, Integer::sum);
                 PodStatus s = p.status();
                 Pod bound = p.withSpec(p.spec().withNodeName(node.get())).withStatus(new PodStatus(PodPhase.SCHEDULED,
                         node, Optional.empty(), Optional.empty(), Optional.empty(), s.startTime(), List.of()));

@@ -18,7 +18,12 @@ final class Reasons {
     /** The words a scheduler uses for its bins: {@code node}/{@code nodes} or {@code host}/{@code hosts}. */
     record Noun(String singular, String plural) {}
 
-    static Unschedulable explain(Item item, BinTable table, Eligibility.Eligible eligible, Noun noun) {
+    /**
+     * @param candidates the eligible bins whose ports do not clash with the item's
+     * @param conflicts  how many eligible bins have one of the item's ports in use
+     */
+    static Unschedulable explain(Item item, BinTable table, Eligibility.Eligible eligible, Noun noun,
+                                 int[] candidates, int conflicts) {
         Capacity requests = item.requests();
         if (table.size() == 0) {
             return new Unschedulable("0/0 " + noun.plural() + " fit: there are no " + noun.plural());
@@ -32,7 +37,7 @@ final class Reasons {
         int shortOfMemory = 0;
         long largestFreeCpu = 0;
         long largestFreeMemory = 0;
-        for (int b : eligible.bins()) {
+        for (int b : candidates) {
             if (table.freeCpu(b) < requests.cpuMillis()) {
                 shortOfCpu++;
                 largestFreeCpu = Math.max(largestFreeCpu, table.freeCpu(b));
@@ -50,6 +55,11 @@ final class Reasons {
         if (shortOfMemory > 0) {
             parts.add(shortOfMemory + " insufficient memory (needs " + Quantities.memory(requests.memoryBytes())
                     + ", largest free " + Quantities.memory(largestFreeMemory) + ")");
+        }
+        if (conflicts > 0) {
+            parts.add(conflicts + " already " + (conflicts == 1 ? "has" : "have") + " a pod on port "
+                    + item.ports().stream().sorted().map(String::valueOf).collect(java.util.stream.Collectors
+                    .joining(", ")) + " (pods share their node's network)");
         }
         if (eligible.notSchedulable() > 0) {
             parts.add(eligible.notSchedulable() + " not schedulable");

@@ -1,6 +1,8 @@
 package dev.kiln.cluster.sched;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -69,6 +71,10 @@ public final class Scheduler {
         BinTable table = BinTable.of(snapshot.bins());
         SpreadCounts onBin = new SpreadCounts(table.size());
         SpreadCounts onDomain = new SpreadCounts(table.domainCount());
+        List<Set<Integer>> ports = new ArrayList<>(table.size());
+        for (int b = 0; b < table.size(); b++) {
+            ports.add(new HashSet<>());
+        }
         List<Item> unbound = new ArrayList<>();
         for (Item item : snapshot.items()) {
             if (item.boundTo().isEmpty()) {
@@ -77,6 +83,7 @@ public final class Scheduler {
                 OptionalInt bin = table.indexOf(item.boundTo().get());
                 if (bin.isPresent()) {
                     account(item, bin.getAsInt(), table, onBin, onDomain);
+                    ports.get(bin.getAsInt()).addAll(item.ports());
                 }
             }
         }
@@ -87,12 +94,21 @@ public final class Scheduler {
         Map<String, Unschedulable> unschedulable = new HashMap<>();
         for (Item item : unbound) {
             Eligibility.Eligible eligible = eligibility.of(item.selector());
-            OptionalInt best = best(item, eligible.bins(), table, onBin, onDomain);
+            int[] candidates = eligible.bins();
+            int conflicts = 0;
+            if (!item.ports().isEmpty()) {
+                int[] free = java.util.Arrays.stream(candidates)
+                        .filter(b -> java.util.Collections.disjoint(ports.get(b), item.ports())).toArray();
+                conflicts = candidates.length - free.length;
+                candidates = free;
+            }
+            OptionalInt best = best(item, candidates, table, onBin, onDomain);
             if (best.isPresent()) {
                 bindings.put(item.name(), table.bin(best.getAsInt()).name());
                 account(item, best.getAsInt(), table, onBin, onDomain);
+                ports.get(best.getAsInt()).addAll(item.ports());
             } else {
-                unschedulable.put(item.name(), Reasons.explain(item, table, eligible, noun));
+                unschedulable.put(item.name(), Reasons.explain(item, table, eligible, noun, candidates, conflicts));
             }
         }
         return new Placement(bindings, unschedulable);

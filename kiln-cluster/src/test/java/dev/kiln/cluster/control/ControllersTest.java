@@ -129,6 +129,54 @@ class ControllersTest {
     }
 
     @Test
+    void aSecondReplicaWaitsForABootingNodeInsteadOfDoublingUp() {
+        Deployment web = Res.deployment("web", 2, RollingUpdate.DEFAULT);
+        var view = ClusterView.empty().withNodes(List.of(Res.readyNode("n1", "h1"),
+                        Res.node("n2", "workers", Optional.of("h1"), NodePhase.BOOTING, T0)))
+                .withDeployments(List.of(web))
+                .withPods(List.of(Res.podOf(web, "web-1", Optional.empty(), PodPhase.PENDING),
+                        Res.podOf(web, "web-2", Optional.empty(), PodPhase.PENDING),
+                        Res.pod("solo", Optional.empty(), PodPhase.PENDING)));
+        List<Action> plan = Scheduling.plan(view);
+        assertThat(only(plan, Action.BindPod.class)).extracting(b -> b.pod().name())
+                .containsExactlyInAnyOrder("web-1", "solo");
+        assertThat(only(plan, Action.UpdatePod.class)).singleElement().satisfies(u -> {
+            assertThat(u.pod().name()).isEqualTo("web-2");
+            assertThat(u.pod().status().reason()).contains("WaitingForNodes");
+        });
+        // a replica whose node was lost does not wait for the booting node
+        Pod displaced = Res.podOf(web, "web-2", Optional.empty(), PodPhase.PENDING);
+        displaced = displaced.withStatus(new dev.kiln.cluster.model.PodStatus(PodPhase.PENDING, Optional.empty(),
+                Optional.of("NodeLost"), Optional.empty(), Optional.empty(), Optional.empty(), List.of()));
+        var lost = view.withPods(List.of(Res.podOf(web, "web-1", Optional.of("n1"), PodPhase.RUNNING), displaced));
+        assertThat(only(Scheduling.plan(lost), Action.BindPod.class)).singleElement()
+                .extracting(Action.BindPod::node).isEqualTo("n1");
+        // once n2 is ready, the second replica goes there
+        var later = view.withNodes(List.of(Res.readyNode("n1", "h1"), Res.readyNode("n2", "h1")))
+                .withPods(List.of(Res.podOf(web, "web-1", Optional.of("n1"), PodPhase.RUNNING),
+                        Res.podOf(web, "web-2", Optional.empty(), PodPhase.PENDING)));
+        assertThat(only(Scheduling.plan(later), Action.BindPod.class)).singleElement()
+                .extracting(Action.BindPod::node).isEqualTo("n2");
+    }
+
+    @Test
+    void podsListeningOnTheSamePortNeverShareANode() {
+        var withPort = Res.podSpec("100m", "64Mi");
+        withPort = new dev.kiln.cluster.model.PodSpec(List.of(withPort.containers().getFirst()
+                .withPorts(List.of(dev.kiln.cluster.model.ContainerPort.tcp(8080)))), withPort.restartPolicy(),
+                java.util.Map.of(), Optional.empty());
+        var a = Res.pod("a", Optional.of("n1"), PodPhase.RUNNING).withSpec(withPort.withNodeName("n1"));
+        var b = Res.pod("b", Optional.empty(), PodPhase.PENDING).withSpec(withPort);
+        var c = Res.pod("c", Optional.empty(), PodPhase.PENDING).withSpec(withPort);
+        var view = ClusterView.empty().withNodes(List.of(Res.readyNode("n1", "h1"), Res.readyNode("n2", "h1")))
+                .withPods(List.of(a, b, c));
+        List<Action> plan = Scheduling.plan(view);
+        assertThat(only(plan, Action.BindPod.class)).singleElement().extracting(Action.BindPod::node).isEqualTo("n2");
+        assertThat(only(plan, Action.UpdatePod.class)).singleElement().satisfies(u ->
+                assertThat(u.pod().status().message().orElseThrow()).contains("port 8080"));
+    }
+
+    @Test
     void nodesArePlacedOnReadyHostsOnly() {
         var view = ClusterView.empty().withPools(List.of(Res.pool("workers", 2)))
                 .withHosts(List.of(Res.host("h1", HostPhase.READY, T0), Res.host("h2", HostPhase.SUSPECT, T0)))
