@@ -2,7 +2,8 @@
 # Installs the Debian packages kiln needs on this host, but only those whose commands or files are missing:
 #   qemu-system-x86_64 (qemu-system-x86), a /boot/vmlinuz-* kernel (linux-image-amd64), a static busybox
 #   (busybox-static), mke2fs (e2fsprogs), ip and tc (iproute2), nft (nftables), runc (copied into every guest to run
-#   containers), mmdebstrap (kiln image build), umoci (an OCI tool the image tests check interoperability with).
+#   containers), mmdebstrap (kiln image build), umoci (an OCI tool the image tests check interoperability with),
+#   etcd (etcd-server: the cluster's store, started by 'kiln up').
 # Does nothing unless run as root (it then only lists what is missing). Usable on its own or sourced:
 #   scripts/setup-host.sh            install what is missing
 #   source scripts/setup-host.sh     defines kiln_missing_packages and kiln_setup_host
@@ -21,6 +22,7 @@ kiln_missing_packages() {
     PATH="$sbin_path" command -v runc >/dev/null 2>&1 || missing+=(runc)
     PATH="$sbin_path" command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
     PATH="$sbin_path" command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+    PATH="$sbin_path" command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
     echo "${missing[*]}"
 }
 

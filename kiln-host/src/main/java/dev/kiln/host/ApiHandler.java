@@ -39,10 +39,11 @@ final class ApiHandler extends Handler.Abstract {
     private final ObjectMapper json;
     private final HostAgent.HostInfo info;
     private final java.util.function.Consumer<Boolean> shutdown;
+    private final ClusterMembership cluster;
 
     /** @param shutdown stops the agent; its argument says whether to remove every VM and all networking first */
     ApiHandler(VmService vms, ContainerService containers, ImageStore images, HostMetrics metrics, ObjectMapper json,
-               HostAgent.HostInfo info, java.util.function.Consumer<Boolean> shutdown) {
+               HostAgent.HostInfo info, java.util.function.Consumer<Boolean> shutdown, ClusterMembership cluster) {
         this.vms = vms;
         this.containers = containers;
         this.images = images;
@@ -50,6 +51,7 @@ final class ApiHandler extends Handler.Abstract {
         this.json = json;
         this.info = info;
         this.shutdown = shutdown;
+        this.cluster = cluster;
     }
 
     record ExecRequest(String command, java.util.Optional<String> timeout) {}
@@ -114,6 +116,16 @@ final class ApiHandler extends Handler.Abstract {
             case "vms" -> vmRoutes(method, seg, q, req, res, cb);
             case "containers" -> containerRoutes(method, seg, q, req, res, cb);
             case "images" -> imageRoutes(method, seg, q, req, res, cb);
+            case "cluster" -> {
+                if (seg.size() != 2) throw notFound(method, seg);
+                switch (method) {
+                    case "GET" -> ok(res, cb, 200, Map.of("member", cluster.status().isPresent(),
+                            "status", cluster.status().map(Object.class::cast).orElse(Map.of())));
+                    case "POST" -> ok(res, cb, 200, cluster.up(read(req, dev.kiln.host.cluster.ClusterOptions.class)));
+                    case "DELETE" -> ok(res, cb, 200, Map.of("left", cluster.down()));
+                    default -> throw notFound(method, seg);
+                }
+            }
             default -> throw notFound(method, seg);
         }
     }

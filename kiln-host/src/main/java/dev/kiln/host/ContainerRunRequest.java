@@ -89,6 +89,22 @@ public record ContainerRunRequest(
                 restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
     }
 
+    public ContainerRunRequest withArgs(List<String> a) {
+        return new ContainerRunRequest(image, name, vm, command, Optional.of(a), env, workdir, user, memory, cpus, ports,
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
+    }
+
+    public ContainerRunRequest withCpus(double c) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, Optional.of(c), ports,
+                restart, readOnly, network, vmMemory, volumes, disks, vmScratch);
+    }
+
+    /** {@code no}, {@code on-failure[:N]} or {@code always}. */
+    public ContainerRunRequest withRestart(String r) {
+        return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, memory, cpus, ports,
+                Optional.of(r), readOnly, network, vmMemory, volumes, disks, vmScratch);
+    }
+
     public ContainerRunRequest withMemory(String m) {
         return new ContainerRunRequest(image, name, vm, command, args, env, workdir, user, Optional.of(m), cpus, ports,
                 restart, readOnly, network, vmMemory, volumes, disks, vmScratch);

@@ -343,6 +343,28 @@ public final class ContainerService implements AutoCloseable {
         return out;
     }
 
+    /** The containers in one VM, from one call to its agent (its containers show as unknown if it does not answer). */
+    public List<ContainerView> listIn(String vmName) {
+        Optional<VmRecord> vm = vms.find(vmName);
+        if (vm.isEmpty()) {
+            return List.of();
+        }
+        List<ContainerRecord> mine = records.values().stream()
+                .filter(r -> !r.agentId().isEmpty() && r.vmId().equals(vm.get().id()))
+                .sorted(java.util.Comparator.comparing(ContainerRecord::createdAt)).toList();
+        if (mine.isEmpty()) {
+            return List.of();
+        }
+        try {
+            List<ContainerInfo> infos = agent(vm.get()).list();
+            return mine.stream().map(r -> infos.stream().filter(i -> i.id().equals(r.agentId())).findFirst()
+                    .map(i -> ContainerView.of(r, vm.get().ip(), i))
+                    .orElse(ContainerView.unknown(r, vm.get().ip(), "the guest agent does not know it"))).toList();
+        } catch (HostException e) {
+            return mine.stream().map(r -> ContainerView.unknown(r, vm.get().ip(), e.getMessage())).toList();
+        }
+    }
+
     public ContainerView get(String name) {
         ContainerRecord r = record(name);
         VmRecord vm = vmOf(r);

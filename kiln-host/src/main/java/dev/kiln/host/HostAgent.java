@@ -61,6 +61,7 @@ public final class HostAgent implements AutoCloseable {
     private final ContainerService containers;
     private final ImageStore images;
     private final ImageRegistry registry;
+    private final ClusterMembership cluster;
 
     /** What /v1/health reports. */
     public record HostInfo(String version, long pid, String stateDir, String socket, String driver, String driverReason,
@@ -78,6 +79,7 @@ public final class HostAgent implements AutoCloseable {
         this.server = server;
         this.info = info;
         this.fakeWorld = fakeWorld;
+        this.cluster = new ClusterMembership(config.stateDir(), vms, containers, Clock.systemUTC());
     }
 
     public static HostAgent start(HostConfig config) {
@@ -168,7 +170,8 @@ public final class HostAgent implements AutoCloseable {
         connector.setUnixDomainPath(config.socket());
         server.addConnector(connector);
         HostAgent agent = new HostAgent(config, service, network, server, info, world, containers, images, registry);
-        server.setHandler(new ApiHandler(service, containers, images, metrics, json, info, agent::requestShutdown));
+        server.setHandler(new ApiHandler(service, containers, images, metrics, json, info, agent::requestShutdown,
+                agent.cluster));
         try {
             server.start();
             Files.setPosixFilePermissions(config.socket(), PosixFilePermissions.fromString("rw-------"));
@@ -180,6 +183,7 @@ public final class HostAgent implements AutoCloseable {
                     "check that the directory exists and no other daemon uses the socket", e);
         }
         LOG.info("kiln daemon {} listening on {} (state in {})", VERSION, config.socket(), config.stateDir());
+        agent.cluster.resume();
         return agent;
     }
 
@@ -227,6 +231,11 @@ public final class HostAgent implements AutoCloseable {
         return vms;
     }
 
+    /** This daemon's part in the cluster ({@code kiln up} / {@code kiln down}). */
+    public ClusterMembership cluster() {
+        return cluster;
+    }
+
     public ContainerService containers() {
         return containers;
     }
@@ -263,6 +272,7 @@ public final class HostAgent implements AutoCloseable {
     @Override
     public void close() {
         if (stopped.getCount() == 0) return;
+        cluster.close();
         try {
             server.stop();
         } catch (Exception e) {
@@ -283,6 +293,7 @@ public final class HostAgent implements AutoCloseable {
 
     /** Removes every VM and all host networking, then stops: nothing of kiln's is left on the host. */
     public void cleanupAndClose() {
+        cluster.down();
         containers.removeAll();
         vms.removeAll();
         network.teardown(); // before close(): close() releases whoever waits for the agent to end

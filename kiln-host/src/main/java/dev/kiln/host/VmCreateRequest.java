@@ -52,6 +52,10 @@ public record VmCreateRequest(
         return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, Optional.of(t), scratch);
     }
 
+    public VmCreateRequest withVcpus(int n) {
+        return new VmCreateRequest(name, Optional.of(n), memory, disks, netRate, diskRate, driver, bootTimeout, scratch);
+    }
+
     public VmCreateRequest withMemory(String m) {
         return new VmCreateRequest(name, vcpus, Optional.of(m), disks, netRate, diskRate, driver, bootTimeout, scratch);
     }

@@ -239,8 +239,10 @@ public final class VmService implements AutoCloseable {
     // ---- queries -----------------------------------------------------------------------------------------------
 
     public List<VmView> list() {
+        // a VM removed while this lists is left out (not an error)
         return records.values().stream().sorted(Comparator.comparing(VmRecord::createdAt))
-                .map(r -> view(r.id())).toList();
+                .map(r -> Optional.ofNullable(records.get(r.id())).map(cur -> VmView.of(cur, livePhase(cur))))
+                .flatMap(Optional::stream).toList();
     }
 
     public VmView get(String nameOrId) {

@@ -1,0 +1,208 @@
+package dev.kiln.host.cluster;
+
+import dev.kiln.cluster.ClusterError;
+import dev.kiln.cluster.ClusterException;
+import dev.kiln.cluster.api.ClusterApiServer;
+import dev.kiln.cluster.control.ControlConfig;
+import dev.kiln.cluster.control.ControlPlane;
+import dev.kiln.cluster.model.Resources;
+import dev.kiln.cluster.node.HostRuntime;
+import dev.kiln.cluster.store.EtcdProcess;
+import dev.kiln.cluster.store.KvStore;
+import dev.kiln.cluster.store.ResourceStore;
+import dev.kiln.host.ContainerService;
+import dev.kiln.host.VmService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * This daemon as a member of the cluster: its own etcd (unless given one), the cluster API, the control plane and
+ * this host's runtime with real microVM nodes. {@link #close()} stops it all but leaves VMs running (a restarted
+ * daemon takes them over); {@link #down()} also removes every node VM and its pods.
+ */
+public final class ClusterMode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterMode.class);
+    private static final Duration STORE_WAIT = Duration.ofSeconds(30);
+
+    /** What {@code GET /v1/cluster} shows. */
+    public record Status(String host, List<URI> etcd, boolean ownEtcd, URI api, Instant since) {
+    }
+
+    private final Optional<EtcdProcess> etcd;
+    private final KvStore kv;
+    private final ClusterApiServer api;
+    private final ControlPlane control;
+    private final HostRuntime runtime;
+    private final VmNodeBackend backend;
+    private final Status status;
+
+    private ClusterMode(Optional<EtcdProcess> etcd, KvStore kv, ClusterApiServer api, ControlPlane control,
+                        HostRuntime runtime, VmNodeBackend backend, Status status) {
+        this.etcd = etcd;
+        this.kv = kv;
+        this.api = api;
+        this.control = control;
+        this.runtime = runtime;
+        this.backend = backend;
+        this.status = status;
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    /** Starts every part; on any failure, what was started is stopped again and the error says what failed. */
+    public static ClusterMode start(Path stateDir, ClusterOptions options, VmService vms, ContainerService containers,
+                                    Clock clock) {
+        Path dir = stateDir.resolve("cluster");
+        Optional<EtcdProcess> etcd = Optional.empty();
+        KvStore kv = null;
+        ClusterApiServer api = null;
+        ControlPlane control = null;
+        VmNodeBackend backend = null;
+        try {
+            Files.createDirectories(dir);
+            List<URI> endpoints;
+            if (options.etcd().isPresent() && !options.etcd().get().isEmpty()) {
+                endpoints = options.etcd().get();
+            } else {
+                Path data = dir.resolve("etcd");
+                for (ProcessHandle orphan : EtcdProcess.running(data)) {
+                    LOG.info("stopping etcd pid {} left by an earlier daemon", orphan.pid());
+                    orphan.destroy();
+                    orphan.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                int port = options.etcdPort().orElse(ClusterOptions.DEFAULT_ETCD_PORT);
+                LOG.info("starting etcd (data in {}, client port {})", data, port);
+                etcd = Optional.of(EtcdProcess.start(data, port, port + 1, STORE_WAIT, dir.resolve("etcd.log")));
+                endpoints = List.of(etcd.get().endpoint());
+            }
+            kv = connect(endpoints);
+            ResourceStore store = new ResourceStore(kv, clock);
+            String host = options.hostName().orElseGet(ClusterMode::machineName);
+            backend = new VmNodeBackend(vms, containers, new PodRecords(dir.resolve("pods.json")),
+                    capacity(options.cpuOvercommit().orElse(4)), address(), Map.of("kiln.dev/hostname", host));
+            api = ClusterApiServer.start(store, options.apiHost().orElse("127.0.0.1"),
+                    options.apiPort().orElse(ClusterOptions.DEFAULT_API_PORT),
+                    Optional.of(new ContainerPodLogs(containers)));
+            control = new ControlPlane(store, clock, ControlConfig.defaults());
+            control.start();
+            HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1));
+            runtime.heartbeat();
+            runtime.start();
+            Status status = new Status(host, endpoints, etcd.isPresent(), api.uri(), clock.instant());
+            LOG.info("cluster: host {} joined; API at {}, etcd at {}", host, api.uri(), endpoints);
+            return new ClusterMode(etcd, kv, api, control, runtime, backend, status);
+        } catch (Exception e) {
+            if (control != null) control.close();
+            if (api != null) api.close();
+            if (backend != null) backend.close();
+            if (kv != null) closeQuietly(kv);
+            etcd.ifPresent(EtcdProcess::stop);
+            if (e instanceof ClusterException ce) {
+                throw ce;
+            }
+            throw new ClusterException(ClusterError.UNAVAILABLE, "cannot start the cluster: " + e.getMessage(),
+                    "see the daemon log", e);
+        }
+    }
+
+    /** Connects, retrying while etcd is not there yet, and fails with a clear message after {@link #STORE_WAIT}. */
+    private static KvStore connect(List<URI> endpoints) throws InterruptedException {
+        Instant deadline = Instant.now().plus(STORE_WAIT);
+        KvStore kv = KvStore.etcd(endpoints);
+        while (true) {
+            try {
+                kv.revision();
+                return kv;
+            } catch (ClusterException e) {
+                if (e.code() != ClusterError.UNAVAILABLE || Instant.now().isAfter(deadline)) {
+                    closeQuietly(kv);
+                    throw new ClusterException(ClusterError.UNAVAILABLE, "etcd at " + endpoints
+                            + " did not answer within " + STORE_WAIT.toSeconds() + " s: " + e.getMessage(),
+                            "check that etcd runs there (or leave out --etcd to let kiln start its own)", e);
+                }
+                LOG.info("waiting for etcd at {}: {}", endpoints, e.getMessage());
+                Thread.sleep(1000);
+            }
+        }
+    }
+
+    private static void closeQuietly(KvStore kv) {
+        try {
+            kv.close();
+        } catch (Exception e) {
+            LOG.debug("closing the store: {}", e.getMessage());
+        }
+    }
+
+    static String machineName() {
+        try {
+            String name = InetAddress.getLocalHost().getHostName().toLowerCase().replaceAll("[^a-z0-9-]", "-");
+            return name.replaceAll("^-+|-+$", "").isEmpty() ? "host" : name.replaceAll("^-+|-+$", "");
+        } catch (IOException e) {
+            return "host";
+        }
+    }
+
+    private static String address() {
+        try {
+            return InetAddress.getLocalHost().getHostAddress();
+        } catch (IOException e) {
+            return "127.0.0.1";
+        }
+    }
+
+    /** CPUs (times the overcommit) and memory less 1 GiB for the host itself. */
+    static Resources capacity(int cpuOvercommit) {
+        long cpus = Runtime.getRuntime().availableProcessors() * 1000L * Math.max(1, cpuOvercommit);
+        long memory = 0;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    memory = Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            memory = 0;
+        }
+        return new Resources(cpus, Math.max(0, memory - (1L << 30)));
+    }
+
+    /** Leaves the cluster and removes this host's node VMs and their pods. */
+    public void down(VmService vms) {
+        close();
+        for (var vm : vms.list()) {
+            if (vm.name().startsWith(VmNodeBackend.VM_PREFIX)) {
+                try {
+                    vms.remove(vm.name(), true);
+                } catch (RuntimeException e) {
+                    LOG.warn("removing {}: {}", vm.name(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+        control.close();
+        api.close();
+        backend.close();
+        closeQuietly(kv);
+        etcd.ifPresent(EtcdProcess::stop);
+        LOG.info("cluster: host {} stopped its cluster services", status.host());
+    }
+}

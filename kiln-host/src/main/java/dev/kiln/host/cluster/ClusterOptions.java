@@ -1,0 +1,56 @@
+package dev.kiln.host.cluster;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * How this daemon takes part in the cluster (the body of {@code POST /v1/cluster}; kept in
+ * {@code STATE/cluster/cluster.json} so that a restarted daemon rejoins).
+ *
+ * @param etcd          endpoints of an existing etcd cluster; empty: start a single-member etcd of our own
+ * @param etcdPort      client port of our own etcd (its peer port is the next one); default 2479
+ * @param apiHost       the cluster API's address; default 127.0.0.1
+ * @param apiPort       the cluster API's port; default 7070
+ * @param hostName      this host's name in the cluster; default the machine's host name
+ * @param cpuOvercommit vCPUs offered per host CPU (microVM vCPUs are threads; default 4)
+ */
+public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
+                             Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit) {
+    public static final int DEFAULT_ETCD_PORT = 2479;
+    public static final int DEFAULT_API_PORT = 7070;
+
+    public ClusterOptions {
+        etcd = orEmpty(etcd);
+        etcdPort = orEmpty(etcdPort);
+        apiHost = orEmpty(apiHost);
+        apiPort = orEmpty(apiPort);
+        hostName = orEmpty(hostName);
+        cpuOvercommit = orEmpty(cpuOvercommit);
+    }
+
+    private static <T> Optional<T> orEmpty(Optional<T> o) {
+        return o == null ? Optional.empty() : o;
+    }
+
+    public static ClusterOptions defaults() {
+        return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty());
+    }
+
+    public ClusterOptions withApiPort(int port) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit);
+    }
+
+    public ClusterOptions withEtcdPort(int port) {
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit);
+    }
+
+    public ClusterOptions withEtcd(List<URI> endpoints) {
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit);
+    }
+
+    public ClusterOptions withHostName(String name) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit);
+    }
+}

@@ -1,0 +1,341 @@
+package dev.kiln.host.cluster;
+
+import dev.kiln.cluster.model.ContainerPort;
+import dev.kiln.cluster.model.ContainerStatus;
+import dev.kiln.cluster.model.ContainerTemplate;
+import dev.kiln.cluster.model.Node;
+import dev.kiln.cluster.model.Pod;
+import dev.kiln.cluster.model.Quantity;
+import dev.kiln.cluster.model.Resources;
+import dev.kiln.cluster.node.NodeBackend;
+import dev.kiln.cluster.node.Observed;
+import dev.kiln.host.ContainerRunRequest;
+import dev.kiln.host.ContainerService;
+import dev.kiln.host.ContainerView;
+import dev.kiln.host.HostException;
+import dev.kiln.host.VmCreateRequest;
+import dev.kiln.host.VmService;
+import dev.kiln.host.VmView;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Nodes as real microVMs and pods as containers in them, on this host's {@link VmService} and
+ * {@link ContainerService}. A Node's VM is named {@code kn-<node>}; a pod's containers {@code <pod>.<container>}.
+ * Boots and container starts run on virtual threads; until they finish, {@link #observe()} shows them as booting or
+ * starting. The heartbeat is the guest agent's health, probed on every observation (all VMs at once).
+ */
+public final class VmNodeBackend implements NodeBackend, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VmNodeBackend.class);
+    static final String VM_PREFIX = "kn-";
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration LIST_TIMEOUT = Duration.ofSeconds(3);
+
+    private final VmService vms;
+    private final ContainerService containers;
+    private final PodRecords records;
+    private final Resources capacity;
+    private final String address;
+    private final Map<String, String> labels;
+    private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+    private final Set<String> booting = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> bootFailures = new ConcurrentHashMap<>();
+    private final Set<String> starting = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> startFailures = new ConcurrentHashMap<>();
+    /** The last state seen of each pod (node/pod), kept for moments when its guest agent does not answer. */
+    private final Map<String, Observed.PodRun> lastSeen = new ConcurrentHashMap<>();
+
+    public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Resources capacity,
+                         String address, Map<String, String> labels) {
+        this.vms = vms;
+        this.containers = containers;
+        this.records = records;
+        this.capacity = capacity;
+        this.address = address;
+        this.labels = Map.copyOf(labels);
+    }
+
+    static String vmName(String node) {
+        return VM_PREFIX + node;
+    }
+
+    /** A container's name for a pod; long names are cut and given a hash so they stay unique and valid. */
+    static String containerName(String pod, String container) {
+        String name = pod + "." + container;
+        if (name.length() <= 63) {
+            return name;
+        }
+        String hash = Integer.toHexString(name.hashCode());
+        return name.substring(0, 62 - hash.length()) + "-" + hash;
+    }
+
+    @Override
+    public Observed observe() {
+        List<VmView> mine = vms.list().stream().filter(v -> v.name().startsWith(VM_PREFIX)).toList();
+        Map<String, Future<Boolean>> probes = new HashMap<>();
+        for (VmView v : mine) {
+            if (v.phase().equals("running")) {
+                probes.put(v.name(), work.submit(() -> dev.kiln.host.AgentProbe.healthy(v.ip(), PROBE_TIMEOUT)));
+            }
+        }
+        Map<String, Observed.Vm> seen = new HashMap<>();
+        for (VmView v : mine) {
+            String node = v.name().substring(VM_PREFIX.length());
+            Observed.VmState state = switch (v.phase()) {
+                case "running" -> Observed.VmState.RUNNING;
+                case "creating", "booting" -> Observed.VmState.BOOTING;
+                default -> booting.contains(node) ? Observed.VmState.BOOTING : Observed.VmState.FAILED;
+            };
+            boolean healthy = probes.containsKey(v.name()) && join(probes.get(v.name()));
+            seen.put(node, new Observed.Vm(node, state, Optional.of(v.name()), Optional.of(v.ip()), healthy,
+                    state == Observed.VmState.FAILED ? Optional.of("its microVM is " + v.phase()
+                            + v.cause().map(c -> ": " + c).orElse("")) : Optional.empty()));
+        }
+        for (String node : booting) {
+            seen.putIfAbsent(node, new Observed.Vm(node, Observed.VmState.BOOTING, Optional.of(vmName(node)),
+                    Optional.empty(), false, Optional.empty()));
+        }
+        bootFailures.forEach((node, why) -> seen.put(node, new Observed.Vm(node, Observed.VmState.FAILED,
+                Optional.of(vmName(node)), Optional.empty(), false, Optional.of(why))));
+        return new Observed(seen, pods(seen));
+    }
+
+    private static boolean join(Future<Boolean> f) {
+        try {
+            return f.get();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /**
+     * The pods of each node, asking only the agents that just answered their health check, all at once and for at
+     * most {@link #LIST_TIMEOUT}: a dead or slow VM never holds up the pass (and so the heartbeats of the others).
+     */
+    private Map<String, Map<String, Observed.PodRun>> pods(Map<String, Observed.Vm> seen) {
+        Map<String, Future<List<ContainerView>>> asked = new HashMap<>();
+        seen.forEach((node, vm) -> {
+            if (vm.healthy() && !records.onNode(node).isEmpty()) {
+                asked.put(node, work.submit(() -> containers.listIn(vmName(node))));
+            }
+        });
+        Map<String, Map<String, Observed.PodRun>> out = new HashMap<>();
+        for (String node : seen.keySet()) {
+            Optional<List<ContainerView>> here = Optional.ofNullable(asked.get(node)).flatMap(VmNodeBackend::within);
+            Map<String, Observed.PodRun> runs = new HashMap<>();
+            for (PodRecords.PodRecord pod : records.onNode(node)) {
+                String key = node + "/" + pod.pod();
+                Observed.PodRun last = lastSeen.get(key);
+                List<ContainerView> cs = here.orElse(List.of()).stream()
+                        .filter(c -> pod.containers().containsValue(c.name())).toList();
+                boolean unanswered = here.isEmpty() || cs.stream().anyMatch(c -> c.state().equals("unknown"));
+                if (last != null && unanswered && !starting.contains(key)) {
+                    runs.put(pod.pod(), last); // its agent did not answer now: the node's health tells
+                    continue;
+                }
+                Observed.PodRun now = run(pod, cs, starting.contains(key), Optional.ofNullable(startFailures.get(key)));
+                lastSeen.put(key, now);
+                runs.put(pod.pod(), now);
+            }
+            out.put(node, runs);
+        }
+        return out;
+    }
+
+    private static <T> Optional<T> within(Future<T> f) {
+        try {
+            return Optional.of(f.get(LIST_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        } catch (Exception e) {
+            f.cancel(true);
+            return Optional.empty();
+        }
+    }
+
+    private static Observed.PodRun run(PodRecords.PodRecord pod, List<ContainerView> cs, boolean starting,
+                                       Optional<String> failure) {
+        List<ContainerStatus> statuses = new ArrayList<>();
+        pod.containers().forEach((container, name) -> {
+            Optional<ContainerView> c = cs.stream().filter(x -> x.name().equals(name)).findFirst();
+            String state = c.map(v -> switch (v.state()) {
+                case "running" -> ContainerStatus.RUNNING;
+                case "exited", "failed" -> ContainerStatus.TERMINATED;
+                default -> ContainerStatus.WAITING;
+            }).orElse(ContainerStatus.WAITING);
+            statuses.add(new ContainerStatus(container, state.equals(ContainerStatus.RUNNING),
+                    c.map(ContainerView::restarts).orElse(0), state, c.flatMap(ContainerView::exitCode),
+                    c.flatMap(ContainerView::error), c.map(ContainerView::id)));
+        });
+        Observed.PodState state;
+        if (failure.isPresent()) {
+            state = Observed.PodState.FAILED;
+        } else if (starting || statuses.stream().anyMatch(s -> s.state().equals(ContainerStatus.WAITING))) {
+            state = Observed.PodState.STARTING;
+        } else if (statuses.stream().allMatch(s -> s.state().equals(ContainerStatus.RUNNING))) {
+            state = Observed.PodState.RUNNING;
+        } else if (statuses.stream().anyMatch(s -> s.state().equals(ContainerStatus.RUNNING))) {
+            state = Observed.PodState.RUNNING;
+        } else {
+            state = statuses.stream().allMatch(s -> s.exitCode().orElse(1) == 0) ? Observed.PodState.SUCCEEDED
+                    : Observed.PodState.FAILED;
+        }
+        return new Observed.PodRun(pod.pod(), pod.uid(), state, statuses, failure);
+    }
+
+    @Override
+    public void startVm(Node node) {
+        String name = node.name();
+        if (!booting.add(name)) {
+            return;
+        }
+        bootFailures.remove(name);
+        var profile = node.spec().profile();
+        VmCreateRequest req = VmCreateRequest.empty().named(vmName(name)).withVcpus(Math.max(1, profile.cpus()))
+                .withMemory(Quantity.formatMemory(profile.memoryBytes()).replace("i", ""));
+        if (profile.scratchBytes().isPresent()) {
+            req = req.withScratch(Long.toString(profile.scratchBytes().get() >> 20) + "M");
+        }
+        if (!node.spec().driver().equals("auto")) {
+            req = req.withDriver(node.spec().driver());
+        }
+        VmCreateRequest request = req;
+        work.execute(() -> {
+            try {
+                vms.create(request, true);
+                LOG.info("node {}: microVM {} is ready", name, vmName(name));
+            } catch (HostException e) {
+                LOG.warn("node {}: microVM failed to boot: {}", name, e.getMessage());
+                bootFailures.put(name, "its microVM failed to boot: " + e.getMessage());
+            } finally {
+                booting.remove(name);
+            }
+        });
+    }
+
+    @Override
+    public void removeVm(String node) {
+        booting.remove(node);
+        bootFailures.remove(node);
+        work.execute(() -> {
+            for (PodRecords.PodRecord pod : records.onNode(node)) {
+                lastSeen.remove(node + "/" + pod.pod());
+                removeContainers(pod);
+                records.remove(node, pod.pod());
+            }
+            try {
+                vms.remove(vmName(node), true);
+            } catch (HostException e) {
+                LOG.debug("node {}: {}", node, e.getMessage());
+            }
+        });
+    }
+
+    @Override
+    public void startPod(String node, Pod pod) {
+        String key = node + "/" + pod.name();
+        if (!starting.add(key)) {
+            return;
+        }
+        startFailures.remove(key);
+        Map<String, String> names = new java.util.LinkedHashMap<>();
+        for (ContainerTemplate t : pod.spec().containers()) {
+            names.put(t.name(), containerName(pod.name(), t.name()));
+        }
+        records.put(new PodRecords.PodRecord(node, pod.name(), pod.metadata().uid().orElse(""), names));
+        work.execute(() -> {
+            try {
+                for (ContainerTemplate t : pod.spec().containers()) {
+                    containers.run(request(pod, t, vmName(node), names.get(t.name())));
+                }
+            } catch (HostException e) {
+                LOG.warn("pod {} on node {}: {}", pod.name(), node, e.getMessage());
+                startFailures.put(key, e.getMessage());
+            } finally {
+                starting.remove(key);
+            }
+        });
+    }
+
+    static ContainerRunRequest request(Pod pod, ContainerTemplate t, String vm, String name) {
+        ContainerRunRequest r = ContainerRunRequest.of(t.image()).named(name).inVm(vm).withEnv(t.env());
+        if (!t.command().isEmpty()) {
+            r = r.withCommand(t.command());
+        }
+        if (!t.args().isEmpty()) {
+            r = r.withArgs(t.args());
+        }
+        List<String> ports = new ArrayList<>();
+        for (ContainerPort p : t.ports()) {
+            p.hostPort().ifPresent(h -> ports.add(h + ":" + p.containerPort()));
+        }
+        if (!ports.isEmpty()) {
+            r = r.withPorts(ports);
+        }
+        Optional<Resources> limits = t.resources().limits();
+        if (limits.isPresent() && limits.get().memoryBytes() > 0) {
+            r = r.withMemory((limits.get().memoryBytes() >> 20) + "M");
+        }
+        if (limits.isPresent() && limits.get().cpuMillis() > 0) {
+            r = r.withCpus(limits.get().cpuMillis() / 1000.0);
+        }
+        String restart = switch (pod.spec().restartPolicy()) {
+            case ALWAYS -> "always";
+            case ON_FAILURE -> "on-failure";
+            case NEVER -> "no";
+        };
+        return r.withRestart(restart);
+    }
+
+    @Override
+    public void removePod(String node, String podName) {
+        String key = node + "/" + podName;
+        starting.remove(key);
+        startFailures.remove(key);
+        lastSeen.remove(key);
+        records.get(node, podName).ifPresent(pod -> work.execute(() -> {
+            removeContainers(pod);
+            records.remove(node, podName);
+        }));
+    }
+
+    private void removeContainers(PodRecords.PodRecord pod) {
+        for (String name : pod.containers().values()) {
+            try {
+                containers.remove(name, true);
+            } catch (HostException e) {
+                LOG.debug("pod {}: {}", pod.pod(), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public Resources capacity() {
+        return capacity;
+    }
+
+    @Override
+    public String address() {
+        return address;
+    }
+
+    @Override
+    public Map<String, String> labels() {
+        return labels;
+    }
+
+    @Override
+    public void close() {
+        work.shutdown();
+    }
+}

@@ -1,0 +1,194 @@
+package dev.kiln.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.kiln.cluster.api.ClusterClient;
+import dev.kiln.cluster.model.Deployment;
+import dev.kiln.cluster.model.Kind;
+import dev.kiln.cluster.model.Manifests;
+import dev.kiln.cluster.model.Node;
+import dev.kiln.cluster.model.NodePhase;
+import dev.kiln.cluster.model.Pod;
+import dev.kiln.cluster.model.PodPhase;
+import dev.kiln.cluster.model.Resource;
+import dev.kiln.cluster.store.EtcdProcess;
+import dev.kiln.host.cluster.ClusterOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The cluster on this host with real parts: kiln's own etcd, the cluster API, the control plane, and Nodes that are
+ * real QEMU microVMs (TCG here) running pods under runc. The steps build on each other and are timed.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterVmTest {
+    private static final Duration BOOT = Duration.ofMinutes(4);
+    private HostConfig config;
+    private HostAgent agent;
+    private ClusterClient cluster;
+    private Path work;
+    private int apiPort;
+    private int etcdPort;
+
+    @BeforeAll
+    void start() throws IOException {
+        config = TestHosts.config(false);
+        agent = HostAgent.start(config);
+        work = Files.createTempDirectory("kiln-cluster-test-");
+        agent.images().importFrom(BusyboxImage.write(work.resolve("busybox"), "busybox:test", Map.of()));
+        List<Integer> ports = EtcdProcess.freePorts(3);
+        apiPort = ports.get(0);
+        etcdPort = ports.get(1);
+        var status = agent.cluster().up(ClusterOptions.defaults().withApiPort(apiPort).withEtcdPort(etcdPort)
+                .withHostName("test-host"));
+        cluster = ClusterClient.connect(status.api());
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (cluster != null) cluster.close();
+        if (agent != null) agent.cleanupAndClose();
+        assertThat(TestHosts.qemuProcessesUnder(config.stateDir())).isEmpty();
+        assertThat(EtcdProcess.running(config.stateDir().resolve("cluster/etcd"))).isEmpty();
+        TestHosts.deleteTree(config.stateDir());
+        TestHosts.deleteTree(work);
+    }
+
+    private List<Pod> pods() {
+        return cluster.list(Kind.POD, Map.of("app", "ticker")).stream().map(Pod.class::cast).toList();
+    }
+
+    private List<Node> nodes() {
+        return cluster.list(Kind.NODE, Map.of()).stream().map(Node.class::cast).toList();
+    }
+
+    private List<Pod> running(int count) {
+        return await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(this::pods,
+                p -> p.size() == count && p.stream().allMatch(x -> x.status().phase() == PodPhase.RUNNING));
+    }
+
+    private static long since(long start) {
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    @Test
+    @Order(1)
+    void aTwoNodePoolAndAThreeReplicaDeploymentComeUpSpreadOverBothNodes() throws IOException {
+        long t0 = System.nanoTime();
+        for (Resource r : Manifests.read("""
+                apiVersion: kiln.dev/v1
+                kind: NodePool
+                metadata: {name: workers}
+                spec:
+                  replicas: 2
+                  profile: {cpus: 1, memory: 512Mi}
+                ---
+                apiVersion: kiln.dev/v1
+                kind: Deployment
+                metadata: {name: ticker}
+                spec:
+                  replicas: 3
+                  selector: {matchLabels: {app: ticker}}
+                  template:
+                    metadata: {labels: {app: ticker}}
+                    spec:
+                      containers:
+                        - name: main
+                          image: busybox:test
+                          command: [sh, -c, "echo started; while true; do sleep 2; done"]
+                          resources: {requests: {cpu: 100m, memory: 32Mi}}
+                """, "test")) {
+            cluster.apply(r);
+        }
+        List<Node> ready = await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(this::nodes,
+                n -> n.size() == 2 && n.stream().allMatch(x -> x.status().phase() == NodePhase.READY));
+        long nodesMs = since(t0);
+        List<Pod> pods = running(3);
+        System.out.printf("cluster: 2 nodes Ready after %d ms, 3 pods Running after %d ms%n", nodesMs, since(t0));
+        Set<String> used = pods.stream().map(p -> p.spec().nodeName().orElseThrow()).collect(Collectors.toSet());
+        assertThat(used).containsExactlyInAnyOrderElementsOf(ready.stream().map(Node::name).toList());
+        // each pod really runs in its node's microVM
+        for (Pod p : pods) {
+            String vm = ready.stream().filter(n -> n.name().equals(p.spec().nodeName().get())).findFirst()
+                    .flatMap(n -> n.status().vm()).orElseThrow();
+            assertThat(agent.containers().get(p.name() + ".main").vm()).isEqualTo(vm);
+            assertThat(agent.containers().get(p.name() + ".main").state()).isEqualTo("running");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void killingOneNodesVmmMovesItsPodsAndThePoolReplacesTheNode() {
+        Node victim = nodes().getFirst();
+        long pid = agent.vms().get(victim.status().vm().orElseThrow()).pid().orElseThrow();
+        List<String> moved = pods().stream().filter(p -> p.spec().nodeName().orElseThrow().equals(victim.name()))
+                .map(Pod::name).toList();
+        long t0 = System.nanoTime();
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> nodes().stream().noneMatch(n -> n.name().equals(victim.name())
+                        && n.status().phase() != NodePhase.LOST));
+        long detectMs = since(t0);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> pods().stream().filter(p -> moved.contains(p.name()))
+                        .allMatch(p -> p.spec().nodeName().filter(n -> !n.equals(victim.name())).isPresent()));
+        long rescheduleMs = since(t0);
+        running(3);
+        long runningMs = since(t0);
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(this::nodes,
+                n -> n.size() == 2 && n.stream().allMatch(x -> x.status().phase() == NodePhase.READY)
+                        && n.stream().noneMatch(x -> x.name().equals(victim.name())));
+        System.out.printf("cluster: VMM killed -> node Lost %d ms, %d pods rescheduled %d ms, Running %d ms, "
+                + "replacement node Ready %d ms%n", detectMs, moved.size(), rescheduleMs, runningMs, since(t0));
+        assertThat(pods()).extracting(Pod::name).containsAll(moved);
+        assertThat(agent.vms().list()).extracting(VmView::name).doesNotContain(victim.status().vm().get());
+    }
+
+    @Test
+    @Order(3)
+    void aDeletedPodIsReplacedAndTheDeploymentScalesToFiveAndBackToOne() {
+        Pod gone = pods().getFirst();
+        cluster.delete(Kind.POD, gone.name());
+        List<Pod> after = running(3);
+        assertThat(after).extracting(Pod::name).doesNotContain(gone.name());
+
+        cluster.scale(Kind.DEPLOYMENT, "ticker", 5);
+        running(5);
+        cluster.scale(Kind.DEPLOYMENT, "ticker", 1);
+        List<Pod> one = running(1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> agent.containers().list().stream()
+                .filter(c -> c.name().endsWith(".main")).count() == 1);
+        assertThat(agent.containers().get(one.getFirst().name() + ".main").state()).isEqualTo("running");
+    }
+
+    @Test
+    @Order(4)
+    void restartingEtcdAndTheControlPlaneKeepsTheDesiredStateAndReconciles() {
+        List<String> before = pods().stream().map(Pod::name).toList();
+        agent.cluster().close(); // etcd, API, control plane and host runtime stop; VMs keep running
+        var status = agent.cluster().up(ClusterOptions.defaults().withApiPort(apiPort).withEtcdPort(etcdPort)
+                .withHostName("test-host"));
+        cluster.close();
+        cluster = ClusterClient.connect(status.api());
+        assertThat(((Deployment) cluster.get(Kind.DEPLOYMENT, "ticker")).spec().replicas()).isEqualTo(1);
+        assertThat(running(1)).extracting(Pod::name).isEqualTo(before);
+        cluster.scale(Kind.DEPLOYMENT, "ticker", 2);
+        running(2);
+    }
+}
