@@ -83,6 +83,12 @@ sealed interface ApiCall {
 
     record Shutdown(boolean cleanup) implements ApiCall {}
 
+    record ClusterStatus() implements ApiCall {}
+
+    record ClusterUp(JsonNode options) implements ApiCall {}
+
+    record ClusterDown() implements ApiCall {}
+
     enum Method { GET, POST, PUT, DELETE }
 
     /**
@@ -157,6 +163,11 @@ sealed interface ApiCall {
             case PullIntoVm p -> new Route(Method.POST, vm(p.vm()) + "/pull", Map.of(),
                     Optional.of(JsonNodeFactory.instance.objectNode().put("image", p.image())), Optional.of(Duration.ofMinutes(10)));
             case Shutdown s -> post("/v1/shutdown", s.cleanup() ? Map.of("cleanup", "true") : Map.of(), Duration.ofMinutes(2));
+            case ClusterStatus c -> get("/v1/cluster", DEFAULT_TIMEOUT);
+            case ClusterUp u -> new Route(Method.POST, "/v1/cluster", Map.of(), Optional.of(u.options()),
+                    Optional.of(Duration.ofMinutes(2)));
+            case ClusterDown d -> new Route(Method.DELETE, "/v1/cluster", Map.of(), Optional.empty(),
+                    Optional.of(Duration.ofMinutes(5)));
         };
     }
 

@@ -182,6 +182,18 @@ public final class DaemonClient implements AutoCloseable {
         return out;
     }
 
+    public JsonNode clusterStatus() {
+        return call(new ApiCall.ClusterStatus());
+    }
+
+    public JsonNode clusterUp(JsonNode options) {
+        return call(new ApiCall.ClusterUp(options));
+    }
+
+    public JsonNode clusterDown() {
+        return call(new ApiCall.ClusterDown());
+    }
+
     public JsonNode inspectImage(String ref) {
         return call(new ApiCall.InspectImage(ref));
     }

@@ -25,11 +25,15 @@ import picocli.CommandLine.Option;
                     + "microVMs, shows the host reaching a guest's TCP port, the guests reaching each other and the "
                     + "host, pauses one (its clock stops and it stops answering) and resumes it, builds a tiny web "
                     + "server image without Docker and runs it as a container under runc inside a VM, reached through "
-                    + "a host port forward, then stops and removes everything. A daemon the demo started is stopped at the end; one that was running is left "
-                    + "running. Nothing is left behind."},
+                    + "a host port forward. Then the cluster: 'kiln up' (etcd, the cluster API, the control plane), "
+                    + "'kiln apply -f examples/cluster/' (a pool of two microVM nodes and a two-pod web deployment), "
+                    + "where each pod runs, and self-healing: one node's VMM is killed, the node is Lost at once, the pool "
+                    + "boots a replacement and the pod runs again. Then it removes everything. A daemon the demo started is "
+                    + "stopped at the end; one that was running is left running. Nothing is left behind."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
-        footer = {"  kiln demo", "  kiln demo --keep        leave the two VMs running at the end"})
+        footer = {"  kiln demo", "  kiln demo --keep        leave the two VMs running at the end",
+            "  kiln demo --no-cluster  stop after the container part"})
 public final class DemoCommand extends KilnSubcommand {
     private static final List<String> NAMES = List.of("demo-a", "demo-b");
     private static final String DEMO_IMAGE = "kiln-demo/httpd:1";
@@ -37,6 +41,11 @@ public final class DemoCommand extends KilnSubcommand {
 
     @Option(names = "--keep", description = "Leave the demo's VMs running at the end (remove them with 'kiln vm rm -f').")
     boolean keep;
+
+    @Option(names = "--no-cluster",
+            description = "Skip the cluster part (kiln up, two microVM nodes, two web pods, a node killed and "
+                    + "replaced). Default: run it.")
+    boolean noCluster;
 
     @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256M",
             description = "Memory of each demo VM. Default: ${DEFAULT-VALUE}.")
@@ -101,6 +110,10 @@ public final class DemoCommand extends KilnSubcommand {
             note("console log " + v.path("files").path("console").asText());
 
             container(client, NAMES.get(0));
+
+            if (!noCluster) {
+                new ClusterDemo(client, this::step, this::note).run(freePort(7070), freePort(2479));
+            }
 
             if (keep) {
                 step("Leaving both VMs running (--keep); remove them with: kiln vm rm -f " + String.join(" ", NAMES));

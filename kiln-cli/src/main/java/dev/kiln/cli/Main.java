@@ -33,7 +33,9 @@ import picocli.CommandLine.ScopeType;
         commandListHeading = "%nCommands:%n",
         subcommands = {RunCommand.class, PsCommand.class, LogsCommand.class, ExecCommand.class, CpCommand.class, StopCommand.class,
             RmCommand.class, ImageCommand.class, VmCommand.class, DoctorCommand.class, DaemonCommand.class,
-            DemoCommand.class, BenchCommand.class, HelpCommand.class},
+            DemoCommand.class, BenchCommand.class, UpCommand.class, DownCommand.class,
+            ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class, ScaleCommand.class,
+            HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:success",

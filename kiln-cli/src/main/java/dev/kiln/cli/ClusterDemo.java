@@ -1,0 +1,158 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.cluster.api.ClusterClient;
+import dev.kiln.cluster.model.Kind;
+import dev.kiln.cluster.model.Node;
+import dev.kiln.cluster.model.NodePhase;
+import dev.kiln.cluster.model.Pod;
+import dev.kiln.cluster.model.PodPhase;
+import dev.kiln.cluster.model.Resource;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The cluster part of {@code kiln demo}: {@code kiln up}, {@code kiln apply -f examples/cluster/} (two microVM
+ * nodes, two web pods), the pods' placement, a node's VMM killed and the cluster healing, then the resources
+ * deleted and {@code kiln down} (unless the cluster was up before the demo).
+ */
+final class ClusterDemo {
+    private static final Duration WAIT = Duration.ofMinutes(6);
+
+    private final DaemonClient daemon;
+    private final Consumer<String> step;
+    private final Consumer<String> note;
+
+    ClusterDemo(DaemonClient daemon, Consumer<String> step, Consumer<String> note) {
+        this.daemon = daemon;
+        this.step = step;
+        this.note = note;
+    }
+
+    static Path examples() {
+        return Path.of(System.getProperty("kiln.home", ".")).resolve("examples");
+    }
+
+    void run(int apiPort, int etcdPort) throws Exception {
+        Path examples = examples();
+        if (!Files.isDirectory(examples.resolve("cluster"))) {
+            note.accept("skipping the cluster part: " + examples.resolve("cluster") + " is not here (run kiln from "
+                    + "its source tree)");
+            return;
+        }
+        step.accept("Building busybox-httpd:latest from examples/images/busybox-httpd.yaml (what the example "
+                + "Deployment runs)");
+        daemon.buildImage(examples.resolve("images/busybox-httpd.yaml").toAbsolutePath().toString(),
+                "busybox-httpd:latest");
+        boolean wasMember = daemon.clusterStatus().path("member").asBoolean();
+        step.accept("kiln up: etcd, the cluster API, the control plane and this host's runtime");
+        ObjectNode options = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("apiPort", apiPort).put("etcdPort", etcdPort);
+        JsonNode status = daemon.clusterUp(options);
+        note.accept((wasMember ? "already up" : "up") + ": host " + status.path("host").asText() + ", API "
+                + status.path("api").asText() + ", etcd " + status.path("etcd").path(0).asText());
+        try (ClusterClient cluster = ClusterClient.connect(URI.create(status.path("api").asText()))) {
+            try {
+                demo(cluster, examples.resolve("cluster"));
+            } finally {
+                if (!wasMember) {
+                    step.accept("Deleting the example's resources and leaving the cluster (kiln down)");
+                    for (Resource r : ApplyCommand.read(List.of(examples.resolve("cluster")))) {
+                        try {
+                            cluster.delete(r.kind(), r.name());
+                        } catch (RuntimeException gone) {
+                            // already gone
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (!wasMember) {
+                daemon.clusterDown();
+                note.accept("down: the nodes' microVMs are removed");
+            }
+        }
+    }
+
+    private void demo(ClusterClient cluster, Path manifests) throws InterruptedException {
+        step.accept("kiln apply -f examples/cluster/  (NodePool 'workers': 2 microVM nodes; Deployment 'web': 2 web "
+                + "server pods)");
+        for (Resource r : ApplyCommand.read(List.of(manifests))) {
+            note.accept(r.kind().manifestName().toLowerCase() + "/" + r.name() + " " + cluster.apply(r).action());
+        }
+        Instant t0 = Instant.now();
+        await(cluster, "2 nodes Ready", c -> nodes(c).stream().filter(n -> n.status().phase() == NodePhase.READY)
+                .count() >= 2);
+        await(cluster, "2 pods Running", c -> running(c) >= 2);
+        note.accept(String.format("all Running %.1f s after apply; kiln get pods -o wide:", secs(t0)));
+        table(cluster);
+
+        Node victim = nodes(cluster).stream().filter(n -> n.status().phase() == NodePhase.READY).findFirst()
+                .orElseThrow();
+        long pid = daemon.vm(victim.status().vm().orElseThrow()).path("pid").asLong();
+        step.accept("Self-healing: kill -9 the VMM of node " + victim.name() + " (pid " + pid + ")");
+        Instant k = Instant.now();
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        await(cluster, "node " + victim.name() + " Lost", c -> nodes(c).stream()
+                .noneMatch(n -> n.name().equals(victim.name()) && n.status().phase() != NodePhase.LOST));
+        note.accept(String.format("node %s is Lost after %.1f s (the VMM's exit is the signal)", victim.name(),
+                secs(k)));
+        await(cluster, "a replacement node Ready", c -> nodes(c).stream()
+                .filter(n -> n.status().phase() == NodePhase.READY).count() >= 2);
+        note.accept(String.format("the pool booted a replacement node: 2 Ready nodes again after %.1f s", secs(k)));
+        note.accept("(the lost node's web pod could not move to the other node: port 8080 is taken there, and pods "
+                + "share their node's network; it waited, Pending with that reason, for the replacement)");
+        await(cluster, "2 pods Running again", c -> running(c) >= 2 && pods(c).stream()
+                .noneMatch(p -> p.spec().nodeName().filter(victim.name()::equals).isPresent()));
+        note.accept(String.format("both pods Running again after %.1f s:", secs(k)));
+        table(cluster);
+    }
+
+    private static double secs(Instant since) {
+        return Duration.between(since, Instant.now()).toMillis() / 1000.0;
+    }
+
+    private static List<Node> nodes(ClusterClient c) {
+        return c.list(Kind.NODE, Map.of()).stream().map(Node.class::cast).toList();
+    }
+
+    private static List<Pod> pods(ClusterClient c) {
+        return c.list(Kind.POD, Map.of("app", "web")).stream().map(Pod.class::cast).toList();
+    }
+
+    private static long running(ClusterClient c) {
+        return pods(c).stream().filter(p -> p.status().phase() == PodPhase.RUNNING).count();
+    }
+
+    private void table(ClusterClient cluster) {
+        Map<String, Node> byName = new HashMap<>();
+        nodes(cluster).forEach(n -> byName.put(n.name(), n));
+        List<Resource> pods = List.copyOf(pods(cluster));
+        ClusterTables.render(Kind.POD, pods, true, byName, Instant.now()).lines().forEach(l -> note.accept("  " + l));
+    }
+
+    private void await(ClusterClient cluster, String what, Predicate<ClusterClient> done) throws InterruptedException {
+        Instant deadline = Instant.now().plus(WAIT);
+        Instant nextNote = Instant.now().plusSeconds(15);
+        while (!done.test(cluster)) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new CliException("TIMEOUT", "the cluster did not reach '" + what + "' within "
+                        + WAIT.toMinutes() + " minutes", "see kiln get nodes, kiln get pods and kiln get events",
+                        ExitCodes.TIMEOUT);
+            }
+            if (Instant.now().isAfter(nextNote)) {
+                note.accept("waiting for " + what + " ...");
+                nextNote = Instant.now().plusSeconds(15);
+            }
+            Thread.sleep(250);
+        }
+    }
+}

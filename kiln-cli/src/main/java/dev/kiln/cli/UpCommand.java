@@ -1,0 +1,73 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code kiln up}: the daemon joins the cluster (starting the daemon, and etcd, as needed). */
+@Command(name = "up", sortOptions = false, usageHelpAutoWidth = true,
+        header = "Start the cluster on this host.",
+        synopsisHeading = "%nUsage: ",
+        descriptionHeading = "%nDescription:%n",
+        description = {"Starts the kiln daemon if it is not running, then makes it a member of the cluster: a "
+                + "single-member etcd (Debian's etcd-server) with its data in STATE/cluster/etcd unless --etcd names an "
+                + "existing etcd cluster, the cluster API on 127.0.0.1:7070, the control plane (node pools, "
+                + "deployments, scheduling, node health) and this host's runtime, which boots a microVM for each Node "
+                + "placed here and runs each Pod's containers in its Node's microVM.",
+                "Membership survives a daemon restart; 'kiln down' ends it. Then 'kiln apply -f examples/cluster/'."},
+        optionListHeading = "%nOptions:%n",
+        footerHeading = "%nExamples:%n",
+        footer = {"  kiln up", "  kiln up --etcd http://10.0.0.5:2379,http://10.0.0.6:2379", "  kiln up --api-port 7171 --json"})
+final class UpCommand extends KilnSubcommand {
+    @Option(names = "--etcd", paramLabel = "URL[,URL...]", split = ",",
+            description = "Use this etcd cluster instead of starting one. Default: start a single-member etcd.")
+    List<URI> etcd;
+
+    @Option(names = "--etcd-port", paramLabel = "PORT", defaultValue = "2479",
+            description = "Client port of kiln's own etcd (the peer port is the next one). Default: ${DEFAULT-VALUE}.")
+    int etcdPort;
+
+    @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "7070",
+            description = "Port of the cluster API on 127.0.0.1. Default: ${DEFAULT-VALUE}.")
+    int apiPort;
+
+    @Option(names = "--name", paramLabel = "HOST",
+            description = "This host's name in the cluster. Default: the machine's host name.")
+    String name;
+
+    @Mixin
+    JsonOption json;
+
+    @Override
+    public Integer call() {
+        DaemonLauncher.ensureRunning(root().socket(), root().stateDir(), System.err);
+        ObjectNode options = JsonNodeFactory.instance.objectNode();
+        if (etcd != null && !etcd.isEmpty()) {
+            etcd.forEach(u -> options.withArray("etcd").add(u.toString()));
+        }
+        options.put("etcdPort", etcdPort);
+        options.put("apiPort", apiPort);
+        Optional.ofNullable(name).ifPresent(n -> options.put("hostName", n));
+        if (!json.json) {
+            err().println("joining the cluster (starting etcd and the cluster API)...");
+            err().flush();
+        }
+        JsonNode status = client().clusterUp(options);
+        if (json.json) {
+            printJson(status);
+        } else {
+            out().println("cluster up: host " + status.path("host").asText() + ", API " + status.path("api").asText()
+                    + ", etcd " + status.path("etcd").toString() + (status.path("ownEtcd").asBoolean()
+                    ? " (started by kiln)" : ""));
+            out().println("next: kiln apply -f examples/cluster/   then   kiln get pods -o wide");
+        }
+        out().flush();
+        return ExitCodes.OK;
+    }
+}
