@@ -51,8 +51,10 @@ final class ClusterDemo {
         }
         step.accept("Building busybox-httpd:latest from examples/images/busybox-httpd.yaml (what the example "
                 + "Deployment runs)");
-        daemon.buildImage(examples.resolve("images/busybox-httpd.yaml").toAbsolutePath().toString(),
+        JsonNode built = daemon.buildImage(examples.resolve("images/busybox-httpd.yaml").toAbsolutePath().toString(),
                 "busybox-httpd:latest");
+        note.accept("built busybox-httpd:latest (" + Sizes.human(built.path("images").path(0).path("size").asLong())
+                + ")");
         boolean wasMember = daemon.clusterStatus().path("member").asBoolean();
         step.accept("kiln up: etcd, the cluster API, the control plane and this host's runtime");
         ObjectNode options = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("apiPort", apiPort).put("etcdPort", etcdPort);

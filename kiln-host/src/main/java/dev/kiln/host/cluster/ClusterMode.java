@@ -47,9 +47,10 @@ public final class ClusterMode implements AutoCloseable {
     private final HostRuntime runtime;
     private final VmNodeBackend backend;
     private final Status status;
+    private final Path podRecords;
 
     private ClusterMode(Optional<EtcdProcess> etcd, KvStore kv, ClusterApiServer api, ControlPlane control,
-                        HostRuntime runtime, VmNodeBackend backend, Status status) {
+                        HostRuntime runtime, VmNodeBackend backend, Status status, Path podRecords) {
         this.etcd = etcd;
         this.kv = kv;
         this.api = api;
@@ -57,6 +58,7 @@ public final class ClusterMode implements AutoCloseable {
         this.runtime = runtime;
         this.backend = backend;
         this.status = status;
+        this.podRecords = podRecords;
     }
 
     public Status status() {
@@ -104,7 +106,7 @@ public final class ClusterMode implements AutoCloseable {
             runtime.start();
             Status status = new Status(host, endpoints, etcd.isPresent(), api.uri(), clock.instant());
             LOG.info("cluster: host {} joined; API at {}, etcd at {}", host, api.uri(), endpoints);
-            return new ClusterMode(etcd, kv, api, control, runtime, backend, status);
+            return new ClusterMode(etcd, kv, api, control, runtime, backend, status, dir.resolve("pods.json"));
         } catch (Exception e) {
             if (control != null) control.close();
             if (api != null) api.close();
@@ -184,6 +186,11 @@ public final class ClusterMode implements AutoCloseable {
     /** Leaves the cluster and removes this host's node VMs and their pods. */
     public void down(VmService vms) {
         close();
+        try {
+            Files.deleteIfExists(podRecords);
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", podRecords, e.getMessage());
+        }
         for (var vm : vms.list()) {
             if (vm.name().startsWith(VmNodeBackend.VM_PREFIX)) {
                 try {
