@@ -32,7 +32,7 @@ class ExamplesTest {
     void deployment() throws IOException {
         Deployment web = (Deployment) read("deployment.yaml").getFirst();
         assertThat(web.name()).isEqualTo("web");
-        assertThat(web.spec().replicas()).isEqualTo(3);
+        assertThat(web.spec().replicas()).isEqualTo(2);
         assertThat(web.spec().selector()).isEqualTo(Map.of("app", "web"));
         ContainerTemplate httpd = web.spec().template().spec().containers().getFirst();
         assertThat(httpd.name()).isEqualTo("httpd");
