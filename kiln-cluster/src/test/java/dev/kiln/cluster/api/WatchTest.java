@@ -167,7 +167,7 @@ class WatchTest {
         assertThat(events.getFirst().type()).isEqualTo("ERROR");
         assertThat(events.getFirst().message()).hasValueSatisfying(m -> assertThat(m)
                 .contains("the API server is stopping"));
-        assertThat(kv.openWatches()).isZero();
+        await().until(() -> kv.openWatches() == 0);
     }
 
     @Test
