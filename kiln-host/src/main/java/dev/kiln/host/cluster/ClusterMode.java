@@ -48,6 +48,8 @@ public final class ClusterMode implements AutoCloseable {
     private final VmNodeBackend backend;
     private final Status status;
     private final Path podRecords;
+    private volatile boolean closing;
+    private final Optional<Thread> etcdWatch;
 
     private ClusterMode(Optional<EtcdProcess> etcd, KvStore kv, ClusterApiServer api, ControlPlane control,
                         HostRuntime runtime, VmNodeBackend backend, Status status, Path podRecords) {
@@ -59,6 +61,38 @@ public final class ClusterMode implements AutoCloseable {
         this.backend = backend;
         this.status = status;
         this.podRecords = podRecords;
+        this.etcdWatch = etcd.map(e -> Thread.ofPlatform().daemon().name("kiln-etcd-watch").start(() -> superviseEtcd(e)));
+    }
+
+    /**
+     * Keeps kiln's own etcd running: should it exit while the cluster is up, it is started again (same data, same
+     * ports) after 1 s, then with a doubling pause up to 30 s while it keeps failing. Meanwhile the store's calls fail
+     * with UNAVAILABLE and every loop retries, so work resumes when etcd is back; nothing is lost, as etcd keeps its
+     * data on disk.
+     */
+    private void superviseEtcd(EtcdProcess e) {
+        long pause = 1000;
+        while (!closing) {
+            try {
+                Thread.sleep(500);
+                if (closing || e.isAlive()) {
+                    pause = 1000;
+                    continue;
+                }
+                LOG.warn("etcd (pid {}) exited while the cluster is up; starting it again in {} ms", e.pid(), pause);
+                Thread.sleep(pause);
+                if (closing) {
+                    return;
+                }
+                e.restart();
+                LOG.info("etcd is back (pid {})", e.pid());
+            } catch (InterruptedException ie) {
+                return;
+            } catch (RuntimeException re) {
+                LOG.warn("etcd did not start again: {}", re.getMessage());
+                pause = Math.min(30_000, pause * 2);
+            }
+        }
     }
 
     public Status status() {
@@ -204,6 +238,15 @@ public final class ClusterMode implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
+        etcdWatch.ifPresent(t -> {
+            t.interrupt();
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         runtime.close();
         control.close();
         api.close();
