@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
                 + "rescheduling (its pods are bound to other nodes), pods Running again, and the pool's replacement "
                 + "node Ready. Reports each run and the medians, beside Kubernetes' defaults as the anchor (a node is "
                 + "unhealthy after a 40 s grace period; its pods are evicted after 5 minutes more). Removes what it "
-                + "applied (and leaves the cluster if it joined it) at the end."},
+                + "applied at the end, leaves the cluster if it joined it, and stops a daemon it started."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
         footer = {"  kiln bench cluster-heal", "  kiln bench cluster-heal --runs 5 --json"})
@@ -55,7 +55,7 @@ public final class ClusterHealBench extends KilnSubcommand {
     @Override
     public Integer call() throws Exception {
         if (runs < 1) throw new CliException("BAD_REQUEST", "--runs must be at least 1", "", ExitCodes.USAGE);
-        DaemonLauncher.ensureRunning(root().socket(), root().stateDir(), System.err);
+        boolean started = DaemonLauncher.ensureRunning(root().socket(), root().stateDir(), System.err);
         DaemonClient daemon = client();
         progress("building the image the pods run (examples/images/busybox-httpd.yaml)");
         daemon.buildImage(ClusterDemo.examples().resolve("images/busybox-httpd.yaml").toAbsolutePath().toString(),
@@ -87,6 +87,7 @@ public final class ClusterHealBench extends KilnSubcommand {
             }
         } finally {
             if (!wasMember) daemon.clusterDown();
+            if (started) daemon.shutdownAndCleanUp();
         }
         report(results);
         return ExitCodes.OK;
