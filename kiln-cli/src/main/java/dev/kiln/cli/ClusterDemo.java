@@ -97,6 +97,11 @@ final class ClusterDemo {
         note.accept(String.format("all Running %.1f s after apply; kiln get pods -o wide:", secs(t0)));
         table(cluster);
 
+        await(cluster, "a pre-booted microVM in the host's warm pool", c -> daemon.listVms().stream()
+                .anyMatch(v -> v.path("name").asText().startsWith("kw-") && v.path("ready").asBoolean()));
+        note.accept("the host keeps a pre-booted microVM of the pool's profile ready (its warm pool): "
+                + daemon.listVms().stream().map(v -> v.path("name").asText()).filter(n -> n.startsWith("kw-"))
+                .findFirst().orElse("?"));
         Node victim = nodes(cluster).stream().filter(n -> n.status().phase() == NodePhase.READY).findFirst()
                 .orElseThrow();
         long pid = daemon.vm(victim.status().vm().orElseThrow()).path("pid").asLong();
@@ -109,7 +114,11 @@ final class ClusterDemo {
                 secs(k)));
         await(cluster, "a replacement node Ready", c -> nodes(c).stream()
                 .filter(n -> n.status().phase() == NodePhase.READY).count() >= 2);
-        note.accept(String.format("the pool booted a replacement node: 2 Ready nodes again after %.1f s", secs(k)));
+        String replacementVm = nodes(cluster).stream().filter(n -> !n.name().equals(victim.name()))
+                .map(n -> n.status().vm().orElse("")).filter(v -> v.startsWith("kw-")).findFirst().orElse("");
+        note.accept(String.format("the pool's replacement node is Ready after %.1f s%s", secs(k),
+                replacementVm.isEmpty() ? " (it booted a new microVM)"
+                        : " (it took the pre-booted " + replacementVm + " from the warm pool)"));
         note.accept("(the lost node's web pod could not move to the other node: port 8080 is taken there, and pods "
                 + "share their node's network; it waited, Pending with that reason, for the replacement)");
         await(cluster, "2 pods Running again", c -> running(c) >= 2 && pods(c).stream()

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
                 + "single-member etcd (Debian's etcd-server) with its data in STATE/cluster/etcd unless --etcd names an "
                 + "existing etcd cluster, the cluster API on 127.0.0.1:7070, the control plane (node pools, "
                 + "deployments, scheduling, node health) and this host's runtime, which boots a microVM for each Node "
-                + "placed here and runs each Pod's containers in its Node's microVM.",
+                + "placed here (or takes a pre-booted one from its warm pool) and runs each Pod's containers in its "
+                + "Node's microVM.",
                 "Membership survives a daemon restart; 'kiln down' ends it. Then 'kiln apply -f examples/cluster/'."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
@@ -37,6 +38,11 @@ final class UpCommand extends KilnSubcommand {
             description = "Port of the cluster API on 127.0.0.1. Default: ${DEFAULT-VALUE}.")
     int apiPort;
 
+    @Option(names = "--warm-pool", paramLabel = "N", defaultValue = "1",
+            description = "Pre-booted microVMs to keep ready per node profile, so that a new Node (a replacement) "
+                    + "starts without waiting for a boot; 0 for none. Default: ${DEFAULT-VALUE}.")
+    int warmPool;
+
     @Option(names = "--name", paramLabel = "HOST",
             description = "This host's name in the cluster. Default: the machine's host name.")
     String name;
@@ -53,6 +59,7 @@ final class UpCommand extends KilnSubcommand {
         }
         options.put("etcdPort", etcdPort);
         options.put("apiPort", apiPort);
+        options.put("warmPool", warmPool);
         Optional.ofNullable(name).ifPresent(n -> options.put("hostName", n));
         if (!json.json) {
             err().println("joining the cluster (starting etcd and the cluster API)...");

@@ -134,8 +134,12 @@ class ClusterVmTest {
     @Test
     @Order(2)
     void killingOneNodesVmmMovesItsPodsAndThePoolReplacesTheNode() {
+        // the host keeps one pre-booted VM of the pool's profile; wait until it is ready
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(() -> agent.vms().list().stream()
+                .anyMatch(v -> v.name().startsWith("kw-") && v.ready() && v.phase().equals("running")));
         Node victim = nodes().getFirst();
         long pid = agent.vms().get(victim.status().vm().orElseThrow()).pid().orElseThrow();
+        List<java.util.Optional<String>> ready0 = nodes().stream().map(n -> n.status().vm()).toList();
         List<String> moved = pods().stream().filter(p -> p.spec().nodeName().orElseThrow().equals(victim.name()))
                 .map(Pod::name).toList();
         long t0 = System.nanoTime();
@@ -157,6 +161,10 @@ class ClusterVmTest {
         System.out.printf("cluster: VMM killed -> node Lost %d ms, %d pods rescheduled %d ms, Running %d ms, "
                 + "replacement node Ready %d ms%n", detectMs, moved.size(), rescheduleMs, runningMs, since(t0));
         assertThat(pods()).extracting(Pod::name).containsAll(moved);
+        Node replacement = nodes().stream().filter(n -> !n.name().equals(victim.name())
+                && !n.status().vm().equals(ready0.get(0)) && !n.status().vm().equals(ready0.get(1))).findFirst().orElseThrow();
+        assertThat(replacement.status().vm()).as("the replacement took the warm pool's VM").hasValueSatisfying(
+                vm -> assertThat(vm).startsWith("kw-"));
         assertThat(agent.vms().list()).extracting(VmView::name).doesNotContain(victim.status().vm().get());
     }
 

@@ -129,6 +129,7 @@ public final class ClusterMode implements AutoCloseable {
             ResourceStore store = new ResourceStore(kv, clock);
             String host = options.hostName().orElseGet(ClusterMode::machineName);
             backend = new VmNodeBackend(vms, containers, new PodRecords(dir.resolve("pods.json")),
+                    dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
                     capacity(options.cpuOvercommit().orElse(4)), address(), Map.of("kiln.dev/hostname", host));
             api = ClusterApiServer.start(store, options.apiHost().orElse("127.0.0.1"),
                     options.apiPort().orElse(ClusterOptions.DEFAULT_API_PORT),
@@ -222,11 +223,12 @@ public final class ClusterMode implements AutoCloseable {
         close();
         try {
             Files.deleteIfExists(podRecords);
+            Files.deleteIfExists(podRecords.resolveSibling("nodes.json"));
         } catch (IOException e) {
             LOG.warn("cannot remove {}: {}", podRecords, e.getMessage());
         }
         for (var vm : vms.list()) {
-            if (vm.name().startsWith(VmNodeBackend.VM_PREFIX)) {
+            if (vm.name().startsWith(VmNodeBackend.VM_PREFIX) || vm.name().startsWith(WarmPool.PREFIX)) {
                 try {
                     vms.remove(vm.name(), true);
                 } catch (RuntimeException e) {

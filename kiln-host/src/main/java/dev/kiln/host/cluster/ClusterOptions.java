@@ -14,9 +14,12 @@ import java.util.Optional;
  * @param apiPort       the cluster API's port; default 7070
  * @param hostName      this host's name in the cluster; default the machine's host name
  * @param cpuOvercommit vCPUs offered per host CPU (microVM vCPUs are threads; default 4)
+ * @param warmPool      pre-booted microVMs kept ready per node profile, for new Nodes (default 1; 0: none)
  */
 public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
-                             Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit) {
+                             Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit,
+                             Optional<Integer> warmPool) {
+    public static final int DEFAULT_WARM_POOL = 1;
     public static final int DEFAULT_ETCD_PORT = 2479;
     public static final int DEFAULT_API_PORT = 7070;
 
@@ -27,6 +30,7 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
         apiPort = orEmpty(apiPort);
         hostName = orEmpty(hostName);
         cpuOvercommit = orEmpty(cpuOvercommit);
+        warmPool = orEmpty(warmPool);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -35,22 +39,26 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
 
     public static ClusterOptions defaults() {
         return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public ClusterOptions withApiPort(int port) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit);
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool);
     }
 
     public ClusterOptions withEtcdPort(int port) {
-        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit);
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool);
     }
 
     public ClusterOptions withEtcd(List<URI> endpoints) {
-        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit);
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool);
+    }
+
+    public ClusterOptions withWarmPool(int size) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size));
     }
 
     public ClusterOptions withHostName(String name) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool);
     }
 }

@@ -19,6 +19,7 @@ import dev.kiln.host.VmView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,6 +45,9 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private static final Duration LIST_TIMEOUT = Duration.ofSeconds(3);
 
     private final VmService vms;
+    private final NodeVms nodeVms;
+    private final WarmPool pool;
+    private volatile java.time.Instant nextRefill = java.time.Instant.EPOCH;
     private final ContainerService containers;
     private final PodRecords records;
     private final Resources capacity;
@@ -57,8 +61,10 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     /** The last state seen of each pod (node/pod), kept for moments when its guest agent does not answer. */
     private final Map<String, Observed.PodRun> lastSeen = new ConcurrentHashMap<>();
 
-    public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Resources capacity,
-                         String address, Map<String, String> labels) {
+    public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Path nodeVmsFile,
+                         int warmPoolSize, Resources capacity, String address, Map<String, String> labels) {
+        this.nodeVms = new NodeVms(nodeVmsFile);
+        this.pool = new WarmPool(vms, nodeVms, warmPoolSize, work);
         this.vms = vms;
         this.containers = containers;
         this.records = records;
@@ -67,8 +73,9 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         this.labels = Map.copyOf(labels);
     }
 
-    static String vmName(String node) {
-        return VM_PREFIX + node;
+    /** The VM of a node: {@code kn-<node>}, or the warm-pool VM it took. */
+    String vmName(String node) {
+        return nodeVms.vmOf(node);
     }
 
     /** A container's name for a pod; long names are cut and given a hash so they stay unique and valid. */
@@ -83,7 +90,8 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
 
     @Override
     public Observed observe() {
-        List<VmView> mine = vms.list().stream().filter(v -> v.name().startsWith(VM_PREFIX)).toList();
+        List<VmView> mine = vms.list().stream()
+                .filter(v -> v.name().startsWith(VM_PREFIX) || nodeVms.isClaimed(v.name())).toList();
         Map<String, Future<Boolean>> probes = new HashMap<>();
         for (VmView v : mine) {
             if (v.phase().equals("running")) {
@@ -92,7 +100,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         }
         Map<String, Observed.Vm> seen = new HashMap<>();
         for (VmView v : mine) {
-            String node = v.name().substring(VM_PREFIX.length());
+            String node = nodeVms.nodeOf(v.name()).orElseThrow();
             Observed.VmState state = switch (v.phase()) {
                 case "running" -> Observed.VmState.RUNNING;
                 case "creating", "booting" -> Observed.VmState.BOOTING;
@@ -109,6 +117,10 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         }
         bootFailures.forEach((node, why) -> seen.put(node, new Observed.Vm(node, Observed.VmState.FAILED,
                 Optional.of(vmName(node)), Optional.empty(), false, Optional.of(why))));
+        if (java.time.Instant.now().isAfter(nextRefill)) {
+            nextRefill = java.time.Instant.now().plusSeconds(10);
+            work.execute(pool::refill); // replaces pool VMs that failed, in the background
+        }
         return new Observed(seen, pods(seen));
     }
 
@@ -200,6 +212,11 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             return;
         }
         bootFailures.remove(name);
+        if (pool.take(node).isPresent()) {
+            booting.remove(name);
+            work.execute(pool::refill);
+            return;
+        }
         var profile = node.spec().profile();
         VmCreateRequest req = VmCreateRequest.empty().named(vmName(name)).withVcpus(Math.max(1, profile.cpus()))
                 .withMemory(Quantity.formatMemory(profile.memoryBytes()).replace("i", ""));
@@ -214,6 +231,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             try {
                 vms.create(request, true);
                 LOG.info("node {}: microVM {} is ready", name, vmName(name));
+                pool.refill(); // now that this boot is done, keep a VM of this profile ready for the next node
             } catch (HostException e) {
                 LOG.warn("node {}: microVM failed to boot: {}", name, e.getMessage());
                 bootFailures.put(name, "its microVM failed to boot: " + e.getMessage());
@@ -238,6 +256,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             } catch (HostException e) {
                 LOG.debug("node {}: {}", node, e.getMessage());
             }
+            nodeVms.forget(node);
         });
     }
 
@@ -334,8 +353,14 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         return labels;
     }
 
+    /** Removes the warm pool's idle VMs (leaving the cluster). */
+    public void removeWarmPool() {
+        pool.removeIdle();
+    }
+
     @Override
     public void close() {
+        pool.close();
         work.shutdown();
     }
 }
