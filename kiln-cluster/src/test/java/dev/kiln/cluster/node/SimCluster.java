@@ -5,6 +5,7 @@ import dev.kiln.cluster.control.ControlConfig;
 import dev.kiln.cluster.control.ControlPlane;
 import dev.kiln.cluster.model.Resources;
 import dev.kiln.cluster.store.KvStore;
+import dev.kiln.cluster.store.TestClock;
 import dev.kiln.cluster.store.ResourceStore;
 
 import java.time.Duration;
@@ -21,7 +22,7 @@ import java.util.Random;
  * make a pass and then the control plane.
  */
 final class SimCluster {
-    final SimClock clock = new SimClock(Instant.parse("2026-11-23T00:00:00Z"));
+    final TestClock clock = new TestClock(Instant.parse("2026-11-23T00:00:00Z"));
     final ResourceStore store;
     final ControlPlane control;
     final List<HostRuntime> hosts = new ArrayList<>();

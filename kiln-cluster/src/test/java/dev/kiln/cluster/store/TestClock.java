@@ -6,11 +6,19 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that moves only when a test says so. */
-final class TestClock extends Clock {
-    private volatile Instant now = Instant.parse("2025-01-01T00:00:00Z");
+/** A clock that moves only when a test (or a simulation) says so. */
+public final class TestClock extends Clock {
+    private volatile Instant now;
 
-    void advance(Duration d) {
+    public TestClock() {
+        this(Instant.parse("2025-01-01T00:00:00Z"));
+    }
+
+    public TestClock(Instant start) {
+        this.now = start;
+    }
+
+    public void advance(Duration d) {
         now = now.plus(d);
     }
 
