@@ -10,37 +10,18 @@ import dev.kiln.cluster.model.Resource;
 import dev.kiln.cluster.store.EtcdProcess;
 import dev.kiln.cluster.store.KvStore;
 import dev.kiln.cluster.store.ResourceStore;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The basic flow on a real etcd, started for this class on free ports in a temporary directory. */
 class EtcdApiTest {
-    @TempDir
-    static Path dir;
-    static EtcdProcess etcd;
-
-    @BeforeAll
-    static void startEtcd() {
-        List<Integer> ports = EtcdProcess.freePorts(2);
-        etcd = EtcdProcess.start(dir.resolve("etcd/data"), ports.get(0), ports.get(1), Duration.ofSeconds(30));
-    }
-
-    @AfterAll
-    static void stopEtcd() {
-        if (etcd != null) {
-            etcd.close();
-        }
-        assertThat(EtcdProcess.running(dir.resolve("etcd/data"))).isEmpty();
-    }
+    @org.junit.jupiter.api.extension.RegisterExtension
+    static final dev.kiln.cluster.store.RealEtcd etcd = new dev.kiln.cluster.store.RealEtcd();
 
     @Test
     void createWatchScaleDelete() throws Exception {

@@ -6,33 +6,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.kiln.cluster.ClusterError;
 import dev.kiln.cluster.ClusterException;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The conformance suite on a real etcd, started for this class on random ports in a temporary directory. */
 class EtcdKvStoreTest extends KvStoreContract {
-    @TempDir
-    static Path dir;
-    static EtcdProcess etcd;
-
-    @BeforeAll
-    static void startEtcd() {
-        List<Integer> ports = EtcdProcess.freePorts(2);
-        etcd = EtcdProcess.start(dir.resolve("etcd/data"), ports.get(0), ports.get(1), Duration.ofSeconds(30));
-    }
-
-    @AfterAll
-    static void stopEtcd() {
-        if (etcd != null) {
-            etcd.close();
-        }
-        assertThat(EtcdProcess.running(dir.resolve("etcd/data"))).isEmpty();
-    }
+    @org.junit.jupiter.api.extension.RegisterExtension
+    static final RealEtcd etcd = new RealEtcd();
 
     @Override
     KvStore openStore() {
