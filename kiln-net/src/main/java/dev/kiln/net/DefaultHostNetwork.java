@@ -182,14 +182,20 @@ final class DefaultHostNetwork implements HostNetwork {
             }
             known.forEach(lease -> vmLinks.remove(lease.vmId(), lease.tap()));
             vmLinks.labelled().forEach(labelled -> links.delete(labelled.link().name()));
+            List<String> overlays = VxlanOverlay.removeLabelled(links, config.bridgeName());
+            if (!overlays.isEmpty()) {
+                LOG.info("teardown of {} removed overlay device(s) {}", config.bridgeName(), overlays);
+            }
             bridge.remove(config.bridgeName());
             firewall.remove(NftRuleset.Family.IP, config.nftTableName());
             firewall.remove(NftRuleset.Family.BRIDGE, config.nftTableName());
             leases.deleteFiles();
-            if (!vmLinks.labelled().isEmpty()) {
+            var remaining = new ArrayList<String>();
+            vmLinks.labelled().forEach(labelled -> remaining.add(labelled.link().name()));
+            remaining.addAll(VxlanOverlay.labelled(links, config.bridgeName()));
+            if (!remaining.isEmpty()) {
                 throw new NetException(NetError.VERIFY_FAILED, "kiln links of " + config.bridgeName()
-                        + " remain after teardown: " + vmLinks.labelled().stream().map(l -> l.link().name()).toList(),
-                        "delete them by hand with ip link del");
+                        + " remain after teardown: " + remaining, "delete them by hand with ip link del");
             }
             LOG.info("tore down kiln network {}", config.bridgeName());
         } finally {
@@ -219,7 +225,7 @@ final class DefaultHostNetwork implements HostNetwork {
 
     private VmNetwork toNetwork(Lease lease) {
         return new VmNetwork(lease.vmId(), lease.tap(), new MacAddress(lease.mac()),
-                config.subnet().withAddress(lease.address()), config.subnet().gateway(), config.bridgeName());
+                config.onLink().withAddress(lease.address()), config.subnet().gateway(), config.bridgeName());
     }
 
     private <T> T forVm(String vmId, Supplier<T> action) {

@@ -6,8 +6,10 @@ import dev.kiln.net.NftRuleset.Hook;
 import dev.kiln.net.NftRuleset.Match;
 import dev.kiln.net.NftRuleset.Policy;
 import dev.kiln.net.NftRuleset.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The nftables side of a kiln network: one table (named by {@link NetworkConfig#nftTableName()}, the table name is
@@ -25,6 +27,28 @@ import java.util.Map;
  * frames that a kiln tap sends to another bridge port with one of those TCP destination ports: guests cannot
  * reach each other's control endpoint or agent, while the host (whose traffic leaves through the bridge device,
  * not a port) still can. This does not depend on {@code br_netfilter}.
+ *
+ * <h2>In a cluster network</h2>
+ * With a cluster CIDR ({@link NetworkConfig#clusterCidr()}) guests of other hosts are on the same layer-2 segment,
+ * reached through the overlay device ({@code kvx<vni>}, a port of the bridge). The rules change where that matters:
+ * <ul>
+ *   <li><b>No masquerade inside the cluster.</b> The masquerade rule also requires {@code ip daddr != CLUSTER}.
+ *       Guest-to-guest traffic between hosts is normally bridged (never routed, so never NATed), but wherever a
+ *       cluster address is routed through another interface (an L3 underlay, a more specific route) the guest's
+ *       address must still arrive as the source: pods see each other's real addresses.</li>
+ *   <li><b>Masquerade only this host's guests.</b> The source match stays {@code subnet}, not the cluster CIDR:
+ *       guests of other hosts use their own host's gateway, and this host must not become an anonymous exit for
+ *       them.</li>
+ *   <li><b>Host-only ports across hosts.</b> Frames that come in through an overlay device (the other hosts'
+ *       guests, and the other hosts themselves) are dropped like those of a local tap when they go to a host-only
+ *       port: each guest's control endpoint and agent answer only their own host. The rule keys on the input
+ *       port ({@code iifname "kvx*"}), not on a source address inside the cluster CIDR, because a guest chooses
+ *       its source address and could step outside any address match. It is part of every isolation table (it
+ *       matches nothing on a host without an overlay), so an overlay can never open the ports by accident. A
+ *       local guest's frames to other hosts' guests are already dropped by the tap rule, whatever the
+ *       destination.</li>
+ *   <li>The {@code forward} chain keys on interfaces, not addresses, and needs no change.</li>
+ * </ul>
  */
 final class Firewall {
     private final Commands commands;
@@ -35,24 +59,28 @@ final class Firewall {
 
     static NftRuleset rulesetFor(NetworkConfig config) {
         String bridge = config.bridgeName();
+        var masquerade = new ArrayList<Match>();
+        masquerade.add(new Match.SourceIn(config.subnet()));
+        config.clusterCidr().ifPresent(cluster -> masquerade.add(new Match.DestinationIn(cluster, true)));
+        masquerade.add(new Match.OutInterface(bridge, true));
         return NftRuleset.of(NftRuleset.Family.IP, config.nftTableName(),
                 NftRuleset.Chain.base("postrouting", ChainType.NAT, Hook.POSTROUTING, "srcnat", Policy.ACCEPT)
-                        .rule(Statement.MASQUERADE, new Match.SourceIn(config.subnet()),
-                                new Match.OutInterface(bridge, true)),
+                        .rule(Statement.MASQUERADE, masquerade.toArray(Match[]::new)),
                 NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "filter", Policy.ACCEPT)
                         .rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
                         .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false)));
     }
 
     /** The bridge-family table that keeps guests off each other's host-only ports; empty when there are none. */
-    static java.util.Optional<NftRuleset> isolationRulesetFor(NetworkConfig config) {
+    static Optional<NftRuleset> isolationRulesetFor(NetworkConfig config) {
         if (config.hostOnlyPorts().isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of(NftRuleset.of(NftRuleset.Family.BRIDGE, config.nftTableName(),
-                NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "0", Policy.ACCEPT)
-                        .rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX),
-                                new Match.TcpDestinationPorts(config.hostOnlyPorts()))));
+        var ports = new Match.TcpDestinationPorts(config.hostOnlyPorts());
+        var forward = NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "0", Policy.ACCEPT)
+                .rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX), ports);
+        forward = forward.rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.OVERLAY_PREFIX), ports);
+        return Optional.of(NftRuleset.of(NftRuleset.Family.BRIDGE, config.nftTableName(), forward));
     }
 
     /** Atomically (re)creates the table, then verifies that the kernel holds every chain with every rule. */

@@ -12,7 +12,7 @@ final class Hints {
     static String installHint(String path) {
         String program = Path.of(path).getFileName().toString();
         return switch (program) {
-            case "ip", "tc" -> "install iproute2 (apt-get install iproute2) and make sure '" + program
+            case "ip", "tc", "bridge" -> "install iproute2 (apt-get install iproute2) and make sure '" + program
                     + "' is on the PATH";
             case "nft" -> "install nftables (apt-get install nftables) and make sure 'nft' is on the PATH";
             default -> "install '" + path + "' and make sure it is on the PATH";

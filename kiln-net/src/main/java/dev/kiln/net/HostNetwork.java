@@ -8,8 +8,12 @@ import java.util.Set;
  * an nftables table, and per vm a tap on the bridge, an address lease, a stable MAC and optional rate limits.
  *
  * <p>Every host resource is labelled as kiln's: the bridge's alias is {@code kiln:bridge}, a vm's tap
- * ({@code ktap-<hash>}) and ifb ({@code kifb-<hash>}) carry {@code kiln:vm=<id>,bridge=<bridge>}, and the
- * nftables table is named {@link NetworkConfig#nftTableName()}. Sweeps and teardown only touch labelled links.
+ * ({@code ktap-<hash>}) and ifb ({@code kifb-<hash>}) carry {@code kiln:vm=<id>,bridge=<bridge>}, a
+ * {@link VxlanOverlay} device on the bridge carries {@code kiln:overlay,bridge=<bridge>}, and the nftables table is
+ * named {@link NetworkConfig#nftTableName()}. Sweeps and teardown only touch labelled links.
+ *
+ * <p>In a cluster network ({@link NetworkConfig#withClusterCidr}) the bridge's gateway and every guest address
+ * carry the cluster prefix, while leases still come from the host's own subnet.
  *
  * <p>All methods are idempotent and safe to call from several threads; calls for the same vm are serialized.
  * {@link #close()} releases nothing on the host: vms keep their network when the daemon restarts; use
@@ -59,9 +63,9 @@ public interface HostNetwork extends AutoCloseable {
     SweepReport sweep(Set<String> liveVmIds);
 
     /**
-     * Removes everything this network put on the host: all its vms' taps and ifbs, the bridge, the nftables
-     * table and the lease file. The instance cannot attach afterwards. ({@code net.ipv4.ip_forward} stays 1:
-     * other software may rely on it.)
+     * Removes everything this network put on the host: all its vms' taps and ifbs, the VXLAN overlay device
+     * labelled for its bridge ({@link VxlanOverlay}), the bridge, the nftables tables and the lease file. The
+     * instance cannot attach afterwards. ({@code net.ipv4.ip_forward} stays 1: other software may rely on it.)
      */
     void teardown();
 

@@ -6,12 +6,14 @@ import java.util.regex.Pattern;
 /**
  * The label kiln puts in a link's alias ({@code ip link set dev X alias ...}) so that sweeps find kiln's links and
  * never touch anyone else's. Bridges carry {@code kiln:bridge}; a vm's tap and ifb carry
- * {@code kiln:vm=<id>,bridge=<bridge>} (the bridge scopes the link to one kiln network on the host).
+ * {@code kiln:vm=<id>,bridge=<bridge>} (the bridge scopes the link to one kiln network on the host); the VXLAN
+ * overlay device of a bridge ({@code kvx<vni>}) carries {@code kiln:overlay,bridge=<bridge>}.
  */
 sealed interface LinkLabel {
     String PREFIX = "kiln:";
     Pattern VM_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     Pattern VM_ALIAS = Pattern.compile("kiln:vm=([A-Za-z0-9][A-Za-z0-9._-]{0,63}),bridge=([A-Za-z0-9_.-]{1,15})");
+    Pattern OVERLAY_ALIAS = Pattern.compile("kiln:overlay,bridge=([A-Za-z0-9_.-]{1,15})");
 
     String alias();
 
@@ -29,9 +31,21 @@ sealed interface LinkLabel {
         }
     }
 
+    /** The VXLAN device that carries the bridge's cluster network to other hosts (see {@link VxlanOverlay}). */
+    record Overlay(String bridge) implements LinkLabel {
+        @Override
+        public String alias() {
+            return "kiln:overlay,bridge=" + bridge;
+        }
+    }
+
     static Optional<LinkLabel> parse(String alias) {
         if (alias.equals("kiln:bridge")) {
             return Optional.of(new Bridge());
+        }
+        var overlay = OVERLAY_ALIAS.matcher(alias);
+        if (overlay.matches()) {
+            return Optional.of(new Overlay(overlay.group(1)));
         }
         var matcher = VM_ALIAS.matcher(alias);
         return matcher.matches() ? Optional.of(new Vm(matcher.group(1), matcher.group(2))) : Optional.empty();
@@ -48,6 +62,9 @@ sealed interface LinkLabel {
 
     /** The name prefix of every kiln tap. */
     static final String TAP_PREFIX = "ktap-";
+
+    /** The name prefix of kiln's VXLAN overlay devices ({@code kvx<vni>}). */
+    static final String OVERLAY_PREFIX = "kvx";
 
     /** The tap of a vm: {@code ktap-} and 8 hex digits of SHA-256 over bridge and vm id (13 characters). */
     static String tapName(String bridge, String vmId) {

@@ -58,6 +58,11 @@ final class Links {
     }
 
     Optional<Link> find(String name) {
+        return details(name).map(Links::toLink);
+    }
+
+    /** The link's full {@code ip -j -d link show} object (with {@code linkinfo.info_data}); empty when gone. */
+    Optional<JsonNode> details(String name) {
         var result = commands.probe("ip", "-j", "-d", "link", "show", "dev", name);
         if (!result.ok()) {
             if (isMissing(result.stderr())) {
@@ -66,7 +71,7 @@ final class Links {
             Commands.checked(result);
         }
         JsonNode nodes = commands.parse(result.argv(), result.stdout());
-        return nodes.isEmpty() ? Optional.empty() : Optional.of(toLink(nodes.get(0)));
+        return nodes.isEmpty() ? Optional.empty() : Optional.of(nodes.get(0));
     }
 
     void createBridge(String name, MacAddress mac) {
@@ -123,7 +128,11 @@ final class Links {
         commands.check("ip", "addr", "add", cidr.toString(), "brd", "+", "dev", link);
     }
 
-    private static Link toLink(JsonNode node) {
+    void deleteAddress(String link, Ipv4Cidr cidr) {
+        commands.check("ip", "addr", "del", cidr.toString(), "dev", link);
+    }
+
+    static Link toLink(JsonNode node) {
         Set<String> flags = new HashSet<>();
         node.path("flags").forEach(flag -> flags.add(flag.asText()));
         return new Link(node.path("ifname").asText(),

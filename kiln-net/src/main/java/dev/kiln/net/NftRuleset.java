@@ -64,6 +64,18 @@ record NftRuleset(Family family, String table, List<Chain> chains) {
             }
         }
 
+        /** {@code ip daddr [!=] NET}: the destination is (or, negated, is not) inside the network. */
+        record DestinationIn(Ipv4Cidr network, boolean negated) implements Match {
+            public DestinationIn {
+                Objects.requireNonNull(network, "network");
+            }
+
+            @Override
+            public String render() {
+                return "ip daddr " + (negated ? "!= " : "") + network.network();
+            }
+        }
+
         record InInterface(String name, boolean negated) implements Match {
             public InInterface {
                 requireIfname(name);

@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param vmId    the vm this belongs to
  * @param tapName the host tap device, e.g. {@code ktap-1a2b3c4d}
  * @param mac     the guest's MAC (stable for the vm id)
- * @param address the guest's IP with the subnet's prefix length, e.g. {@code 10.77.0.2/24}
+ * @param address the guest's IP with the on-link prefix length ({@link NetworkConfig#onLink()}), e.g.
+ *                {@code 10.77.0.2/24}, or {@code 10.90.2.2/16} in a cluster network
  * @param gateway the gateway IP (the bridge's address), e.g. {@code 10.77.0.1}
  * @param bridge  the bridge the tap is attached to
  */

@@ -38,6 +38,7 @@ class NftRulesetTest {
                   chain forward {
                     type filter hook forward priority 0; policy accept;
                     iifname "ktap-*" ip protocol tcp tcp dport { 10070, 10071 } drop
+                    iifname "kvx*" ip protocol tcp tcp dport { 10070, 10071 } drop
                   }
                 }
                 """);
