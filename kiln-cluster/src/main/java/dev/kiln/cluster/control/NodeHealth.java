@@ -22,7 +22,9 @@ import java.util.Optional;
 
 /**
  * Failure detection, in Curator's terms: a late heartbeat makes a Node (or Host) Suspect, which takes no new work
- * but keeps what it runs; past the grace period it is Lost. A Node is also Lost when its Host is lost or gone, and
+ * but keeps what it runs; past the grace period it is Lost. A node whose host is silent as well stays Suspect: its
+ * heartbeats come through its host, so the host's (longer) grace period decides, and a host cut off from the store
+ * removes its own VMs before that ends (see {@code HostRuntime#fenceIfCutOff}). A Node is also Lost when its Host is lost or gone, and
  * when it does not boot in time; a VMM exit is reported as Lost by the host at once. The pods of a lost or vanished
  * Node are unbound and go back to Pending, so the scheduler places them again: a pod keeps its name and never runs
  * in two places, because a Lost node is never Ready again (its pool deletes it and its host removes its VM).
@@ -128,6 +130,13 @@ public final class NodeHealth {
         }
         Instant last = later(n.status().lastHeartbeat().orElse(created), since);
         Duration silent = Duration.between(last, now);
+        boolean hostSilent = n.spec().host().map(hosts::get).filter(h -> h == HostPhase.SUSPECT).isPresent();
+        if (silent.compareTo(config.nodeLostAfter()) > 0 && hostSilent) {
+            // its host writes its heartbeats and is itself silent: the host's verdict decides (a cut-off host
+            // fences itself before it is Lost; declaring its nodes Lost first would run their pods twice)
+            return new Verdict(NodePhase.SUSPECT, phase == NodePhase.SUSPECT ? keep : "no heartbeat for "
+                    + silent.toMillis() / 1000.0 + " s; its host is silent too");
+        }
         if (silent.compareTo(config.nodeLostAfter()) > 0) {
             return new Verdict(NodePhase.LOST, "no heartbeat for " + silent.toMillis() / 1000.0 + " s (lost after "
                     + config.nodeLostAfter().toSeconds() + " s)");

@@ -37,10 +37,45 @@ public final class HostRuntime implements AutoCloseable {
     private final Clock clock;
     private final Duration every;
     private final Applier applier;
+    private final Duration fenceAfter;
+    private final java.util.function.BooleanSupplier othersGoOn;
+    private volatile boolean heldBack;
     private volatile boolean running;
+    private volatile Instant lastHeartbeat;
+    private volatile boolean fenced;
     private Optional<Thread> loop = Optional.empty();
 
+    /** A runtime that fences itself after {@link #DEFAULT_FENCE_AFTER} without a heartbeat. */
     public HostRuntime(String host, ResourceStore store, NodeBackend backend, Clock clock, Duration every) {
+        this(host, store, backend, clock, every, DEFAULT_FENCE_AFTER);
+    }
+
+    /**
+     * How long a host may fail to heartbeat before it fences itself: 20 s, well before the control plane's 30 s
+     * after which the host is Lost and its pods placed elsewhere (see {@code ControlConfig.hostLostAfter}).
+     */
+    public static final Duration DEFAULT_FENCE_AFTER = Duration.ofSeconds(20);
+
+    /**
+     * @param fenceAfter when this long passes without a successful heartbeat, the host removes its node VMs (and
+     *                   so their pods) before the control plane runs them elsewhere; must be shorter than the
+     *                   control plane's host-lost grace period
+     */
+    public HostRuntime(String host, ResourceStore store, NodeBackend backend, Clock clock, Duration every,
+                       Duration fenceAfter) {
+        this(host, store, backend, clock, every, fenceAfter, () -> true);
+    }
+
+    /**
+     * @param othersGoOn asked before fencing: whether the rest of the cluster may run this host's pods elsewhere
+     *                   (another host reaches the store, or none can be asked). When it says no, the store is
+     *                   down for everyone, nobody can declare this host Lost, and its pods keep running.
+     */
+    public HostRuntime(String host, ResourceStore store, NodeBackend backend, Clock clock, Duration every,
+                       Duration fenceAfter, java.util.function.BooleanSupplier othersGoOn) {
+        this.othersGoOn = othersGoOn;
+        this.fenceAfter = fenceAfter;
+        this.lastHeartbeat = clock.instant();
         this.host = host;
         this.store = store;
         this.backend = backend;
@@ -58,14 +93,16 @@ public final class HostRuntime implements AutoCloseable {
     /** Registers this host (or refreshes its registration) and marks it Ready with a heartbeat. */
     public Host heartbeat() {
         Instant now = clock.instant();
-        HostSpec spec = new HostSpec(backend.address(), backend.capacity());
+        HostSpec spec = new HostSpec(backend.address(), backend.capacity(), backend.subnet());
         Optional<Host> current = store.get(Host.class, host);
         if (current.isEmpty()) {
             Host h = Host.of(ObjectMeta.named(host).withLabels(backend.labels()), spec)
                     .withStatus(new HostStatus(HostPhase.READY, Optional.of(now), Resources.ZERO, Optional.empty(),
                             Optional.empty()));
             try {
-                return store.create(h);
+                Host created = store.create(h);
+                lastHeartbeat = now;
+                return created;
             } catch (ClusterException e) {
                 if (e.code() != ClusterError.ALREADY_EXISTS) {
                     throw e;
@@ -79,13 +116,49 @@ public final class HostRuntime implements AutoCloseable {
         Host next = h.withMetadata(h.metadata().withLabels(backend.labels())).withSpec(spec)
                 .withStatus(new HostStatus(HostPhase.READY, Optional.of(now), allocated, Optional.empty(),
                         h.status().leaseId()));
-        return store.update(next);
+        Host written = store.update(next);
+        lastHeartbeat = now;
+        if (fenced) {
+            LOG.info("host {}: reaches the store again after fencing itself", host);
+            fenced = false;
+        }
+        return written;
     }
 
     /** One pass: heartbeat, observe, plan, act. Returns the actions taken. */
     public List<HostAction> pass() {
         heartbeat();
         return pass(store.list(Node.class), store.list(Pod.class));
+    }
+
+    /**
+     * After a failed pass: when no heartbeat got through for {@code fenceAfter}, removes every node VM on this host
+     * (once per outage). Returns whether it fenced now.
+     */
+    public boolean fenceIfCutOff() {
+        Duration silent = Duration.between(lastHeartbeat, clock.instant());
+        if (fenced || silent.compareTo(fenceAfter) < 0) {
+            return false;
+        }
+        if (!othersGoOn.getAsBoolean()) {
+            if (!heldBack) {
+                LOG.warn("host {}: no heartbeat got through for {} s, but no other host reaches the store either; "
+                        + "its pods keep running (nobody can move them)", host, silent.toSeconds());
+                heldBack = true;
+            }
+            return false;
+        }
+        heldBack = false;
+        LOG.warn("host {}: no heartbeat got through for {} s; removing its node VMs and pods before the cluster "
+                + "runs them elsewhere", host, silent.toSeconds());
+        fenced = true;
+        backend.fence();
+        return true;
+    }
+
+    /** Whether the host fenced itself and has not reached the store since. */
+    public boolean fenced() {
+        return fenced;
     }
 
     /** A pass from nodes and pods read by the caller (a simulation reads once for all its hosts). */
@@ -120,8 +193,10 @@ public final class HostRuntime implements AutoCloseable {
                     pass();
                 } catch (ClusterException e) {
                     LOG.warn("host {}: pass failed (retrying): {}", host, e.getMessage());
+                    fenceIfCutOff();
                 } catch (RuntimeException e) {
                     LOG.error("host {}: pass failed (retrying)", host, e);
+                    fenceIfCutOff();
                 }
                 try {
                     Thread.sleep(every);

@@ -36,4 +36,16 @@ public interface NodeBackend {
 
     /** Labels to register the host with (for NodePool host selectors). */
     Map<String, String> labels();
+
+    /** The slice of the cluster network this host's VMs take addresses from; empty when there is no overlay. */
+    default String subnet() {
+        return "";
+    }
+
+    /**
+     * Stops every pod and removes every node VM on this host, because the host has been cut off from the cluster
+     * for so long that the control plane is about to declare it Lost and run its pods elsewhere (self-fencing: a
+     * pod must never run in two places). The store is not written: it cannot be reached.
+     */
+    void fence();
 }

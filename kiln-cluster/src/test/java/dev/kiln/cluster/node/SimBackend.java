@@ -111,6 +111,11 @@ final class SimBackend implements NodeBackend {
         return Map.of("sim", "true");
     }
 
+    @Override
+    public synchronized void fence() {
+        vms.clear();
+    }
+
     synchronized void killVm(String node) {
         vms.remove(node);
     }

@@ -28,6 +28,8 @@ final class SimCluster {
     final List<HostRuntime> hosts = new ArrayList<>();
     final Map<String, SimBackend> backends = new HashMap<>();
     final Duration step = Duration.ofSeconds(1);
+    /** Hosts that cannot reach the store (a cut link): they neither heartbeat nor act, but may fence themselves. */
+    final java.util.Set<String> cutOff = new java.util.HashSet<>();
 
     SimCluster(int hostCount, Resources hostCapacity, ControlConfig config, long seed) {
         store = new ResourceStore(KvStore.memory(clock), clock);
@@ -50,6 +52,10 @@ final class SimCluster {
         clock.advance(step);
         ClusterView view = control.read();
         for (HostRuntime h : hosts) {
+            if (cutOff.contains(h.host())) {
+                h.fenceIfCutOff();
+                continue;
+            }
             h.heartbeat();
             h.pass(view.nodes(), view.pods());
         }
