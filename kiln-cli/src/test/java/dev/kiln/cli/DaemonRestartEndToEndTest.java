@@ -27,6 +27,20 @@ class DaemonRestartEndToEndTest {
     private final List<Process> daemons = new ArrayList<>();
     private Path state;
     private String bridge;
+    private String subnet;
+
+    /** A 10.77.N.0/24 no interface here has an address in (another test run on this machine may use some). */
+    private static String unusedSubnet() throws IOException, InterruptedException {
+        Process ip = new ProcessBuilder("ip", "-o", "-4", "addr", "show").redirectErrorStream(true).start();
+        String addresses = new String(ip.getInputStream().readAllBytes());
+        ip.waitFor();
+        var random = new SecureRandom();
+        for (int i = 0; i < 1000; i++) {
+            String third = "10.77." + (1 + random.nextInt(254)) + ".";
+            if (!addresses.contains(" " + third)) return third + "0/24";
+        }
+        throw new IllegalStateException("no unused 10.77.x.0/24 here:\n" + addresses);
+    }
 
     private Process startDaemon(Path socket, String subnet) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -57,7 +71,7 @@ class DaemonRestartEndToEndTest {
             // a last daemon with --cleanup removes whatever a failed test left: VMs, taps, bridge, nft table
             Path socket = state.resolve("kiln.sock");
             CliRunner.run("--socket", socket.toString(), "--state-dir", state.toString(),
-                    "daemon", "--bridge", bridge, "--subnet", "10.78.250.0/24", "--cleanup");
+                    "daemon", "--bridge", bridge, "--subnet", subnet, "--cleanup");
             try (var walk = Files.walk(state)) {
                 for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
             }
@@ -68,7 +82,7 @@ class DaemonRestartEndToEndTest {
     void aVmSurvivesKillMinus9OfTheDaemonAndTheNextDaemonControlsIt() throws Exception {
         state = Files.createTempDirectory(Path.of("/tmp"), "kiln-e2e-");
         bridge = "kbr-e2e" + Integer.toHexString(new SecureRandom().nextInt(0xfff));
-        String subnet = "10.78.250.0/24";
+        subnet = unusedSubnet();
         Path socket = state.resolve("kiln.sock");
         Process first = startDaemon(socket, subnet);
 

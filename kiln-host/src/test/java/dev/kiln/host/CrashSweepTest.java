@@ -32,13 +32,13 @@ class CrashSweepTest {
         Files.delete(dir.resolve("vm.json"));
         Path stray = Files.createDirectories(config.stateDir().resolve("vms").resolve("0123456789ab"));
         assertThat(dev.kiln.vmm.ProcStat.isAlive(pid)).isTrue();
-        assertThat(TestHosts.kilnLinks()).contains(vm.tap());
+        assertThat(TestHosts.kilnLinks(config.bridge())).contains(vm.tap());
 
         agent = HostAgent.start(config);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> !dev.kiln.vmm.ProcStat.isAlive(pid));
         assertThat(TestHosts.qemuProcessesUnder(config.stateDir())).isEmpty();
-        assertThat(TestHosts.kilnLinks()).doesNotContain(vm.tap());
+        assertThat(TestHosts.kilnLinks(config.bridge())).doesNotContain(vm.tap());
         assertThat(agent.network().lookup(vm.id())).isEmpty();
         assertThat(dir).doesNotExist();
         assertThat(stray).doesNotExist();

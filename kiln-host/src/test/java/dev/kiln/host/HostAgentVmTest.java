@@ -152,7 +152,7 @@ class HostAgentVmTest {
         assertThat(dead.cause()).hasValueSatisfying(c -> assertThat(c).contains("signal 9").contains("unexpectedly"));
         assertThat(noticedMs).isLessThan(1000);
         vms().remove("b", false);
-        assertThat(TestHosts.kilnLinks()).doesNotContain(dead.tap());
+        assertThat(TestHosts.kilnLinks(config.bridge())).doesNotContain(dead.tap());
     }
 
     @Test
@@ -263,7 +263,7 @@ class HostAgentVmTest {
     @Test
     @Order(9)
     void twentyCreateRemoveCyclesLeaveNothingBehind() throws Exception {
-        List<String> linksBefore = TestHosts.kilnLinks();
+        List<String> linksBefore = TestHosts.kilnLinks(config.bridge());
         List<String> ids = new java.util.ArrayList<>();
         for (int i = 0; i < 20; i++) {
             VmView v = vms().create(VmCreateRequest.empty().named("cycle-" + i), i % 4 == 0);
@@ -271,7 +271,7 @@ class HostAgentVmTest {
             vms().remove(v.name(), true);
         }
         assertThat(vms().list()).isEmpty();
-        assertThat(TestHosts.kilnLinks()).containsExactlyInAnyOrderElementsOf(linksBefore);
+        assertThat(TestHosts.kilnLinks(config.bridge())).containsExactlyInAnyOrderElementsOf(linksBefore);
         assertThat(TestHosts.qemuProcessesUnder(config.stateDir())).isEmpty();
         try (var left = Files.list(config.stateDir().resolve("vms"))) {
             assertThat(left.toList()).isEmpty();

@@ -162,6 +162,6 @@ class HostApiTest {
         assertThat(r.body()).contains("BOOT_FAILED").contains("the VMM ended during boot").contains("signal 9")
                 .contains("last console lines");
         assertNothingCreated();
-        assertThat(TestHosts.kilnLinks().stream().filter(l -> l.startsWith("ktap-"))).isEmpty();
+        assertThat(TestHosts.kilnLinks(config.bridge()).stream().filter(l -> l.startsWith("ktap-"))).isEmpty();
     }
 }

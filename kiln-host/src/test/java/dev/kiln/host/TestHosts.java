@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import dev.kiln.net.Ipv4Cidr;
 
 /** Configurations for agents under test: a private state dir, bridge and subnet; a shared image cache. */
 final class TestHosts {
@@ -23,24 +24,65 @@ final class TestHosts {
             byte[] b = new byte[2];
             RANDOM.nextBytes(b);
             String tag = HexFormat.of().formatHex(b);
-            int net = 100 + RANDOM.nextInt(150);
-            return new HostConfig(state, state.resolve("kiln.sock"), IMAGE_CACHE, "kbr-it" + tag, "10.78." + net + ".0/24",
+            return new HostConfig(state, state.resolve("kiln.sock"), IMAGE_CACHE, "kbr-it" + tag, freeSubnet(),
                     Optional.empty(), Duration.ofSeconds(120), fake, HostConfig.DEFAULT_SCRATCH_BYTES,
-                    HostConfig.DEFAULT_REGISTRY_PORT);
+                    HostConfig.DEFAULT_REGISTRY_PORT, Optional.empty());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** Links whose names kiln uses (taps, ifbs, bridges) that exist now. */
-    static List<String> kilnLinks() {
+    /**
+     * A {@code 10.78.N.0/24} that no interface on the host overlaps now, so that agents of other test runs on the same
+     * machine (or leftovers of a killed one) do not collide with this one.
+     */
+    static String freeSubnet() {
+        List<Ipv4Cidr> used = ip("-o", "-4", "addr", "show").lines()
+                .map(l -> l.split("\\s+"))
+                .flatMap(f -> java.util.stream.IntStream.range(0, f.length - 1).filter(i -> f[i].equals("inet"))
+                        .mapToObj(i -> Ipv4Cidr.parse(f[i + 1]).network()))
+                .toList();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            Ipv4Cidr candidate = new Ipv4Cidr("10.78." + (100 + RANDOM.nextInt(150)) + ".0", 24);
+            if (used.stream().noneMatch(u -> u.overlaps(candidate))) {
+                return candidate.toString();
+            }
+        }
+        throw new IllegalStateException("no free 10.78.x.0/24 subnet on this host");
+    }
+
+    /**
+     * The links of vms on {@code bridge} that exist now: those kiln labelled {@code kiln:vm=<id>,bridge=<bridge>} (taps
+     * and ifbs) and any link enslaved to the bridge. Scoped to one agent's bridge: other agents on the machine, such as
+     * another test run's, have their own.
+     */
+    static List<String> kilnLinks(String bridge) {
+        String label = ",bridge=" + bridge;
+        return ip("-o", "link", "show").lines()
+                .filter(l -> {
+                    List<String> words = List.of(l.split("\\s+"));
+                    int master = words.indexOf("master");
+                    return words.stream().anyMatch(w -> w.startsWith("kiln:vm=") && w.endsWith(label))
+                            || master >= 0 && master + 1 < words.size() && words.get(master + 1).equals(bridge);
+                })
+                .map(l -> l.split(":\\s+")[1].split("@")[0])
+                .toList();
+    }
+
+    private static String ip(String... args) {
         try {
-            Process p = new ProcessBuilder("ip", "-o", "link", "show").redirectErrorStream(true).start();
+            var cmd = new java.util.ArrayList<String>(List.of("ip"));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
-            p.waitFor();
-            return out.lines().map(l -> l.split(":\\s+")[1].split("@")[0])
-                    .filter(n -> n.startsWith("ktap-") || n.startsWith("kifb-")).toList();
-        } catch (IOException | InterruptedException e) {
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("ip " + String.join(" ", args) + " failed: " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
     }
