@@ -127,23 +127,29 @@ final class ClusterDemo {
         table(cluster);
     }
 
-    private static double secs(Instant since) {
+    static double secs(Instant since) {
         return Duration.between(since, Instant.now()).toMillis() / 1000.0;
     }
 
-    private static List<Node> nodes(ClusterClient c) {
+    static List<Node> nodes(ClusterClient c) {
         return c.list(Kind.NODE, Map.of()).stream().map(Node.class::cast).toList();
     }
 
-    private static List<Pod> pods(ClusterClient c) {
+    /** The example deployment's pods ({@code app=web}). */
+    static List<Pod> pods(ClusterClient c) {
         return c.list(Kind.POD, Map.of("app", "web")).stream().map(Pod.class::cast).toList();
     }
 
-    private static long running(ClusterClient c) {
+    static long running(ClusterClient c) {
         return pods(c).stream().filter(p -> p.status().phase() == PodPhase.RUNNING).count();
     }
 
     private void table(ClusterClient cluster) {
+        table(cluster, note);
+    }
+
+    /** {@code kiln get pods -o wide} of the example's pods, one line per note. */
+    static void table(ClusterClient cluster, Consumer<String> note) {
         Map<String, Node> byName = new HashMap<>();
         nodes(cluster).forEach(n -> byName.put(n.name(), n));
         List<Resource> pods = List.copyOf(pods(cluster));
@@ -151,9 +157,25 @@ final class ClusterDemo {
     }
 
     private void await(ClusterClient cluster, String what, Predicate<ClusterClient> done) throws InterruptedException {
+        await(cluster, what, done, note);
+    }
+
+    /**
+     * Waits until {@code done} holds (at most {@link #WAIT}), noting every 15 s what it waits for. A failed question
+     * (the API or etcd busy for a moment) is asked again.
+     */
+    static void await(ClusterClient cluster, String what, Predicate<ClusterClient> done, Consumer<String> note)
+            throws InterruptedException {
         Instant deadline = Instant.now().plus(WAIT);
         Instant nextNote = Instant.now().plusSeconds(15);
-        while (!done.test(cluster)) {
+        while (true) {
+            try {
+                if (done.test(cluster)) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // asked again below
+            }
             if (Instant.now().isAfter(deadline)) {
                 throw new CliException("TIMEOUT", "the cluster did not reach '" + what + "' within "
                         + WAIT.toMinutes() + " minutes", "see kiln get nodes, kiln get pods and kiln get events",

@@ -3,7 +3,10 @@ package dev.kiln.cli;
 import dev.kiln.host.HostAgent;
 import dev.kiln.host.HostConfig;
 import dev.kiln.host.HostException;
+import dev.kiln.host.cluster.ClusterOptions;
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,6 +22,10 @@ import picocli.CommandLine.Option;
                     + "table, re-adopts VMs an earlier daemon left running, sweeps leftovers that have no owner, "
                     + "and serves the API (docs/API.md) on a root-only Unix socket.",
             "",
+            "With --join the daemon becomes a member of a cluster of several hosts that share one etcd cluster: it "
+                    + "registers its Host, runs a control-plane replica (only the elected leader acts) and the "
+                    + "cluster API, and with --cluster-cidr links its bridge to the other hosts' by a VXLAN overlay.",
+            "",
             "Ctrl-C or SIGTERM stops the daemon and leaves the VMs running; the next daemon re-adopts them. "
                     + "With --cleanup it instead removes every VM, the bridge, taps and the nftables table, and exits."},
         optionListHeading = "%nOptions:%n",
@@ -26,7 +33,9 @@ import picocli.CommandLine.Option;
         footer = {
             "  kiln daemon                                  serve on /run/kiln/kiln.sock",
             "  kiln --state-dir /tmp/k --socket /tmp/k/s daemon --bridge kbr1 --subnet 10.88.0.0/24",
-            "  kiln daemon --cleanup                        remove all VMs and kiln's networking, then exit"})
+            "  kiln daemon --cleanup                        remove all VMs and kiln's networking, then exit",
+            "  kiln daemon --subnet 10.90.2.0/24 --cluster-cidr 10.90.0.0/16 \\",
+            "      --join http://10.0.0.5:2379,http://10.0.0.6:2379 --advertise 10.0.0.12   one host of many"})
 public final class DaemonCommand extends KilnSubcommand {
     @Option(names = "--bridge", paramLabel = "NAME", defaultValue = "kiln0",
             description = "The Linux bridge the VMs' taps join. Default: ${DEFAULT-VALUE}.")
@@ -49,6 +58,44 @@ public final class DaemonCommand extends KilnSubcommand {
             description = "Also offer the fake driver (no hypervisor; for control-logic tests).")
     boolean fake;
 
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR",
+            description = "Put the bridge on a cluster network spanning several hosts (e.g. 10.90.0.0/16): it and the "
+                    + "guests use this prefix, guests still take addresses only from --subnet (this host's slice, "
+                    + "e.g. 10.90.2.0/24), and a VXLAN overlay joins the hosts' bridges once the daemon is in the "
+                    + "cluster. Default: none (a network of this host only).")
+    String clusterCidr;
+
+    @Option(names = "--join", paramLabel = "URL[,URL...]", split = ",",
+            description = "Join the cluster whose etcd is at these endpoints as soon as the daemon runs (like "
+                    + "'kiln up --etcd URL,...'). Membership is kept: a restarted daemon rejoins by itself.")
+    List<URI> join;
+
+    @Option(names = "--host-name", paramLabel = "NAME",
+            description = "With --join: this host's name in the cluster. Default: the machine's host name.")
+    String hostName;
+
+    @Option(names = "--advertise", paramLabel = "ADDR",
+            description = "With --join: the address the other hosts reach this one at (the overlay's endpoint). "
+                    + "Default: the machine's address.")
+    String advertise;
+
+    @Option(names = "--api-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "With --join: the address the cluster API listens on. Default: ${DEFAULT-VALUE}.")
+    String apiHost;
+
+    @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "7070",
+            description = "With --join: the cluster API's port. Default: ${DEFAULT-VALUE}.")
+    int apiPort;
+
+    @Option(names = "--warm-pool", paramLabel = "N", defaultValue = "1",
+            description = "With --join: pre-booted microVMs kept ready per node profile. Default: ${DEFAULT-VALUE}.")
+    int warmPool;
+
+    @Option(names = "--image-cache", paramLabel = "DIR",
+            description = "Where the guest image (kernel, initramfs, root file system) is built and cached; several "
+                    + "daemons on one machine may share one. Default: STATE_DIR/cache.")
+    Path imageCache;
+
     @Option(names = "--cleanup",
             description = "Remove every VM and all of kiln's host networking (bridge, taps, nftables table), then exit.")
     boolean cleanup;
@@ -61,7 +108,11 @@ public final class DaemonCommand extends KilnSubcommand {
                 .withNetwork(bridge, subnet)
                 .withKernel(Optional.ofNullable(kernel))
                 .withFakeDriver(fake)
-                .withBootTimeout(dev.kiln.host.Durations.parse(bootTimeout));
+                .withBootTimeout(dev.kiln.host.Durations.parse(bootTimeout))
+                .withClusterCidr(Optional.ofNullable(clusterCidr));
+        if (imageCache != null) {
+            config = config.withImageCache(imageCache.toAbsolutePath());
+        }
         HostAgent agent;
         try {
             agent = HostAgent.start(config);
@@ -73,6 +124,25 @@ public final class DaemonCommand extends KilnSubcommand {
             agent.cleanupAndClose();
             err().println("removed " + n + " VM(s) and kiln's host networking on " + bridge);
             return 0;
+        }
+        if (join != null && !join.isEmpty()) {
+            ClusterOptions options = ClusterOptions.defaults().withEtcd(join).withApiHost(apiHost).withApiPort(apiPort)
+                    .withWarmPool(warmPool);
+            if (hostName != null) {
+                options = options.withHostName(hostName);
+            }
+            if (advertise != null) {
+                options = options.withAdvertise(advertise);
+            }
+            try {
+                var status = agent.cluster().up(options);
+                err().println("joined the cluster as host " + status.host() + " (" + status.address() + "), etcd "
+                        + status.etcd() + ", API " + status.api());
+            } catch (HostException e) {
+                agent.close();
+                throw new CliException(e.code().name(), "cannot join the cluster: " + e.getMessage(), e.hint(),
+                        e.code().exitCode(), e);
+            }
         }
         Thread hook = new Thread(agent::close, "kiln-daemon-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

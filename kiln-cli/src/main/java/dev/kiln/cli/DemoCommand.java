@@ -28,11 +28,15 @@ import picocli.CommandLine.Option;
                     + "a host port forward. Then the cluster: 'kiln up' (etcd, the cluster API, the control plane), "
                     + "'kiln apply -f examples/cluster/' (a pool of two microVM nodes and a two-pod web deployment), "
                     + "where each pod runs, and self-healing: one node's VMM is killed, the node is Lost at once, the pool "
-                    + "boots a replacement and the pod runs again. Then it removes everything. A daemon the demo started is "
+                    + "boots a replacement and the pod runs again. Last, one cluster over three hosts on this machine "
+                    + "(network namespaces, a 3-member etcd cluster, a daemon each): pods across hosts, a page fetched "
+                    + "across the VXLAN overlay, the control-plane leader's daemon killed, a host crashed. Then it "
+                    + "removes everything. A daemon the demo started is "
                     + "stopped at the end; one that was running is left running. Nothing is left behind."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
         footer = {"  kiln demo", "  kiln demo --keep        leave the two VMs running at the end",
+            "  kiln demo --hosts 0     skip the last part (one cluster over three hosts in network namespaces)",
             "  kiln demo --no-cluster  stop after the container part"})
 public final class DemoCommand extends KilnSubcommand {
     private static final List<String> NAMES = List.of("demo-a", "demo-b");
@@ -47,6 +51,13 @@ public final class DemoCommand extends KilnSubcommand {
                     + "replaced). Default: run it.")
     boolean noCluster;
 
+    @Option(names = "--hosts", paramLabel = "N", defaultValue = "3",
+            description = "The last part: one cluster over N (3..9) hosts made on this machine by "
+                    + "scripts/test-hosts.sh: pods spread over the hosts, pod-to-pod traffic across the overlay, the "
+                    + "control-plane leader killed, a host crashed; all removed at the end. 0 skips it. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int hosts;
+
     @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256M",
             description = "Memory of each demo VM. Default: ${DEFAULT-VALUE}.")
     String memory;
@@ -58,6 +69,10 @@ public final class DemoCommand extends KilnSubcommand {
     public Integer call() throws Exception {
         say = System.out;
         t0 = System.nanoTime();
+        if (hosts != 0 && (hosts < 3 || hosts > 9)) {
+            throw new CliException("USAGE", "--hosts takes 3 to 9 (or 0 to skip the part), not " + hosts,
+                    "e.g. kiln demo --hosts 3", ExitCodes.USAGE);
+        }
         step("Making sure a kiln daemon runs on " + root().socket());
         boolean started = DaemonLauncher.ensureRunning(root().socket(), root().stateDir(), System.err);
         DaemonClient client = client();
@@ -124,6 +139,9 @@ public final class DemoCommand extends KilnSubcommand {
             note(NAMES.get(0) + ": " + stopped.path("phase").asText() + " (" + stopped.path("cause").asText() + ")");
             for (String n : NAMES) client.remove(n, true);
             note("removed; VMs left: " + client.listVms().size());
+            if (!noCluster && hosts > 0) {
+                new MultiHostDemo(hosts, this::step, this::note).run();
+            }
         } finally {
             if (started && !keep) {
                 step("Stopping the daemon the demo started (pid " + h.pid() + ") and removing kiln's bridge and nftables table");

@@ -27,7 +27,16 @@ public final class ClusterMembership implements AutoCloseable {
     private final Clock clock;
     private Optional<ClusterMode> mode = Optional.empty();
 
-    ClusterMembership(Path stateDir, VmService vms, ContainerService containers, Clock clock) {
+    private final dev.kiln.net.HostNetwork network;
+
+    private final dev.kiln.image.ImageStore images;
+    private final int registryPort;
+
+    ClusterMembership(Path stateDir, VmService vms, ContainerService containers, dev.kiln.net.HostNetwork network,
+                      dev.kiln.image.ImageStore images, int registryPort, Clock clock) {
+        this.images = images;
+        this.registryPort = registryPort;
+        this.network = network;
         this.stateDir = stateDir;
         this.file = stateDir.resolve("cluster").resolve("cluster.json");
         this.vms = vms;
@@ -45,7 +54,7 @@ public final class ClusterMembership implements AutoCloseable {
             return mode.get().status();
         }
         try {
-            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, clock));
+            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, clock));
         } catch (ClusterException e) {
             HostError code = e.getMessage().contains("already in use") ? HostError.PORT_IN_USE : HostError.HOST_ERROR;
             throw new HostException(code, e.getMessage(), e.hint().orElse("see the daemon log"), e);
@@ -82,7 +91,7 @@ public final class ClusterMembership implements AutoCloseable {
         try {
             ClusterOptions options = Json.mapper().readValue(file.toFile(), ClusterOptions.class);
             LOG.info("rejoining the cluster (as before this daemon restarted)");
-            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, clock));
+            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, clock));
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot rejoin the cluster: {} (run `kiln up` again)", e.getMessage());
         }

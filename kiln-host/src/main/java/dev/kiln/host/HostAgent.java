@@ -79,7 +79,7 @@ public final class HostAgent implements AutoCloseable {
         this.server = server;
         this.info = info;
         this.fakeWorld = fakeWorld;
-        this.cluster = new ClusterMembership(config.stateDir(), vms, containers, Clock.systemUTC());
+        this.cluster = new ClusterMembership(config.stateDir(), vms, containers, network, images, config.registryPort(), Clock.systemUTC());
     }
 
     public static HostAgent start(HostConfig config) {
@@ -131,8 +131,12 @@ public final class HostAgent implements AutoCloseable {
         }
         HostNetwork network;
         try {
-            network = HostNetwork.open(new NetworkConfig(config.bridge(), Ipv4Cidr.parse(config.subnet()), config.stateDir(),
-                    List.of(GuestProtocol.CONTROL_PORT, AgentProtocol.PORT)));
+            NetworkConfig netConfig = new NetworkConfig(config.bridge(), Ipv4Cidr.parse(config.subnet()),
+                    config.stateDir(), List.of(GuestProtocol.CONTROL_PORT, AgentProtocol.PORT));
+            if (config.clusterCidr().isPresent()) {
+                netConfig = netConfig.withClusterCidr(Ipv4Cidr.parse(config.clusterCidr().get()));
+            }
+            network = HostNetwork.open(netConfig);
         } catch (RuntimeException e) {
             throw HostException.from(e);
         }

@@ -5,6 +5,9 @@ import dev.kiln.cluster.ClusterException;
 import dev.kiln.cluster.api.ClusterApiServer;
 import dev.kiln.cluster.control.ControlConfig;
 import dev.kiln.cluster.control.ControlPlane;
+import dev.kiln.cluster.control.LeaderElection;
+import dev.kiln.image.ImageStore;
+import dev.kiln.net.HostNetwork;
 import dev.kiln.cluster.model.Resources;
 import dev.kiln.cluster.node.HostRuntime;
 import dev.kiln.cluster.store.EtcdProcess;
@@ -26,37 +29,56 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * This daemon as a member of the cluster: its own etcd (unless given one), the cluster API, the control plane and
- * this host's runtime with real microVM nodes. {@link #close()} stops it all but leaves VMs running (a restarted
+ * This daemon as a member of the cluster: its own etcd (unless it joins an existing one), the cluster API, a
+ * control-plane replica that acts only while this member leads ({@link LeaderElection}), this host's runtime with
+ * real microVM nodes and, on a cluster network, the overlay to the other hosts ({@link OverlayPeers}). {@link #close()} stops it all but leaves VMs running (a restarted
  * daemon takes them over); {@link #down()} also removes every node VM and its pods.
  */
 public final class ClusterMode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterMode.class);
     private static final Duration STORE_WAIT = Duration.ofSeconds(30);
+    /** The leader's lease: a standby takes over within this long after the leader dies. */
+    private static final Duration LEADER_TTL = Duration.ofSeconds(5);
 
-    /** What {@code GET /v1/cluster} shows. */
-    public record Status(String host, List<URI> etcd, boolean ownEtcd, URI api, Instant since) {
+    /**
+     * What {@code GET /v1/cluster} shows.
+     *
+     * @param leader  the member whose control plane acts now (empty while none leads)
+     * @param leading whether that is this daemon
+     * @param address the address other hosts reach this one at
+     * @param subnet  where this host's VMs take their addresses from; on an overlay, a slice of the cluster network
+     */
+    public record Status(String host, List<URI> etcd, boolean ownEtcd, URI api, Instant since,
+                         Optional<String> leader, boolean leading, String address, String subnet) {
     }
 
     private final Optional<EtcdProcess> etcd;
     private final KvStore kv;
     private final ClusterApiServer api;
-    private final ControlPlane control;
+    private final LeaderElection election;
+    private final AtomicReference<ControlPlane> control;
     private final HostRuntime runtime;
+    private final Optional<OverlayPeers> overlay;
+    private final PeerWitness witness;
     private final VmNodeBackend backend;
     private final Status status;
     private final Path podRecords;
     private volatile boolean closing;
     private final Optional<Thread> etcdWatch;
 
-    private ClusterMode(Optional<EtcdProcess> etcd, KvStore kv, ClusterApiServer api, ControlPlane control,
-                        HostRuntime runtime, VmNodeBackend backend, Status status, Path podRecords) {
+    private ClusterMode(Optional<EtcdProcess> etcd, KvStore kv, ClusterApiServer api, LeaderElection election,
+                        AtomicReference<ControlPlane> control, HostRuntime runtime, VmNodeBackend backend,
+                        Optional<OverlayPeers> overlay, PeerWitness witness, Status status, Path podRecords) {
+        this.witness = witness;
         this.etcd = etcd;
         this.kv = kv;
         this.api = api;
+        this.election = election;
         this.control = control;
+        this.overlay = overlay;
         this.runtime = runtime;
         this.backend = backend;
         this.status = status;
@@ -96,18 +118,23 @@ public final class ClusterMode implements AutoCloseable {
     }
 
     public Status status() {
-        return status;
+        Optional<String> leader = LeaderElection.leader(kv);
+        return new Status(status.host(), status.etcd(), status.ownEtcd(), status.api(), status.since(), leader,
+                election.leading(), status.address(), status.subnet());
     }
 
     /** Starts every part; on any failure, what was started is stopped again and the error says what failed. */
     public static ClusterMode start(Path stateDir, ClusterOptions options, VmService vms, ContainerService containers,
-                                    Clock clock) {
+                                    HostNetwork network, ImageStore images, int registryPort, Clock clock) {
         Path dir = stateDir.resolve("cluster");
         Optional<EtcdProcess> etcd = Optional.empty();
         KvStore kv = null;
         ClusterApiServer api = null;
-        ControlPlane control = null;
+        LeaderElection election = null;
+        AtomicReference<ControlPlane> control = new AtomicReference<>();
         VmNodeBackend backend = null;
+        Optional<OverlayPeers> overlay = Optional.empty();
+        PeerWitness witness = null;
         try {
             Files.createDirectories(dir);
             List<URI> endpoints;
@@ -128,22 +155,51 @@ public final class ClusterMode implements AutoCloseable {
             kv = connect(endpoints);
             ResourceStore store = new ResourceStore(kv, clock);
             String host = options.hostName().orElseGet(ClusterMode::machineName);
+            String address = options.advertise().orElseGet(ClusterMode::address);
+            String subnet = network.config().clusterCidr().isPresent() ? network.config().subnet().toString() : "";
+            if (network.config().clusterCidr().isPresent()) {
+                overlay = Optional.of(OverlayPeers.start(network.config(), address, store, host));
+            }
+            int apiPort = options.apiPort().orElse(ClusterOptions.DEFAULT_API_PORT);
+            witness = new PeerWitness(store, host, apiPort, registryPort).start();
+            PeerImages peerImages = new PeerImages(images, witness::registries, dir.resolve("pulls"));
             backend = new VmNodeBackend(vms, containers, new PodRecords(dir.resolve("pods.json")),
                     dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
-                    capacity(options.cpuOvercommit().orElse(4)), address(), Map.of("kiln.dev/hostname", host));
+                    capacity(options.cpuOvercommit().orElse(4)), address, subnet,
+                    Map.of("kiln.dev/hostname", host), peerImages::ensure);
             api = ClusterApiServer.start(store, options.apiHost().orElse("127.0.0.1"),
                     options.apiPort().orElse(ClusterOptions.DEFAULT_API_PORT),
                     Optional.of(new ContainerPodLogs(containers)));
-            control = new ControlPlane(store, clock, ControlConfig.defaults());
-            control.start();
-            HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1));
+            HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1),
+                    HostRuntime.DEFAULT_FENCE_AFTER, witness);
             runtime.heartbeat();
             runtime.start();
-            Status status = new Status(host, endpoints, etcd.isPresent(), api.uri(), clock.instant());
-            LOG.info("cluster: host {} joined; API at {}, etcd at {}", host, api.uri(), endpoints);
-            return new ClusterMode(etcd, kv, api, control, runtime, backend, status, dir.resolve("pods.json"));
+            election = new LeaderElection(kv, host, LEADER_TTL, clock, new LeaderElection.Listener() {
+                @Override
+                public void elected() {
+                    ControlPlane next = new ControlPlane(store, clock, ControlConfig.defaults());
+                    next.start();
+                    Optional.ofNullable(control.getAndSet(next)).ifPresent(ControlPlane::close);
+                }
+
+                @Override
+                public void deposed(String why) {
+                    Optional.ofNullable(control.getAndSet(null)).ifPresent(ControlPlane::close);
+                }
+            });
+            election.step();
+            election.start();
+            Status status = new Status(host, endpoints, etcd.isPresent(), api.uri(), clock.instant(),
+                    Optional.empty(), false, address, subnet);
+            LOG.info("cluster: host {} ({}) joined; API at {}, etcd at {}; {}", host, address, api.uri(), endpoints,
+                    election.leading() ? "it leads the control plane" : "standing by as a control-plane replica");
+            return new ClusterMode(etcd, kv, api, election, control, runtime, backend, overlay, witness, status,
+                    dir.resolve("pods.json"));
         } catch (Exception e) {
-            if (control != null) control.close();
+            if (election != null) election.close();
+            Optional.ofNullable(control.get()).ifPresent(ControlPlane::close);
+            overlay.ifPresent(OverlayPeers::close);
+            if (witness != null) witness.close();
             if (api != null) api.close();
             if (backend != null) backend.close();
             if (kv != null) closeQuietly(kv);
@@ -221,6 +277,7 @@ public final class ClusterMode implements AutoCloseable {
     /** Leaves the cluster and removes this host's node VMs and their pods. */
     public void down(VmService vms) {
         close();
+        overlay.ifPresent(OverlayPeers::remove);
         try {
             Files.deleteIfExists(podRecords);
             Files.deleteIfExists(podRecords.resolveSibling("nodes.json"));
@@ -250,7 +307,10 @@ public final class ClusterMode implements AutoCloseable {
             }
         });
         runtime.close();
-        control.close();
+        witness.close();
+        election.close();
+        Optional.ofNullable(control.getAndSet(null)).ifPresent(ControlPlane::close);
+        overlay.ifPresent(OverlayPeers::close);
         api.close();
         backend.close();
         closeQuietly(kv);

@@ -15,10 +15,12 @@ import java.util.Optional;
  * @param hostName      this host's name in the cluster; default the machine's host name
  * @param cpuOvercommit vCPUs offered per host CPU (microVM vCPUs are threads; default 4)
  * @param warmPool      pre-booted microVMs kept ready per node profile, for new Nodes (default 1; 0: none)
+ * @param advertise     the address other hosts reach this one at (the overlay's endpoint, the Host's address);
+ *                      default the machine's address
  */
 public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
                              Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit,
-                             Optional<Integer> warmPool) {
+                             Optional<Integer> warmPool, Optional<String> advertise) {
     public static final int DEFAULT_WARM_POOL = 1;
     public static final int DEFAULT_ETCD_PORT = 2479;
     public static final int DEFAULT_API_PORT = 7070;
@@ -31,6 +33,7 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
         hostName = orEmpty(hostName);
         cpuOvercommit = orEmpty(cpuOvercommit);
         warmPool = orEmpty(warmPool);
+        advertise = orEmpty(advertise);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -39,26 +42,36 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
 
     public static ClusterOptions defaults() {
         return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public ClusterOptions withApiPort(int port) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool);
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise);
     }
 
     public ClusterOptions withEtcdPort(int port) {
-        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool);
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise);
     }
 
     public ClusterOptions withEtcd(List<URI> endpoints) {
-        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool);
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise);
     }
 
     public ClusterOptions withWarmPool(int size) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size));
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise);
+    }
+
+    public ClusterOptions withAdvertise(String address) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool,
+                Optional.of(address));
+    }
+
+    public ClusterOptions withApiHost(String address) {
+        return new ClusterOptions(etcd, etcdPort, Optional.of(address), apiPort, hostName, cpuOvercommit, warmPool,
+                advertise);
     }
 
     public ClusterOptions withHostName(String name) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise);
     }
 }

@@ -52,6 +52,9 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final PodRecords records;
     private final Resources capacity;
     private final String address;
+    private final String subnet;
+    /** Makes an image available on this host before a pod uses it (pulls it from another host if need be). */
+    private final java.util.function.Consumer<String> ensureImage;
     private final Map<String, String> labels;
     private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
     private final Set<String> booting = ConcurrentHashMap.newKeySet();
@@ -62,7 +65,10 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Map<String, Observed.PodRun> lastSeen = new ConcurrentHashMap<>();
 
     public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Path nodeVmsFile,
-                         int warmPoolSize, Resources capacity, String address, Map<String, String> labels) {
+                         int warmPoolSize, Resources capacity, String address, String subnet,
+                         Map<String, String> labels, java.util.function.Consumer<String> ensureImage) {
+        this.ensureImage = ensureImage;
+        this.subnet = subnet;
         this.nodeVms = new NodeVms(nodeVmsFile);
         this.pool = new WarmPool(vms, nodeVms, warmPoolSize, work);
         this.vms = vms;
@@ -260,6 +266,34 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         });
     }
 
+    /**
+     * Kills every node VM at once (their pods die with them), then forgets their pods and containers. Warm-pool VMs
+     * run nothing and stay.
+     */
+    @Override
+    public void fence() {
+        List<String> nodes = vms.list().stream()
+                .filter(v -> v.name().startsWith(VM_PREFIX) || nodeVms.isClaimed(v.name()))
+                .map(v -> nodeVms.nodeOf(v.name()).orElseThrow()).toList();
+        booting.clear();
+        for (String node : nodes) {
+            try {
+                vms.remove(vmName(node), true);
+            } catch (HostException e) {
+                LOG.debug("fencing node {}: {}", node, e.getMessage());
+            }
+        }
+        for (String node : nodes) {
+            removeVm(node);
+        }
+        LOG.warn("fenced: removed the VMs of {} node(s): {}", nodes.size(), nodes);
+    }
+
+    @Override
+    public String subnet() {
+        return subnet;
+    }
+
     @Override
     public void startPod(String node, Pod pod) {
         String key = node + "/" + pod.name();
@@ -275,6 +309,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         work.execute(() -> {
             try {
                 for (ContainerTemplate t : pod.spec().containers()) {
+                    ensureImage.accept(t.image());
                     containers.run(request(pod, t, vmName(node), names.get(t.name())));
                 }
             } catch (HostException e) {
