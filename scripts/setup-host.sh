@@ -3,7 +3,8 @@
 #   qemu-system-x86_64 (qemu-system-x86), a /boot/vmlinuz-* kernel (linux-image-amd64), a static busybox
 #   (busybox-static), mke2fs (e2fsprogs), ip and tc (iproute2), nft (nftables), runc (copied into every guest to run
 #   containers), mmdebstrap (kiln image build), umoci (an OCI tool the image tests check interoperability with),
-#   etcd (etcd-server: the cluster's store, started by 'kiln up').
+#   etcd (etcd-server: the cluster's store, started by 'kiln up'), etcdctl (etcd-client: scripts/test-hosts.sh),
+#   socat (the overlay tests' TCP transfers), python3 (the tests of kiln's Python runtime for functions).
 # Does nothing unless run as root (it then only lists what is missing). Usable on its own or sourced:
 #   scripts/setup-host.sh            install what is missing
 #   source scripts/setup-host.sh     defines kiln_missing_packages and kiln_setup_host
@@ -23,6 +24,9 @@ kiln_missing_packages() {
     PATH="$sbin_path" command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
     PATH="$sbin_path" command -v umoci >/dev/null 2>&1 || missing+=(umoci)
     PATH="$sbin_path" command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+    PATH="$sbin_path" command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+    PATH="$sbin_path" command -v socat >/dev/null 2>&1 || missing+=(socat)
+    [ -x /usr/bin/python3 ] || missing+=(python3)
     echo "${missing[*]}"
 }
 
