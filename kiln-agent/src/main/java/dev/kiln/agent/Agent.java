@@ -20,9 +20,12 @@ public final class Agent implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService httpThreads;
     private final ContainerRuntime runtime;
+    private final Functions functions;
     private final Duration startup;
 
-    private Agent(HttpServer server, ExecutorService httpThreads, ContainerRuntime runtime, Duration startup) {
+    private Agent(HttpServer server, ExecutorService httpThreads, ContainerRuntime runtime, Functions functions,
+                  Duration startup) {
+        this.functions = functions;
         this.server = server;
         this.httpThreads = httpThreads;
         this.runtime = runtime;
@@ -57,13 +60,14 @@ public final class Agent implements AutoCloseable {
         AtomicReference<Duration> startup = new AtomicReference<>(Duration.ZERO);
         var service = new AgentService(config, puller, images, runtime, facts, startup::get, version());
         server.setExecutor(httpThreads);
-        server.createContext("/", new HttpApi(service, token, config));
+        Functions functions = new Functions(config.stateDir(), config.runtimeApi(), clock, service);
+        server.createContext("/", new HttpApi(service, token, config, functions));
         server.start();
         Duration total = Duration.between(jvmStart, clock.instant());
         startup.set(total);
         // Warm the JSON mapper off the start-up path, so that the first call does not pay for it either.
         Thread.ofVirtual().name("kiln-warm-up").start(Json::mapper);
-        return new Agent(server, httpThreads, runtime, total);
+        return new Agent(server, httpThreads, runtime, functions, total);
     }
 
     /** The port the agent listens on (useful with port 0). */
@@ -85,6 +89,7 @@ public final class Agent implements AutoCloseable {
     public void close() {
         server.stop(0);
         httpThreads.shutdownNow();
+        functions.close();
         runtime.close();
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.agent;
 import dev.kiln.api.agent.AgentErrorCode;
 import dev.kiln.api.agent.AgentProtocol;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,14 +39,14 @@ import java.util.Set;
 public record AgentConfig(String listenHost, int port, Path tokenFile, Path stateDir, Path runc,
                           Optional<URI> registry, String cgroupParent, RootfsMode rootfs, Duration startTimeout,
                           Duration stopTimeout, Duration execTimeout, long maxJsonBytes, long maxFileBytes,
-                          long maxExecOutputBytes) {
+                          long maxExecOutputBytes, InetSocketAddress runtimeApi) {
 
     /** How each container gets its root file system. */
     public enum RootfsMode { AUTO, OVERLAY, COPY }
 
     private static final Set<String> KEYS = Set.of("listen", "token-file", "state-dir", "runc", "registry",
             "cgroup-parent", "rootfs", "start-timeout", "stop-timeout", "exec-timeout", "max-json", "max-file",
-            "max-exec-output");
+            "max-exec-output", "runtime-api");
 
     public AgentConfig {
         if (port < 0 || port > 65535) {
@@ -126,7 +127,18 @@ public record AgentConfig(String listenHost, int port, Path tokenFile, Path stat
                 duration("exec-timeout", given.getOrDefault("exec-timeout", "60s")),
                 bytes("max-json", given.getOrDefault("max-json", "1MiB")),
                 bytes("max-file", given.getOrDefault("max-file", "256MiB")),
-                bytes("max-exec-output", given.getOrDefault("max-exec-output", "1MiB")));
+                bytes("max-exec-output", given.getOrDefault("max-exec-output", "1MiB")),
+                runtimeApi(given.getOrDefault("runtime-api", AgentProtocol.RUNTIME_API)));
+    }
+
+    /** Where a function's runtime finds the Lambda Runtime API: host:port (port 0: any free port, for tests). */
+    static InetSocketAddress runtimeApi(String text) {
+        int colon = text.lastIndexOf(':');
+        try {
+            return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw bad("runtime-api must be host:port, e.g. " + AgentProtocol.RUNTIME_API + ": " + text);
+        }
     }
 
     static URI registryUri(String text) {

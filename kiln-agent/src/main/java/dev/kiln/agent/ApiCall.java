@@ -27,6 +27,11 @@ sealed interface ApiCall {
     record Stats(String id) implements ApiCall { }
     record PutFile(String id, String path, int mode) implements ApiCall { }
     record GetFile(String id, String path) implements ApiCall { }
+    record FunctionCode() implements ApiCall { }
+    record FunctionStart() implements ApiCall { }
+    record FunctionGet() implements ApiCall { }
+    record FunctionStop() implements ApiCall { }
+    record FunctionInvoke() implements ApiCall { }
 
     /** Which output of a container to read. */
     enum LogStream { STDOUT, STDERR, BOTH }
@@ -49,11 +54,23 @@ sealed interface ApiCall {
                     case "POST" -> new Create();
                     default -> throw notAllowed(method, path);
                 };
+                case "function" -> switch (method) {
+                    case "GET" -> new FunctionGet();
+                    case "POST" -> new FunctionStart();
+                    case "DELETE" -> new FunctionStop();
+                    default -> throw notAllowed(method, path);
+                };
                 default -> throw notFound(path);
             };
             case 2 -> {
                 if (top.equals("images") && parts.get(1).equals("pull")) {
                     yield only(method, "POST", new Pull());
+                }
+                if (top.equals("function") && parts.get(1).equals("code")) {
+                    yield only(method, "PUT", new FunctionCode());
+                }
+                if (top.equals("function") && parts.get(1).equals("invoke")) {
+                    yield only(method, "POST", new FunctionInvoke());
                 }
                 if (!top.equals("containers")) {
                     throw notFound(path);

@@ -5,7 +5,9 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.kiln.api.agent.AgentErrorCode;
 import dev.kiln.api.agent.AgentProtocol;
 import dev.kiln.api.agent.ContainerSpec;
+import dev.kiln.agent.function.RuntimeApiServer;
 import dev.kiln.api.agent.ExecRequest;
+import dev.kiln.api.agent.FunctionSetup;
 import dev.kiln.api.agent.Health;
 import dev.kiln.api.agent.PullRequest;
 
@@ -26,13 +28,17 @@ import java.util.Optional;
  * {@link dev.kiln.api.agent.AgentError} bodies.
  */
 final class HttpApi implements HttpHandler {
+    /** Lambda's limit for a function's zip uploaded directly. */
+    static final long MAX_CODE_ZIP_BYTES = 50L * 1024 * 1024;
     private final AgentService service;
     private final ContainerRuntime runtime;
     private final TokenCheck token;
     private final AgentConfig config;
+    private final Functions functions;
 
-    HttpApi(AgentService service, TokenCheck token, AgentConfig config) {
+    HttpApi(AgentService service, TokenCheck token, AgentConfig config, Functions functions) {
         this.service = service;
+        this.functions = functions;
         this.runtime = service.runtime();
         this.token = token;
         this.config = config;
@@ -93,6 +99,20 @@ final class HttpApi implements HttpHandler {
                     Files.copy(file, out);
                 }
             }
+            case ApiCall.FunctionCode c -> {
+                checkLength(ex, MAX_CODE_ZIP_BYTES);
+                try (InputStream in = ex.getRequestBody()) {
+                    functions.putCode(in, MAX_CODE_ZIP_BYTES);
+                }
+                empty(ex, 204);
+            }
+            case ApiCall.FunctionStart s -> json(ex, 201, functions.start(body(ex, FunctionSetup.class)));
+            case ApiCall.FunctionGet g -> json(ex, 200, functions.state());
+            case ApiCall.FunctionStop s -> {
+                functions.stop();
+                empty(ex, 204);
+            }
+            case ApiCall.FunctionInvoke i -> invoke(ex);
             case ApiCall.PutFile p -> {
                 checkLength(ex, config.maxFileBytes());
                 Path root = runtime.rootfs(p.id());
@@ -101,6 +121,36 @@ final class HttpApi implements HttpHandler {
                 }
                 empty(ex, 204);
             }
+        }
+    }
+
+    /**
+     * One invocation: the event is the raw body (at most 6 MB, as Lambda takes); the reply's body is the result or
+     * the error document, with the request id, the error's type and the times in headers.
+     */
+    private void invoke(HttpExchange ex) throws IOException {
+        checkLength(ex, RuntimeApiServer.MAX_RESPONSE_BYTES);
+        byte[] event;
+        try (InputStream in = ex.getRequestBody()) {
+            event = in.readNBytes(RuntimeApiServer.MAX_RESPONSE_BYTES + 1);
+        }
+        if (event.length > RuntimeApiServer.MAX_RESPONSE_BYTES) {
+            throw tooLarge(RuntimeApiServer.MAX_RESPONSE_BYTES);
+        }
+        var out = functions.invoke(event,
+                Optional.ofNullable(ex.getRequestHeaders().getFirst(AgentProtocol.CLIENT_CONTEXT_HEADER)));
+        var headers = ex.getResponseHeaders();
+        headers.set("Content-Type", AgentProtocol.JSON_TYPE);
+        headers.set(AgentProtocol.REQUEST_ID_HEADER, out.requestId());
+        if (out.reply().functionError()) {
+            headers.set(AgentProtocol.FUNCTION_ERROR_HEADER, out.reply().errorType());
+        }
+        out.init().ifPresent(d -> headers.set(AgentProtocol.INIT_MS_HEADER, Double.toString(d.toNanos() / 1e6)));
+        headers.set(AgentProtocol.DURATION_MS_HEADER, Double.toString(out.duration().toNanos() / 1e6));
+        byte[] body = out.reply().body();
+        ex.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
+        try (OutputStream o = ex.getResponseBody()) {
+            o.write(body);
         }
     }
 

@@ -30,7 +30,15 @@ package dev.kiln.api.agent;
  * GET    /v1/containers/{id}/stats           ContainerStats
  * PUT    /v1/containers/{id}/files?path=&amp;mode=   body = file content, 204
  * GET    /v1/containers/{id}/files?path=     application/octet-stream
+ * PUT    /v1/function/code                   body = the function's code as a zip (at most 50 MB), 204
+ * POST   /v1/function                        FunctionSetup -> 201 FunctionState (starts the runtime; init goes on)
+ * GET    /v1/function                        FunctionState
+ * POST   /v1/function/invoke                 body = the event (at most 6 MB) -> 200, body = result or error
+ *                                            document; headers X-Kiln-Request-Id, X-Kiln-Function-Error (the
+ *                                            error's type, only on errors), X-Kiln-Init-Ms (cold), X-Kiln-Duration-Ms
+ * DELETE /v1/function                        204 (stops the runtime)
  * </pre>
+ * A guest that runs a function also serves it the AWS Lambda Runtime API on {@code 127.0.0.1:9001}.
  * Errors: a 4xx/5xx status and an {@link AgentError} body.
  */
 public final class AgentProtocol {
@@ -54,6 +62,18 @@ public final class AgentProtocol {
     public static final String FACTS_PATH = "/v1/facts";
     public static final String PULL_PATH = "/v1/images/pull";
     public static final String CONTAINERS_PATH = "/v1/containers";
+
+    public static final String FUNCTION_PATH = "/v1/function";
+    public static final String FUNCTION_CODE_PATH = "/v1/function/code";
+    public static final String FUNCTION_INVOKE_PATH = "/v1/function/invoke";
+    /** Where a slot's runtime finds the Lambda Runtime API inside the guest. */
+    public static final String RUNTIME_API = "127.0.0.1:9001";
+    /** Invoke: the caller's client context (base64 JSON, as Lambda's X-Amz-Client-Context), passed to the runtime. */
+    public static final String CLIENT_CONTEXT_HEADER = "X-Kiln-Client-Context";
+    public static final String REQUEST_ID_HEADER = "X-Kiln-Request-Id";
+    public static final String FUNCTION_ERROR_HEADER = "X-Kiln-Function-Error";
+    public static final String INIT_MS_HEADER = "X-Kiln-Init-Ms";
+    public static final String DURATION_MS_HEADER = "X-Kiln-Duration-Ms";
 
     /** Query parameter of stop: how long to wait after SIGTERM before SIGKILL. */
     public static final String PARAM_TIMEOUT = "timeout";
