@@ -134,6 +134,36 @@ final class AgentClient {
         return r.body();
     }
 
+    // ---- functions ------------------------------------------------------------------------------------------
+
+    /** Replaces the slot's function code with a zip. */
+    void putFunctionCode(byte[] zip) {
+        send(builder(AgentProtocol.FUNCTION_CODE_PATH).header("Content-Type", "application/zip")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(zip)), CALL_TIMEOUT.multipliedBy(10),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** Starts the slot's function runtime (pulling its image first, if it has one). */
+    dev.kiln.api.agent.FunctionState startFunction(dev.kiln.api.agent.FunctionSetup setup) {
+        return call(post(AgentProtocol.FUNCTION_PATH, setup), CALL_TIMEOUT.multipliedBy(20),
+                dev.kiln.api.agent.FunctionState.class);
+    }
+
+    /** One invocation: waits for init (if cold) and the handler, at most {@code timeout}. */
+    FunctionReply invoke(byte[] event, Duration timeout) {
+        HttpRequest req = builder(AgentProtocol.FUNCTION_INVOKE_PATH).header("Content-Type", AgentProtocol.JSON_TYPE)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(event)).timeout(timeout).build();
+        HttpResponse<byte[]> r = sendRaw(req, HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() / 100 != 2) {
+            throw error(r.statusCode(), r.body());
+        }
+        var h = r.headers();
+        return new FunctionReply(h.firstValue(AgentProtocol.REQUEST_ID_HEADER).orElse(""),
+                h.firstValue(AgentProtocol.FUNCTION_ERROR_HEADER), r.body(),
+                h.firstValue(AgentProtocol.INIT_MS_HEADER).map(Double::parseDouble),
+                h.firstValue(AgentProtocol.DURATION_MS_HEADER).map(Double::parseDouble).orElse(0.0));
+    }
+
     // ---- plumbing -------------------------------------------------------------------------------------------
 
     private HttpRequest.Builder builder(String path) {
