@@ -7,8 +7,12 @@ import dev.kiln.api.agent.GuestFacts;
 import dev.kiln.api.agent.ImageInfo;
 import dev.kiln.api.agent.PullRequest;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -58,6 +62,27 @@ final class AgentService {
         ImagePuller.PulledImage image = puller.pull(spec.image(), registry(spec.registry()));
         Path rootfs = images.rootfs(image);
         return runtime.start(spec, image, rootfs);
+    }
+
+    /**
+     * Starts a container on an image the host already unpacked onto a disk, mounted at {@code imageDir}
+     * ({@code rootfs/}, {@code config.json}: the OCI image config, {@code digest}): nothing is pulled or unpacked.
+     */
+    ContainerInfo createFromImageDisk(ContainerSpec spec, Path imageDir) {
+        RuntimeSpecs.validate(spec, facts.memTotalBytes());
+        OciDocuments.ImageConfigFile config;
+        String digest;
+        try {
+            config = Json.mapper().copy().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .readValue(imageDir.resolve("config.json").toFile(), OciDocuments.ImageConfigFile.class);
+            digest = Files.readString(imageDir.resolve("digest")).strip();
+        } catch (IOException e) {
+            throw new AgentException(AgentErrorCode.BAD_IMAGE, "the image disk at " + imageDir + " has no readable"
+                    + " config.json and digest: " + e.getMessage());
+        }
+        ImagePuller.PulledImage image = new ImagePuller.PulledImage(spec.image(), digest, digest,
+                ImageConfig.from(config.config()), List.of(), 0);
+        return runtime.start(spec, image, imageDir.resolve("rootfs"));
     }
 
     private URI registry(Optional<String> given) {

@@ -33,9 +33,14 @@ final class ContainerLauncher implements RuntimeLauncher {
     private final Path taskRoot;
     private final Path runtimeDir;
     private final long memoryBytes;
+    private final Optional<Path> imageDir;
 
+    /**
+     * @param imageDir where the image's disk is mounted (its root unpacked by the host); empty: pull the image
+     */
     ContainerLauncher(AgentService service, String image, Optional<String> registry, List<String> command,
-                      Path taskRoot, Path runtimeDir, long memoryBytes) {
+                      Path taskRoot, Path runtimeDir, long memoryBytes, Optional<Path> imageDir) {
+        this.imageDir = imageDir;
         this.service = service;
         this.image = image;
         this.registry = registry;
@@ -54,7 +59,11 @@ final class ContainerLauncher implements RuntimeLauncher {
                 false, List.of(Mount.bind(taskRoot.toString(), "/var/task", true),
                         Mount.bind(runtimeDir.toString(), "/var/runtime", true), Mount.tmpfs("/tmp", TMP_BYTES)),
                 NetworkMode.VM, RestartPolicy.no());
-        service.create(spec);
+        if (imageDir.isPresent()) {
+            service.createFromImageDisk(spec, imageDir.get());
+        } else {
+            service.create(spec);
+        }
         ContainerRuntime.Logs logs = service.runtime().logs(NAME);
         CompletableFuture<Integer> exit = logs.ended().thenApply(v -> {
             try {

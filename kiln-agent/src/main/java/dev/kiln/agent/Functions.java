@@ -143,7 +143,7 @@ final class Functions implements AutoCloseable {
                 inContainer ? "/var/task" : taskRoot().toString());
         RuntimeLauncher launcher = inContainer
                 ? new ContainerLauncher(service, setup.image().orElseThrow(), setup.registry(), command, taskRoot(),
-                        runtimeDir(), setup.memoryMb() * 1024L * 1024L)
+                        runtimeDir(), setup.memoryMb() * 1024L * 1024L, setup.imageDisk().map(this::mountImageDisk))
                 : new ProcessLauncher(command, taskRoot());
         try {
             current = FunctionHost.start(config, launcher, clock, runtimeApi);
@@ -179,6 +179,28 @@ final class Functions implements AutoCloseable {
             default -> throw new AgentException(AgentErrorCode.BAD_REQUEST, "unknown runtime '" + setup.runtime()
                     + "'; use python3, provided or image, or give a command");
         };
+    }
+
+    /**
+     * Mounts the image disk read-only at {@code STATE/function/image} (once: a slot keeps its disk) and returns the
+     * mount point.
+     */
+    private Path mountImageDisk(String device) {
+        Path target = dir.resolve("image");
+        try {
+            Files.createDirectories(target);
+            if (Files.isRegularFile(target.resolve("digest"))) {
+                return target;
+            }
+        } catch (IOException e) {
+            throw new AgentException(AgentErrorCode.RUNTIME_ERROR, "cannot create " + target + ": " + e.getMessage(), e);
+        }
+        RootfsProvider.Command r = RootfsProvider.Command.run(List.of("mount", "-t", "ext4", "-o", "ro", device, target.toString()));
+        if (r.exitCode() != 0) {
+            throw new AgentException(AgentErrorCode.START_FAILED, "cannot mount the image disk " + device + ": "
+                    + r.output().strip(), "check that the host attached the image disk");
+        }
+        return target;
     }
 
     private Path runtimeDir() {

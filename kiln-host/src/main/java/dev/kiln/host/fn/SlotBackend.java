@@ -2,6 +2,8 @@ package dev.kiln.host.fn;
 
 import dev.kiln.host.FunctionReply;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.SequencedMap;
 
 /** Where slots come from: a microVM booted or taken from the pool, given the function's code and runtime. */
 public interface SlotBackend {
@@ -15,6 +17,14 @@ public interface SlotBackend {
 
         /** One invocation; the slot runs one at a time. Throws if the slot itself is gone. */
         FunctionReply invoke(byte[] event, Duration timeout);
+
+        /**
+         * How the slot's opening went, phase by phase in milliseconds, in order (for a microVM: network, VMM start,
+         * kernel boot, agent ready, code ready, runtime started); empty when the backend does not know.
+         */
+        default SequencedMap<String, Long> openPhases() {
+            return new LinkedHashMap<>();
+        }
 
         /** Removes the slot's VM. */
         void close();

@@ -8,8 +8,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.SequencedMap;
 import java.util.TreeMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -37,8 +40,15 @@ public final class SlotManager implements AutoCloseable {
         }
     }
 
-    /** How an invocation went, and where: the slot, and whether it was opened for this invocation (cold). */
-    public record Result(FunctionReply reply, String slot, boolean cold) { }
+    /**
+     * How an invocation went, and where: the slot, whether it was opened for this invocation (cold), and then how
+     * the opening went phase by phase (see {@link SlotBackend.Slot#openPhases()}; empty when warm).
+     */
+    public record Result(FunctionReply reply, String slot, boolean cold, SequencedMap<String, Long> phases) {
+        public Result(FunctionReply reply, String slot, boolean cold) {
+            this(reply, slot, cold, new LinkedHashMap<>());
+        }
+    }
 
     private record Idle(SlotBackend.Slot slot, Instant since) { }
 
@@ -151,7 +161,7 @@ public final class SlotManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        return new Result(reply, slot.id(), cold);
+        return new Result(reply, slot.id(), cold, cold ? slot.openPhases() : new LinkedHashMap<>());
     }
 
     private SlotBackend.Slot leastRecentlyUsedIdleOfAnother(String key) {
@@ -184,6 +194,34 @@ public final class SlotManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Closes the idle slots of function {@code name} except those of {@code keep} (its current key), after an update
+     * or (with an empty {@code keep}) a delete; returns how many. Busy ones go back to idle when their invocation
+     * ends and are reclaimed after the keep-alive.
+     */
+    public int retire(String name, Optional<String> keep) {
+        List<SlotBackend.Slot> old = new ArrayList<>();
+        lock.lock();
+        try {
+            for (var e : idle.entrySet()) {
+                if (!e.getKey().startsWith(name + ":") || keep.filter(e.getKey()::equals).isPresent()) {
+                    continue;
+                }
+                for (Idle i : e.getValue()) {
+                    old.add(i.slot());
+                    live.merge(e.getKey(), -1, Integer::sum);
+                    total--;
+                }
+                e.getValue().clear();
+            }
+            freed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        old.forEach(SlotBackend.Slot::close);
+        return old.size();
     }
 
     /** Closes the slots idle for the keep-alive or longer; returns how many. */

@@ -1,0 +1,197 @@
+package dev.kiln.host;
+
+import dev.kiln.api.agent.FunctionSetup;
+import dev.kiln.host.fn.FunctionVersion;
+import dev.kiln.host.fn.SlotBackend;
+import java.security.SecureRandom;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.SequencedMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Slots as real microVMs of this host: a fresh VM named {@code fn-<function>-<hex>} sized for the function, its code
+ * uploaded to the guest agent, the runtime started (its image pulled from this host's registry). Closing a slot
+ * removes its VM with its tap, lease and files.
+ */
+public final class VmSlotBackend implements SlotBackend {
+    /** Guest memory beyond the function's own: the kernel, the agent's JVM, runc. */
+    static final int OVERHEAD_MB = 384;
+    /** Lambda's figure: a function gets one full vCPU at this memory size. */
+    static final int MB_PER_VCPU = 1769;
+    /** Every slot VM's name starts with this; what {@link #isSlot} recognizes. */
+    public static final String PREFIX = "fn-";
+    /** The guest device of the image disk: the first disk after the root (the scratch disk comes after it). */
+    static final String IMAGE_DISK_DEVICE = "/dev/vdb";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final VmService vms;
+    private final String registryUrl;
+    private final int maxVcpus;
+    private final Optional<ImageDisks> disks;
+
+    /**
+     * @param registryUrl the registry slot runtimes pull their image from when the function names none (the
+     *                    daemon's own)
+     * @param disks       the runtime images as read-only disks a slot mounts; empty: each slot pulls its image
+     */
+    public VmSlotBackend(VmService vms, String registryUrl, Optional<ImageDisks> disks) {
+        this.disks = disks;
+        this.vms = vms;
+        this.registryUrl = registryUrl;
+        this.maxVcpus = Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The slot VM's memory for a function of {@code memoryMb}. */
+    static int vmMemoryMb(int memoryMb) {
+        return Math.max(512, memoryMb + OVERHEAD_MB);
+    }
+
+    /** vCPUs in proportion to memory as Lambda gives them: one per 1,769 MB begun, at least one, at most the host's. */
+    static int vcpus(int memoryMb, int hostCpus) {
+        int wanted = (memoryMb + MB_PER_VCPU - 1) / MB_PER_VCPU;
+        return Math.max(1, Math.min(hostCpus, wanted));
+    }
+
+    /** Whether a VM of this host is a function slot (by its name). */
+    public static boolean isSlot(String vmName) {
+        return vmName.startsWith(PREFIX);
+    }
+
+    @Override
+    public Slot open(FunctionVersion fn) {
+        FunctionSetup s = fn.setup();
+        byte[] tag = new byte[3];
+        RANDOM.nextBytes(tag);
+        String base = s.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        String name = PREFIX + base.substring(0, Math.min(base.length(), 40)) + "-" + HexFormat.of().formatHex(tag);
+        SequencedMap<String, Long> phases = new LinkedHashMap<>();
+        VmCreateRequest request = VmCreateRequest.empty().named(name).withMemory(vmMemoryMb(s.memoryMb()) + "M")
+                .withVcpus(vcpus(s.memoryMb(), maxVcpus));
+        FunctionSetup setup = new FunctionSetup(s.name(), s.version(), s.arn(), s.region(), s.runtime(), s.handler(),
+                s.memoryMb(), s.timeout(), s.initTimeout(), s.environment(), s.image(),
+                s.registry().or(() -> Optional.of(registryUrl)), s.command());
+        if (s.image().isPresent() && disks.isPresent()) {
+            long t = System.nanoTime();
+            Path disk = disks.get().ensure(s.image().get());
+            phases.put("imageDisk", (System.nanoTime() - t) / 1_000_000);
+            request = request.withDisks(List.of(new DiskRequest(disk.toString(), true)));
+            setup = setup.withImageDisk(IMAGE_DISK_DEVICE);
+        }
+        VmView vm = vms.create(request, true);
+        try {
+            vm.bootPhases().ifPresent(b -> {
+                phases.put("network", b.networkMs());
+                phases.put("vmmStart", b.vmmStartMs());
+                phases.put("kernelBoot", b.guestBootMs() + b.controlPortMs());
+                phases.put("agentReady", b.agentMs());
+            });
+            VmRecord record = vms.find(vm.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
+                    "the slot VM " + name + " vanished while starting", "see the daemon log"));
+            AgentClient agent = new AgentClient(record.ip(), record.token());
+            long t0 = System.nanoTime();
+            agent.putFunctionCode(fn.code());
+            phases.put("codeReady", (System.nanoTime() - t0) / 1_000_000);
+            long t1 = System.nanoTime();
+            agent.startFunction(setup);
+            phases.put("runtimeStart", (System.nanoTime() - t1) / 1_000_000);
+            return new VmSlot(vm.id(), name, agent, phases);
+        } catch (RuntimeException e) {
+            try {
+                vms.remove(vm.id(), true);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private final class VmSlot implements Slot {
+        private final String vmId;
+        private final String name;
+        private final AgentClient agent;
+        private final SequencedMap<String, Long> phases;
+
+        VmSlot(String vmId, String name, AgentClient agent, SequencedMap<String, Long> phases) {
+            this.vmId = vmId;
+            this.name = name;
+            this.agent = agent;
+            this.phases = phases;
+        }
+
+        @Override
+        public String id() {
+            return name;
+        }
+
+        @Override
+        public SequencedMap<String, Long> openPhases() {
+            return new LinkedHashMap<>(phases);
+        }
+
+        /**
+         * The invocation, watched: a guest whose VMM dies sends no reset, so the call would wait out its timeout. The
+         * VM's phase is checked twice a second, and its end fails the invocation at once.
+         */
+        @Override
+        public FunctionReply invoke(byte[] event, Duration timeout) {
+            CompletableFuture<FunctionReply> call = new CompletableFuture<>();
+            Thread caller = Thread.ofVirtual().name("slot-" + name).start(() -> {
+                try {
+                    call.complete(agent.invoke(event, timeout));
+                } catch (RuntimeException e) {
+                    call.completeExceptionally(e);
+                }
+            });
+            while (true) {
+                try {
+                    return call.get(500, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    String phase = phase();
+                    if (!phase.equals("running")) {
+                        caller.interrupt();
+                        throw new HostException(HostError.VMM_DIED, "the slot VM " + name + " ended (" + phase
+                                + ") during the invocation", "retry the invocation: a new slot takes it");
+                    }
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    caller.interrupt();
+                    Thread.currentThread().interrupt();
+                    throw new HostException(HostError.TIMEOUT, "interrupted while the slot " + name + " ran",
+                            "retry the invocation");
+                }
+            }
+        }
+
+        private String phase() {
+            try {
+                return vms.get(vmId).phase();
+            } catch (HostException e) {
+                if (e.code() == HostError.VM_NOT_FOUND) {
+                    return "removed";
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                vms.remove(vmId, true);
+            } catch (HostException e) {
+                if (e.code() != HostError.VM_NOT_FOUND) {
+                    throw e;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,306 @@
+package dev.kiln.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.api.agent.FunctionSetup;
+import dev.kiln.host.fn.FunctionVersion;
+import dev.kiln.host.fn.SlotManager;
+import dev.kiln.host.fn.SlotManagerTest;
+import dev.kiln.image.BuildSpec;
+import dev.kiln.image.ImageBuild;
+import dev.kiln.image.ImageStore;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Function slots as real microVMs: the micro-manager ({@link SlotManager}) over {@link VmSlotBackend}. QEMU (TCG
+ * here) boots a slot VM, its agent pulls kiln's Python runtime image (examples/images/python3-runtime.yaml, built
+ * once with mmdebstrap and cached under /var/tmp) from the host's registry, runs the runtime in a runc container with
+ * the code at /var/task and serves it the Lambda Runtime API. The tests share the slots they open (two boots in all).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FunctionSlotVmTest {
+    private static final Path CACHE = TestHosts.IMAGE_CACHE.resolve("python-runtime-store");
+    private static final String IMAGE = "python3-runtime:1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CODE = """
+            import os, time
+            RUNTIME = os.urandom(8).hex()
+            def handler(event, context):
+                if event.get("fail"):
+                    raise RuntimeError("failed on purpose")
+                if event.get("sleep"):
+                    time.sleep(event["sleep"])
+                if event.get("exit"):
+                    os._exit(7)
+                return {"hello": event.get("name"), "runtime": RUNTIME, "task": os.environ["LAMBDA_TASK_ROOT"],
+                        "mem": context.memory_limit_in_mb}
+            """;
+
+    private HostConfig config;
+    private HostAgent agent;
+    private final SlotManagerTest.HandClock clock = new SlotManagerTest.HandClock();
+    private SlotManager manager;
+    private FunctionVersion fn;
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+    @BeforeAll
+    void start() throws IOException {
+        ImageStore cache = ImageStore.open(CACHE);
+        if (cache.list().stream().noneMatch(i -> i.references().contains(IMAGE))) {
+            long t0 = System.nanoTime();
+            ImageBuild.forHost(cache, Clock.systemUTC(), Duration.ofMinutes(15)).build(
+                    BuildSpec.read(Path.of("../examples/images/python3-runtime.yaml").toAbsolutePath().normalize()),
+                    IMAGE);
+            System.out.printf("MEASURED python runtime image build: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        }
+        config = TestHosts.config(false);
+        agent = HostAgent.start(config);
+        agent.images().importFrom(CACHE);
+        manager = new SlotManager(new VmSlotBackend(agent.vms(), agent.info().registry(),
+                Optional.of(new ImageDisks(agent.images(), config.stateDir().resolve("image-disks")))), clock,
+                new SlotManager.Config(Duration.ofMinutes(5), 4, 4, Duration.ofSeconds(30), Duration.ofSeconds(30)));
+        fn = new FunctionVersion(new FunctionSetup("hello", "1", "arn:aws:lambda:kiln-local:000000000000:function:hello",
+                "kiln-local", "python3", "app.handler", 128, Duration.ofSeconds(8), Duration.ofMinutes(2), Map.of(),
+                Optional.of(IMAGE), Optional.empty(), List.of()), zip("app.py", CODE), Optional.empty());
+    }
+
+    @AfterAll
+    void stop() {
+        threads.shutdownNow();
+        if (manager != null) {
+            manager.close();
+        }
+        if (agent != null) {
+            agent.cleanupAndClose();
+        }
+        if (config != null) {
+            TestHosts.deleteTree(config.stateDir());
+        }
+    }
+
+    private static byte[] zip(String name, String content) throws IOException {
+        var bytes = new ByteArrayOutputStream();
+        try (var zip = new ZipOutputStream(bytes)) {
+            zip.putNextEntry(new ZipEntry(name));
+            zip.write(content.getBytes(StandardCharsets.UTF_8));
+            zip.closeEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    private SlotManager.Result invoke(String event) {
+        return manager.invoke(fn, event.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private Future<SlotManager.Result> invokeLater(String event) {
+        return threads.submit(() -> invoke(event));
+    }
+
+    private static JsonNode json(SlotManager.Result r) throws IOException {
+        return JSON.readTree(r.reply().body());
+    }
+
+    private List<String> slotVms() {
+        return agent.vms().list().stream().map(VmView::name).filter(VmSlotBackend::isSlot).toList();
+    }
+
+    @Test
+    @Order(1)
+    void aPythonHandlerRunsInASlotVmColdThenWarmInTheSameRuntime() throws IOException {
+        long t0 = System.nanoTime();
+        SlotManager.Result cold = invoke("{\"name\": \"slot\"}");
+        double coldMs = (System.nanoTime() - t0) / 1e6;
+        assertThat(cold.reply().functionError()).as(new String(cold.reply().body(), StandardCharsets.UTF_8)).isEmpty();
+        assertThat(cold.cold()).isTrue();
+        assertThat(json(cold).path("hello").asText()).isEqualTo("slot");
+        assertThat(json(cold).path("task").asText()).isEqualTo("/var/task");
+        assertThat(json(cold).path("mem").asText()).isEqualTo("128");
+        assertThat(cold.reply().initMs()).as("the runtime initialized for this invocation").isPresent();
+        assertThat(cold.phases()).containsKeys("vmmStart", "kernelBoot", "agentReady", "codeReady", "runtimeStart");
+        assertThat(slotVms()).containsExactly(cold.slot());
+        assertThat(agent.vms().get(cold.slot()).memory()).isEqualTo("512M");
+
+        long t1 = System.nanoTime();
+        SlotManager.Result warm = invoke("{\"name\": \"again\"}");
+        double warmMs = (System.nanoTime() - t1) / 1e6;
+        assertThat(warm.cold()).isFalse();
+        assertThat(warm.slot()).isEqualTo(cold.slot());
+        assertThat(warm.reply().initMs()).as("warm").isEmpty();
+        assertThat(json(warm).path("runtime").asText()).isEqualTo(json(cold).path("runtime").asText());
+        System.out.printf("MEASURED cold start from a fresh boot: %.0f ms to the result; phases %s ms, runtime init"
+                        + " %.0f ms, handler %.1f ms; then a warm invocation %.0f ms round trip%n", coldMs,
+                cold.phases(), cold.reply().initMs().orElseThrow(), cold.reply().durationMs(), warmMs);
+    }
+
+    @Test
+    @Order(2)
+    void anExceptionIsAFunctionErrorAndTheSlotStaysWarm() throws IOException {
+        SlotManager.Result failed = invoke("{\"fail\": true}");
+        assertThat(failed.reply().functionError()).contains("Unhandled");
+        assertThat(json(failed).path("errorType").asText()).isEqualTo("RuntimeError");
+        assertThat(json(failed).path("errorMessage").asText()).isEqualTo("failed on purpose");
+        SlotManager.Result next = invoke("{\"name\": \"x\"}");
+        assertThat(next.cold()).isFalse();
+        assertThat(next.reply().initMs()).as("the same runtime").isEmpty();
+    }
+
+    /**
+     * Not a timed assertion: warm invocations (micro-manager → agent → Runtime API → handler and back) against the same
+     * handler called directly by python3 on the host, in one run; prints medians and p99s.
+     */
+    @Test
+    @Order(3)
+    void measureWarmInvocationsAgainstTheHandlerCalledDirectlyOnTheHost() throws Exception {
+        List<Double> rounds = new ArrayList<>();
+        List<Double> handler = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            long t = System.nanoTime();
+            SlotManager.Result r = invoke("{\"name\": \"bench\"}");
+            rounds.add((System.nanoTime() - t) / 1e6);
+            handler.add(r.reply().durationMs());
+            assertThat(r.reply().functionError()).isEmpty();
+        }
+        Path dir = Files.createTempDirectory("kiln-fn-direct-");
+        try {
+            Files.writeString(dir.resolve("app.py"), CODE);
+            Process p = new ProcessBuilder("/usr/bin/python3", "-c", """
+                    import os, time
+                    os.environ["LAMBDA_TASK_ROOT"] = "/var/task"
+                    import app
+                    class C:
+                        memory_limit_in_mb = "128"
+                    times = []
+                    for i in range(50):
+                        t = time.perf_counter()
+                        app.handler({"name": "bench"}, C())
+                        times.append((time.perf_counter() - t) * 1000)
+                    times.sort()
+                    print("%.3f %.3f" % (times[len(times) // 2], times[int(len(times) * 0.99)]))
+                    """).directory(dir.toFile()).redirectErrorStream(true).start();
+            String direct = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertThat(p.waitFor()).as(direct).isZero();
+            System.out.printf("MEASURED warm invocation in a TCG slot VM: round trip p50 %.1f ms, p99 %.1f ms; handler"
+                            + " time as the slot's agent saw it p50 %.1f ms; the handler called directly on the host"
+                            + " p50/p99 %s ms%n", pct(rounds, 0.5), pct(rounds, 0.99), pct(handler, 0.5),
+                    direct.replace(' ', '/'));
+        } finally {
+            TestHosts.deleteTree(dir);
+        }
+    }
+
+    private static double pct(List<Double> values, double q) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * q)));
+    }
+
+    @Test
+    @Order(4)
+    void aTimeoutOrARuntimeThatDiesFailsThatInvocationAndTheNextGetsAFreshRuntimeInTheSameSlot() throws IOException {
+        SlotManager.Result before = invoke("{}");
+        SlotManager.Result slow = invoke("{\"sleep\": 30}");
+        assertThat(slow.reply().functionError()).contains("Sandbox.Timedout");
+        assertThat(json(slow).path("errorMessage").asText()).contains("Task timed out after 8.00 seconds");
+
+        SlotManager.Result dead = invoke("{\"exit\": true}");
+        assertThat(dead.reply().functionError()).as("a fresh runtime ran it, then exited").contains("Runtime.ExitError");
+        assertThat(json(dead).path("errorMessage").asText()).contains("exit status 7");
+
+        SlotManager.Result fresh = invoke("{\"name\": \"after\"}");
+        assertThat(fresh.reply().functionError()).isEmpty();
+        assertThat(fresh.reply().initMs()).as("re-initialized").isPresent();
+        assertThat(json(fresh).path("hello").asText()).isEqualTo("after");
+        assertThat(json(fresh).path("runtime").asText()).isNotEqualTo(json(before).path("runtime").asText());
+        assertThat(List.of(slow.slot(), dead.slot(), fresh.slot())).containsOnly(before.slot());
+        assertThat(slotVms()).containsExactly(before.slot());
+    }
+
+    @Test
+    @Order(5)
+    void aBurstOfTwoGetsTwoSlotsTheWarmOneAndANewOne() throws Exception {
+        String warmSlot = slotVms().getFirst();
+        long t0 = System.nanoTime();
+        var first = invokeLater("{\"name\": \"a\", \"sleep\": 2}");
+        var second = invokeLater("{\"name\": \"b\", \"sleep\": 2}");
+        SlotManager.Result a = first.get(5, TimeUnit.MINUTES);
+        SlotManager.Result b = second.get(5, TimeUnit.MINUTES);
+        System.out.printf("MEASURED a burst of two, one warm and one cold from a fresh boot: %.0f ms%n",
+                (System.nanoTime() - t0) / 1e6);
+        assertThat(a.slot()).isNotEqualTo(b.slot());
+        assertThat(List.of(a.cold(), b.cold())).containsExactlyInAnyOrder(true, false);
+        assertThat(List.of(a.slot(), b.slot())).contains(warmSlot);
+        assertThat(slotVms()).containsExactlyInAnyOrder(a.slot(), b.slot());
+        assertThat(List.of(json(a).path("hello").asText(), json(b).path("hello").asText()))
+                .containsExactlyInAnyOrder("a", "b");
+        assertThat(manager.slots()).containsEntry("hello:1", 2);
+    }
+
+    @Test
+    @Order(6)
+    void killingOneSlotsVmmMidInvocationFailsThatInvocationOnly() throws Exception {
+        var one = invokeLater("{\"name\": \"one\", \"sleep\": 6}");
+        var two = invokeLater("{\"name\": \"two\", \"sleep\": 6}");
+        Thread.sleep(2500);
+        assertThat(manager.idleSlots()).as("both slots busy").isEmpty();
+        String victim = slotVms().getFirst();
+        long pid = agent.vms().get(victim).pid().orElseThrow();
+        assertThat(new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor()).isZero();
+
+        List<String> answered = new ArrayList<>();
+        List<Throwable> failed = new ArrayList<>();
+        for (var f : List.of(one, two)) {
+            try {
+                SlotManager.Result r = f.get(2, TimeUnit.MINUTES);
+                assertThat(r.slot()).isNotEqualTo(victim);
+                answered.add(json(r).path("hello").asText());
+            } catch (ExecutionException e) {
+                failed.add(e.getCause());
+            }
+        }
+        assertThat(failed).as("only the invocation in the killed slot failed").hasSize(1);
+        assertThat(failed.getFirst()).isInstanceOf(HostException.class).hasMessageContaining(victim);
+        assertThat(answered).hasSize(1).allMatch(n -> n.equals("one") || n.equals("two"));
+        assertThat(manager.slots()).as("the dead slot is dropped").containsEntry("hello:1", 1);
+        assertThat(slotVms()).as("and its VM removed").doesNotContain(victim).hasSize(1);
+        SlotManager.Result after = invoke("{\"name\": \"after\"}");
+        assertThat(after.cold()).isFalse();
+        assertThat(json(after).path("hello").asText()).isEqualTo("after");
+    }
+
+    @Test
+    @Order(7)
+    void afterTheKeepAliveTheSlotsAreReclaimedAndTheirVmsRemoved() {
+        clock.advance(Duration.ofMinutes(4));
+        assertThat(manager.reclaimIdle()).as("within the keep-alive").isZero();
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(manager.reclaimIdle()).isEqualTo(1);
+        assertThat(manager.slots()).isEmpty();
+        assertThat(slotVms()).as("scaled to zero: no slot VM is left").isEmpty();
+    }
+}
