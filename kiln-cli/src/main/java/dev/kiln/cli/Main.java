@@ -35,6 +35,7 @@ import picocli.CommandLine.ScopeType;
             RmCommand.class, ImageCommand.class, VmCommand.class, DoctorCommand.class, DaemonCommand.class,
             DemoCommand.class, BenchCommand.class, UpCommand.class, DownCommand.class,
             ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class, ScaleCommand.class,
+            FnCommand.class,
             HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
@@ -33,8 +34,11 @@ final class ApiHandler extends Handler.Abstract {
     private final WatchStream watches;
     private final PodLogs podLogs;
     private final long maxBody;
+    private final List<ClusterApiServer.Mount> mounts;
 
-    ApiHandler(ResourceStore store, Optional<PodLogSource> logs, ApiSettings settings) {
+    ApiHandler(ResourceStore store, Optional<PodLogSource> logs, ApiSettings settings,
+               List<ClusterApiServer.Mount> mounts) {
+        this.mounts = List.copyOf(mounts);
         this.resources = new ResourceCalls(store);
         this.apply = new ServerSideApply(store);
         this.watches = new WatchStream(store, settings.heartbeat());
@@ -50,6 +54,16 @@ final class ApiHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         String method = request.getMethod();
         String path = Request.getPathInContext(request);
+        for (ClusterApiServer.Mount mount : mounts) {
+            if (path.startsWith(mount.prefix())) {
+                try {
+                    return mount.handler().handle(request, response, callback);
+                } catch (Exception e) {
+                    fail(method, path, new IllegalStateException(e.getMessage(), e), response, callback);
+                    return true;
+                }
+            }
+        }
         try {
             ApiCall call = Routes.parse(method, path, query(request));
             switch (call) {

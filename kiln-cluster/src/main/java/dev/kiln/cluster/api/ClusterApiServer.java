@@ -6,10 +6,12 @@ import dev.kiln.cluster.store.ResourceStore;
 import java.net.BindException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -50,11 +52,36 @@ public final class ClusterApiServer implements AutoCloseable {
      * @throws ClusterException UNAVAILABLE when the port is taken or the address cannot be bound
      */
     public static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs) {
-        return start(store, host, port, logs, ApiSettings.DEFAULTS);
+        return start(store, host, port, logs, List.of(), ApiSettings.DEFAULTS);
+    }
+
+    /**
+     * Starts serving {@code store}, and beside it other APIs on the same port: each {@link Mount} gets the requests
+     * whose path starts with its prefix (the Lambda-compatible API is one).
+     */
+    public static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
+                                         List<Mount> mounts) {
+        return start(store, host, port, logs, mounts, ApiSettings.DEFAULTS);
     }
 
     static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
                                   ApiSettings settings) {
+        return start(store, host, port, logs, List.of(), settings);
+    }
+
+    /** Another API served on the cluster API's port: the requests whose path starts with {@code prefix}. */
+    public record Mount(String prefix, Handler handler) {
+        public Mount {
+            Objects.requireNonNull(handler, "handler");
+            if (!prefix.startsWith("/") || !prefix.endsWith("/") || prefix.startsWith(Routes.BASE)
+                    || prefix.equals("/")) {
+                throw new IllegalArgumentException("a mount's prefix must be a path of its own ending in /: " + prefix);
+            }
+        }
+    }
+
+    static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
+                                  List<Mount> mounts, ApiSettings settings) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(host, "host");
         QueuedThreadPool threads = new QueuedThreadPool(16, 2);
@@ -68,7 +95,7 @@ public final class ClusterApiServer implements AutoCloseable {
         connector.setPort(port);
         connector.setIdleTimeout(settings.idleTimeout().toMillis());
         server.addConnector(connector);
-        ApiHandler handler = new ApiHandler(store, logs, settings);
+        ApiHandler handler = new ApiHandler(store, logs, settings, mounts);
         server.setHandler(handler);
         server.setStopTimeout(0);
         try {

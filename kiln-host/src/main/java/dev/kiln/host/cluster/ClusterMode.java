@@ -3,6 +3,12 @@ package dev.kiln.host.cluster;
 import dev.kiln.cluster.ClusterError;
 import dev.kiln.cluster.ClusterException;
 import dev.kiln.cluster.api.ClusterApiServer;
+import dev.kiln.host.ImageDisks;
+import dev.kiln.host.VmSlotBackend;
+import dev.kiln.host.fn.FunctionService;
+import dev.kiln.host.fn.FunctionStore;
+import dev.kiln.host.fn.LambdaApi;
+import dev.kiln.host.fn.SlotManager;
 import dev.kiln.cluster.control.ControlConfig;
 import dev.kiln.cluster.control.ControlPlane;
 import dev.kiln.cluster.control.LeaderElection;
@@ -68,10 +74,13 @@ public final class ClusterMode implements AutoCloseable {
     private final Path podRecords;
     private volatile boolean closing;
     private final Optional<Thread> etcdWatch;
+    private final FunctionService functions;
 
     private ClusterMode(Optional<EtcdProcess> etcd, KvStore kv, ClusterApiServer api, LeaderElection election,
                         AtomicReference<ControlPlane> control, HostRuntime runtime, VmNodeBackend backend,
-                        Optional<OverlayPeers> overlay, PeerWitness witness, Status status, Path podRecords) {
+                        Optional<OverlayPeers> overlay, PeerWitness witness, Status status, Path podRecords,
+                        FunctionService functions) {
+        this.functions = functions;
         this.witness = witness;
         this.etcd = etcd;
         this.kv = kv;
@@ -135,6 +144,7 @@ public final class ClusterMode implements AutoCloseable {
         VmNodeBackend backend = null;
         Optional<OverlayPeers> overlay = Optional.empty();
         PeerWitness witness = null;
+        FunctionService functions = null;
         try {
             Files.createDirectories(dir);
             List<URI> endpoints;
@@ -167,9 +177,13 @@ public final class ClusterMode implements AutoCloseable {
                     dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
                     capacity(options.cpuOvercommit().orElse(4)), address, subnet,
                     Map.of("kiln.dev/hostname", host), peerImages::ensure);
-            api = ClusterApiServer.start(store, options.apiHost().orElse("127.0.0.1"),
-                    options.apiPort().orElse(ClusterOptions.DEFAULT_API_PORT),
-                    Optional.of(new ContainerPodLogs(containers)));
+            functions = functions(dir.resolve("functions"), vms, images,
+                    "http://" + network.config().subnet().gateway() + ":" + registryPort, clock);
+            String apiHost = options.apiHost().orElse("127.0.0.1");
+            LambdaApi lambda = new LambdaApi(functions, "http://" + (apiHost.contains(":") ? "[" + apiHost + "]"
+                    : apiHost) + ":" + apiPort);
+            api = ClusterApiServer.start(store, apiHost, apiPort, Optional.of(new ContainerPodLogs(containers)),
+                    LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, lambda)).toList());
             HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1),
                     HostRuntime.DEFAULT_FENCE_AFTER, witness);
             runtime.heartbeat();
@@ -194,13 +208,14 @@ public final class ClusterMode implements AutoCloseable {
             LOG.info("cluster: host {} ({}) joined; API at {}, etcd at {}; {}", host, address, api.uri(), endpoints,
                     election.leading() ? "it leads the control plane" : "standing by as a control-plane replica");
             return new ClusterMode(etcd, kv, api, election, control, runtime, backend, overlay, witness, status,
-                    dir.resolve("pods.json"));
+                    dir.resolve("pods.json"), functions);
         } catch (Exception e) {
             if (election != null) election.close();
             Optional.ofNullable(control.get()).ifPresent(ControlPlane::close);
             overlay.ifPresent(OverlayPeers::close);
             if (witness != null) witness.close();
             if (api != null) api.close();
+            if (functions != null) functions.close();
             if (backend != null) backend.close();
             if (kv != null) closeQuietly(kv);
             etcd.ifPresent(EtcdProcess::stop);
@@ -210,6 +225,35 @@ public final class ClusterMode implements AutoCloseable {
             throw new ClusterException(ClusterError.UNAVAILABLE, "cannot start the cluster: " + e.getMessage(),
                     "see the daemon log", e);
         }
+    }
+
+    /**
+     * The functions of this host and their slots (microVMs named {@code fn-...}). Slot VMs left by an earlier daemon
+     * are removed first: the slot manager starts with none, so nothing else would ever remove them.
+     */
+    private static FunctionService functions(Path dir, VmService vms, ImageStore images, String registryUrl,
+                                             Clock clock) {
+        for (var vm : vms.list()) {
+            if (VmSlotBackend.isSlot(vm.name())) {
+                LOG.info("removing the function slot {} left by an earlier daemon", vm.name());
+                try {
+                    vms.remove(vm.name(), true);
+                } catch (RuntimeException e) {
+                    LOG.warn("removing {}: {}", vm.name(), e.getMessage());
+                }
+            }
+        }
+        ImageDisks disks = new ImageDisks(images, dir.resolveSibling("image-disks"));
+        SlotManager slots = new SlotManager(new VmSlotBackend(vms, registryUrl, Optional.of(disks)),
+                Clock.systemUTC(), SlotManager.Config.defaults());
+        return new FunctionService(new FunctionStore(dir), slots,
+                tag -> images.list().stream().anyMatch(i -> i.references().contains(tag)),
+                FunctionService.Settings.defaults(), clock, Duration.ofSeconds(10));
+    }
+
+    /** The functions of this host (the Lambda-compatible API's state). */
+    public FunctionService functions() {
+        return functions;
     }
 
     /** Connects, retrying while etcd is not there yet, and fails with a clear message after {@link #STORE_WAIT}. */
@@ -285,7 +329,8 @@ public final class ClusterMode implements AutoCloseable {
             LOG.warn("cannot remove {}: {}", podRecords, e.getMessage());
         }
         for (var vm : vms.list()) {
-            if (vm.name().startsWith(VmNodeBackend.VM_PREFIX) || vm.name().startsWith(WarmPool.PREFIX)) {
+            if (vm.name().startsWith(VmNodeBackend.VM_PREFIX) || vm.name().startsWith(WarmPool.PREFIX)
+                    || VmSlotBackend.isSlot(vm.name())) {
                 try {
                     vms.remove(vm.name(), true);
                 } catch (RuntimeException e) {
@@ -312,6 +357,7 @@ public final class ClusterMode implements AutoCloseable {
         Optional.ofNullable(control.getAndSet(null)).ifPresent(ControlPlane::close);
         overlay.ifPresent(OverlayPeers::close);
         api.close();
+        functions.close();
         backend.close();
         closeQuietly(kv);
         etcd.ifPresent(EtcdProcess::stop);

@@ -1,0 +1,377 @@
+package dev.kiln.host.fn;
+
+import dev.kiln.api.agent.FunctionSetup;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.zip.ZipInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The functions of this host: their configurations and code ({@link FunctionStore}), checked as Lambda checks them,
+ * and their invocations, handed to the {@link SlotManager}. What the Lambda-compatible API ({@link LambdaApi}) and
+ * {@code kiln fn} stand on.
+ */
+public final class FunctionService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FunctionService.class);
+    /** Lambda's limit on a function name. */
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    /** Lambda's limit on a zip uploaded directly. */
+    public static final int MAX_ZIP = 50 << 20;
+    /** Lambda's limit on a synchronous invocation's payload. */
+    public static final int MAX_PAYLOAD = 6 * 1024 * 1024;
+    /** Lambda's limit on an asynchronous invocation's payload (kiln holds the events in memory). */
+    public static final int MAX_EVENT_PAYLOAD = 256 * 1024;
+    /** How long a runtime may take to load its handler: Lambda's 10 s, with room for emulated (TCG) guests. */
+    static final Duration INIT_TIMEOUT = Duration.ofMinutes(2);
+
+    /**
+     * @param region        the region in function ARNs
+     * @param account       the account id in function ARNs
+     * @param pythonImage   the image python3.x functions run in (kiln's bootstrap is mounted into it)
+     * @param maxEvents     the most asynchronous invocations held at once
+     */
+    public record Settings(String region, String account, String pythonImage, int maxEvents) {
+        public static Settings defaults() {
+            return new Settings("kiln-local", "000000000000", "python3-runtime:1", 64);
+        }
+    }
+
+    /** What a create or an update asks for; every field optional except where Lambda requires it. */
+    public record Change(Optional<String> runtime, Optional<String> handler, Optional<String> role,
+                         Optional<String> description, Optional<Integer> memoryMb, Optional<Integer> timeoutSeconds,
+                         Optional<Map<String, String>> environment, Optional<String> packageType,
+                         Optional<String> imageUri, Optional<byte[]> zip) {
+        public static Change none() {
+            return new Change(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        }
+    }
+
+    private final FunctionStore store;
+    private final SlotManager slots;
+    private final Predicate<String> imageExists;
+    private final Settings settings;
+    private final Clock clock;
+    private final Map<String, FunctionVersion> versions = new HashMap<>();
+    private final ExecutorService events = Executors.newVirtualThreadPerTaskExecutor();
+    private final Semaphore eventRoom;
+    private final Thread reclaimer;
+
+    public FunctionService(FunctionStore store, SlotManager slots, Predicate<String> imageExists, Settings settings,
+                           Clock clock, Duration reclaimEvery) {
+        this.store = store;
+        this.slots = slots;
+        this.imageExists = imageExists;
+        this.settings = settings;
+        this.clock = clock;
+        this.eventRoom = new Semaphore(settings.maxEvents());
+        this.reclaimer = Thread.ofVirtual().name("kiln-fn-reclaim").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(reclaimEvery);
+                    int n = slots.reclaimIdle();
+                    if (n > 0) {
+                        LOG.info("reclaimed {} idle function slot(s) after their keep-alive", n);
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.warn("reclaiming idle slots: {}", e.getMessage());
+                }
+            }
+        });
+    }
+
+    public String arn(String name) {
+        return "arn:aws:lambda:" + settings.region() + ":" + settings.account() + ":function:" + name;
+    }
+
+    /** A name, or a function ARN (with an optional {@code $LATEST} qualifier), as Lambda accepts it. */
+    public static String nameOf(String nameOrArn) {
+        if (nameOrArn.startsWith("arn:")) {
+            String[] parts = nameOrArn.split(":");
+            if (parts.length >= 7 && parts[5].equals("function")) {
+                return parts[6];
+            }
+            throw new LambdaException(400, "InvalidParameterValueException", "not a function ARN: " + nameOrArn);
+        }
+        int colon = nameOrArn.indexOf(':');
+        return colon > 0 ? nameOrArn.substring(0, colon) : nameOrArn;
+    }
+
+    public synchronized FunctionRecord create(String name, Change c) {
+        if (!NAME.matcher(name).matches()) {
+            throw invalid("FunctionName '" + name + "' must be 1 to 64 letters, digits, hyphens or underscores");
+        }
+        if (store.get(name).isPresent()) {
+            throw new LambdaException(409, "ResourceConflictException", "Function already exist: " + name);
+        }
+        String packageType = c.packageType().orElse("Zip");
+        if (packageType.equals("Zip")) {
+            if (c.runtime().isEmpty() || c.handler().isEmpty()) {
+                throw invalid("a Zip function needs Runtime and Handler");
+            }
+            if (c.zip().isEmpty()) {
+                throw invalid("Code.ZipFile is required (kiln takes the zip itself, not an S3 location)");
+            }
+        } else if (packageType.equals("Image")) {
+            if (c.imageUri().isEmpty()) {
+                throw invalid("an Image function needs Code.ImageUri");
+            }
+        } else {
+            throw invalid("PackageType must be Zip or Image, not " + packageType);
+        }
+        byte[] zip = c.zip().orElse(new byte[0]);
+        FunctionRecord record = new FunctionRecord(name, c.runtime(), c.handler().orElse(""),
+                c.role().orElse("arn:aws:iam::" + settings.account() + ":role/kiln"), c.description().orElse(""),
+                c.memoryMb().orElse(128), c.timeoutSeconds().orElse(3), c.environment().orElse(Map.of()), packageType,
+                c.imageUri(), Optional.empty(), sha256(zip), zip.length, clock.instant(), 1,
+                UUID.randomUUID().toString());
+        check(record, c.zip());
+        store.put(record, c.zip());
+        LOG.info("function {} created ({}, {} MB)", name, record.runtime().orElse(record.imageUri().orElse("")),
+                record.memoryMb());
+        return record;
+    }
+
+    public synchronized FunctionRecord get(String nameOrArn) {
+        String name = nameOf(nameOrArn);
+        return store.get(name).orElseThrow(() -> new LambdaException(404, "ResourceNotFoundException",
+                "Function not found: " + arn(name)));
+    }
+
+    /** A Zip function's code. */
+    public byte[] code(String name) {
+        return store.code(nameOf(name));
+    }
+
+    public List<FunctionRecord> list() {
+        return store.list();
+    }
+
+    public synchronized FunctionRecord updateCode(String nameOrArn, Optional<byte[]> zip, Optional<String> imageUri) {
+        FunctionRecord old = get(nameOrArn);
+        if (old.packageType().equals("Zip") && zip.isEmpty()) {
+            throw invalid("UpdateFunctionCode of a Zip function needs ZipFile");
+        }
+        if (old.packageType().equals("Image") && imageUri.isEmpty()) {
+            throw invalid("UpdateFunctionCode of an Image function needs ImageUri");
+        }
+        byte[] code = zip.orElse(new byte[0]);
+        FunctionRecord next = new FunctionRecord(old.name(), old.runtime(), old.handler(), old.role(), old.description(),
+                old.memoryMb(), old.timeoutSeconds(), old.environment(), old.packageType(),
+                imageUri.or(old::imageUri), old.reservedConcurrency(), sha256(code), code.length, clock.instant(),
+                old.revision() + 1, UUID.randomUUID().toString());
+        check(next, zip);
+        store.put(next, zip);
+        changed(next);
+        return next;
+    }
+
+    public synchronized FunctionRecord updateConfiguration(String nameOrArn, Change c) {
+        FunctionRecord old = get(nameOrArn);
+        FunctionRecord next = new FunctionRecord(old.name(), c.runtime().or(old::runtime),
+                c.handler().orElse(old.handler()), c.role().orElse(old.role()), c.description().orElse(old.description()),
+                c.memoryMb().orElse(old.memoryMb()), c.timeoutSeconds().orElse(old.timeoutSeconds()),
+                c.environment().orElse(old.environment()), old.packageType(), old.imageUri(),
+                old.reservedConcurrency(), old.codeSha256(), old.codeSize(), clock.instant(), old.revision() + 1,
+                UUID.randomUUID().toString());
+        check(next, Optional.empty());
+        store.put(next, Optional.empty());
+        changed(next);
+        return next;
+    }
+
+    /** Lambda's PutFunctionConcurrency (empty: DeleteFunctionConcurrency). */
+    public synchronized FunctionRecord reserveConcurrency(String nameOrArn, Optional<Integer> reserved) {
+        FunctionRecord old = get(nameOrArn);
+        if (reserved.isPresent() && reserved.get() < 0) {
+            throw invalid("ReservedConcurrentExecutions must be 0 or more");
+        }
+        FunctionRecord next = new FunctionRecord(old.name(), old.runtime(), old.handler(), old.role(), old.description(),
+                old.memoryMb(), old.timeoutSeconds(), old.environment(), old.packageType(), old.imageUri(), reserved,
+                old.codeSha256(), old.codeSize(), old.lastModified(), old.revision(), old.revisionId());
+        store.put(next, Optional.empty());
+        versions.remove(old.name());
+        return next;
+    }
+
+    public synchronized void delete(String nameOrArn) {
+        FunctionRecord old = get(nameOrArn);
+        store.delete(old.name());
+        versions.remove(old.name());
+        slots.retire(old.name(), Optional.empty());
+        LOG.info("function {} deleted", old.name());
+    }
+
+    /** A synchronous invocation (RequestResponse). */
+    public SlotManager.Result invoke(String nameOrArn, byte[] payload) {
+        if (payload.length > MAX_PAYLOAD) {
+            throw new LambdaException(413, "RequestTooLargeException", "Request must be smaller than " + MAX_PAYLOAD
+                    + " bytes for the InvokeFunction operation");
+        }
+        FunctionVersion version = version(nameOrArn);
+        if (version.reservedConcurrency().filter(r -> r == 0).isPresent()) {
+            throw new LambdaException(429, "TooManyRequestsException", "Rate Exceeded: the function's reserved"
+                    + " concurrency is 0, so it is throttled (PutFunctionConcurrency to allow it)",
+                    Optional.of("ReservedFunctionConcurrentInvocationLimitExceeded"));
+        }
+        try {
+            return slots.invoke(version, payload.length == 0 ? "{}".getBytes() : payload);
+        } catch (ThrottledException e) {
+            throw new LambdaException(429, "TooManyRequestsException", e.getMessage(), Optional.of(
+                    version.reservedConcurrency().isPresent() ? "ReservedFunctionConcurrentInvocationLimitExceeded"
+                            : "ConcurrentInvocationLimitExceeded"));
+        }
+    }
+
+    /** An asynchronous invocation (Event): checked and queued; its result is logged. */
+    public void invokeAsync(String nameOrArn, byte[] payload) {
+        if (payload.length > MAX_EVENT_PAYLOAD) {
+            throw new LambdaException(413, "RequestTooLargeException", "Request must be smaller than "
+                    + MAX_EVENT_PAYLOAD + " bytes for an Event invocation");
+        }
+        String name = get(nameOrArn).name();
+        if (!eventRoom.tryAcquire()) {
+            throw new LambdaException(429, "TooManyRequestsException", "Rate Exceeded: " + settings.maxEvents()
+                    + " asynchronous invocations are already waiting", Optional.of("ConcurrentInvocationLimitExceeded"));
+        }
+        events.submit(() -> {
+            try {
+                SlotManager.Result r = invoke(name, payload);
+                LOG.info("event invocation of {} ({}) done in {} ms{}", name, r.reply().requestId(),
+                        r.reply().durationMs(), r.reply().functionError().map(e -> ", function error " + e).orElse(""));
+            } catch (RuntimeException e) {
+                LOG.warn("event invocation of {} failed: {}", name, e.getMessage());
+            } finally {
+                eventRoom.release();
+            }
+        });
+    }
+
+    /** Slots per function (by name), for status. */
+    public Map<String, Integer> slots() {
+        Map<String, Integer> out = new HashMap<>();
+        slots.slots().forEach((key, n) -> out.merge(key.substring(0, key.lastIndexOf(':')), n, Integer::sum));
+        return out;
+    }
+
+    private synchronized FunctionVersion version(String nameOrArn) {
+        FunctionRecord record = get(nameOrArn);
+        FunctionVersion cached = versions.get(record.name());
+        if (cached != null && cached.revision().equals(Long.toString(record.revision()))) {
+            return cached;
+        }
+        FunctionVersion v = new FunctionVersion(setup(record), store.code(record.name()), record.reservedConcurrency(),
+                Long.toString(record.revision()));
+        versions.put(record.name(), v);
+        return v;
+    }
+
+    private FunctionSetup setup(FunctionRecord r) {
+        String runtime;
+        Optional<String> image;
+        if (r.packageType().equals("Image")) {
+            runtime = "image";
+            image = r.imageUri();
+        } else {
+            String lambdaRuntime = r.runtime().orElseThrow();
+            runtime = lambdaRuntime.startsWith("python3") ? "python3" : "provided";
+            image = Optional.of(settings.pythonImage());
+        }
+        return new FunctionSetup(r.name(), "$LATEST", arn(r.name()), settings.region(), runtime, r.handler(),
+                r.memoryMb(), Duration.ofSeconds(r.timeoutSeconds()), INIT_TIMEOUT, r.environment(), image,
+                Optional.empty(), List.of());
+    }
+
+    private void changed(FunctionRecord next) {
+        versions.remove(next.name());
+        slots.retire(next.name(), Optional.of(next.name() + ":" + next.revision()));
+    }
+
+    /** Lambda's checks, and kiln's own: the runtime is one kiln's slots run and its image is on this host. */
+    private void check(FunctionRecord r, Optional<byte[]> zip) {
+        if (r.memoryMb() < 128 || r.memoryMb() > 10240) {
+            throw invalid("MemorySize " + r.memoryMb() + " is out of range: 128 to 10240 MB");
+        }
+        if (r.timeoutSeconds() < 1 || r.timeoutSeconds() > 900) {
+            throw invalid("Timeout " + r.timeoutSeconds() + " is out of range: 1 to 900 seconds");
+        }
+        if (r.packageType().equals("Zip")) {
+            String runtime = r.runtime().orElse("");
+            if (!runtime.startsWith("python3") && !runtime.startsWith("provided")) {
+                throw invalid("Runtime " + runtime + " is not one kiln's slots run yet: use python3.x (kiln's own"
+                        + " bootstrap), provided.al2023 (the zip's own bootstrap executable) or PackageType Image");
+            }
+            if (runtime.startsWith("python3") && !r.handler().matches("[^.]+(\\.[^.]+)+")) {
+                throw invalid("Handler '" + r.handler() + "' must be module.function, e.g. lambda_function.lambda_handler");
+            }
+            requireImage(settings.pythonImage(), "kiln image build examples/images/python3-runtime.yaml --tag "
+                    + settings.pythonImage());
+        } else {
+            requireImage(r.imageUri().orElseThrow(), "build or import it first: kiln image build|load");
+        }
+        if (zip.isPresent()) {
+            checkZip(zip.get());
+        }
+    }
+
+    private void requireImage(String image, String how) {
+        if (!imageExists.test(image)) {
+            throw invalid("the image " + image + " is not in this host's image store; " + how);
+        }
+    }
+
+    private static void checkZip(byte[] zip) {
+        if (zip.length == 0) {
+            throw invalid("the ZipFile is empty");
+        }
+        if (zip.length > MAX_ZIP) {
+            throw new LambdaException(413, "RequestEntityTooLargeException", "the zip is " + zip.length
+                    + " bytes; the most is " + MAX_ZIP);
+        }
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
+            if (in.getNextEntry() == null) {
+                throw invalid("the ZipFile is not a zip, or holds no file");
+            }
+        } catch (IOException e) {
+            throw invalid("the ZipFile is not a readable zip: " + e.getMessage());
+        }
+    }
+
+    private static LambdaException invalid(String message) {
+        return new LambdaException(400, "InvalidParameterValueException", message);
+    }
+
+    /** Lambda's CodeSha256: the base64 of the code's SHA-256. */
+    static String sha256(byte[] bytes) {
+        try {
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        reclaimer.interrupt();
+        events.shutdownNow();
+        slots.close();
+    }
+}

@@ -1,0 +1,450 @@
+package dev.kiln.host.fn;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.host.FunctionReply;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Lambda-compatible HTTP API (REST JSON, as the AWS SDKs and CLI speak it) over {@link FunctionService}:
+ * CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions, UpdateFunctionCode,
+ * UpdateFunctionConfiguration, DeleteFunction, Put/Get/DeleteFunctionConcurrency and Invoke (RequestResponse, Event,
+ * DryRun). Errors carry Lambda's type in {@code X-Amzn-ErrorType}, which the SDKs map to their exception classes.
+ * Mounted on the cluster API's port (7070) under {@link #PREFIXES}. Requests are not authenticated yet (issue 9 adds
+ * Signature Version 4): serve it on loopback only.
+ */
+public final class LambdaApi extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(LambdaApi.class);
+    /** The path prefixes of Lambda's API versions that kiln serves. */
+    public static final List<String> PREFIXES = List.of("/2015-03-31/", "/2017-10-31/", "/2019-09-30/");
+    /** The largest request body read: a 50 MB zip, base64-encoded in JSON. */
+    static final long MAX_BODY = 70L << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter LAST_MODIFIED =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ").withZone(ZoneOffset.UTC);
+    /** Fields of Create/UpdateFunctionConfiguration that kiln accepts without acting on them. */
+    private static final Set<String> IGNORED = Set.of("Publish", "Tags", "TracingConfig", "KMSKeyArn",
+            "DeadLetterConfig", "VpcConfig", "Layers", "EphemeralStorage", "LoggingConfig", "SnapStart",
+            "FileSystemConfigs", "CodeSigningConfigArn", "ImageConfig", "RevisionId", "DryRun");
+    private static final Set<String> CONFIG_FIELDS = Set.of("FunctionName", "Runtime", "Role", "Handler",
+            "Description", "Timeout", "MemorySize", "Environment", "PackageType", "Architectures", "Code");
+
+    private final FunctionService functions;
+    private final String base;
+
+    /** @param base the API's own URL ({@code http://127.0.0.1:7070}), for code download locations */
+    public LambdaApi(FunctionService functions, String base) {
+        this.functions = functions;
+        this.base = base;
+    }
+
+    private record Answer(int status, byte[] body, Map<String, String> headers) {
+        static Answer json(int status, JsonNode body) {
+            try {
+                return new Answer(status, JSON.writeValueAsBytes(body), Map.of("Content-Type", "application/json"));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static Answer empty(int status) {
+            return new Answer(status, new byte[0], Map.of());
+        }
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        String path = Request.getPathInContext(request);
+        String requestId = UUID.randomUUID().toString();
+        Answer answer;
+        try {
+            answer = route(method, path, request, requestId);
+        } catch (LambdaException e) {
+            answer = error(e);
+            LOG.debug("{} {} -> {} {}: {}", method, path, e.status(), e.type(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("{} {} failed", method, path, e);
+            answer = error(new LambdaException(500, "ServiceException", e.getMessage() == null ? e.toString()
+                    : e.getMessage()));
+        }
+        response.setStatus(answer.status());
+        response.getHeaders().put("x-amzn-RequestId", requestId);
+        answer.headers().forEach((k, v) -> response.getHeaders().put(k, v));
+        response.getHeaders().put("Content-Length", answer.body().length);
+        response.write(true, ByteBuffer.wrap(answer.body()), callback);
+        return true;
+    }
+
+    private Answer route(String method, String rawPath, Request request, String requestId) {
+        String path = rawPath.endsWith("/") ? rawPath.substring(0, rawPath.length() - 1) : rawPath;
+        List<String> seg = new ArrayList<>();
+        for (String s : path.substring(1).split("/")) {
+            seg.add(URLDecoder.decode(s, StandardCharsets.UTF_8));
+        }
+        if (seg.size() < 2 || !seg.get(1).equals("functions")) {
+            throw notFound(method, rawPath);
+        }
+        String api = seg.getFirst();
+        if (api.equals("2015-03-31")) {
+            if (seg.size() == 2) {
+                return switch (method) {
+                    case "GET" -> list();
+                    case "POST" -> Answer.json(201, configuration(create(body(request))));
+                    default -> throw notFound(method, rawPath);
+                };
+            }
+            String name = seg.get(2);
+            if (seg.size() == 3) {
+                return switch (method) {
+                    case "GET" -> Answer.json(200, getFunction(functions.get(name)));
+                    case "DELETE" -> {
+                        functions.delete(name);
+                        yield Answer.empty(204);
+                    }
+                    default -> throw notFound(method, rawPath);
+                };
+            }
+            if (seg.size() == 4) {
+                switch (seg.get(3) + " " + method) {
+                    case "configuration GET" -> {
+                        return Answer.json(200, configuration(functions.get(name)));
+                    }
+                    case "configuration PUT" -> {
+                        JsonNode body = body(request);
+                        return Answer.json(200, configuration(functions.updateConfiguration(name, change(body, false))));
+                    }
+                    case "code PUT" -> {
+                        JsonNode body = body(request);
+                        known(body, Set.of("ZipFile", "ImageUri", "Publish", "DryRun", "RevisionId", "Architectures",
+                                "S3Bucket", "S3Key", "S3ObjectVersion"));
+                        noS3(body);
+                        return Answer.json(200, configuration(functions.updateCode(name, zip(body.path("ZipFile")),
+                                text(body, "ImageUri"))));
+                    }
+                    case "code GET" -> {
+                        FunctionRecord r = functions.get(name);
+                        return new Answer(200, codeOf(r), Map.of("Content-Type", "application/zip"));
+                    }
+                    case "invocations POST" -> {
+                        return invoke(name, request, requestId);
+                    }
+                    default -> throw notFound(method, rawPath);
+                }
+            }
+        }
+        if (seg.size() == 4 && seg.get(3).equals("concurrency")) {
+            String name = seg.get(2);
+            if (api.equals("2017-10-31") && method.equals("PUT")) {
+                JsonNode body = body(request);
+                known(body, Set.of("ReservedConcurrentExecutions"));
+                if (!body.path("ReservedConcurrentExecutions").canConvertToInt()) {
+                    throw invalid("ReservedConcurrentExecutions is required, a number");
+                }
+                int n = body.path("ReservedConcurrentExecutions").asInt();
+                functions.reserveConcurrency(name, Optional.of(n));
+                return Answer.json(200, JSON.createObjectNode().put("ReservedConcurrentExecutions", n));
+            }
+            if (api.equals("2017-10-31") && method.equals("DELETE")) {
+                functions.reserveConcurrency(name, Optional.empty());
+                return Answer.empty(204);
+            }
+            if (api.equals("2019-09-30") && method.equals("GET")) {
+                ObjectNode out = JSON.createObjectNode();
+                functions.get(name).reservedConcurrency().ifPresent(n -> out.put("ReservedConcurrentExecutions", n));
+                return Answer.json(200, out);
+            }
+        }
+        throw notFound(method, rawPath);
+    }
+
+    private Answer list() {
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode items = out.putArray("Functions");
+        for (FunctionRecord r : functions.list()) {
+            items.add(configuration(r));
+        }
+        return Answer.json(200, out);
+    }
+
+    private FunctionRecord create(JsonNode body) {
+        known(body, CONFIG_FIELDS);
+        String name = text(body, "FunctionName").orElseThrow(() -> invalid("FunctionName is required"));
+        JsonNode code = body.path("Code");
+        if (!code.isObject()) {
+            throw invalid("Code is required: {\"ZipFile\": <base64 zip>} or {\"ImageUri\": <image>}");
+        }
+        known(code, Set.of("ZipFile", "ImageUri", "S3Bucket", "S3Key", "S3ObjectVersion", "SourceKMSKeyArn"));
+        noS3(code);
+        FunctionService.Change c = change(body, true);
+        return functions.create(name, new FunctionService.Change(c.runtime(), c.handler(), c.role(), c.description(),
+                c.memoryMb(), c.timeoutSeconds(), c.environment(), c.packageType(), text(code, "ImageUri"),
+                zip(code.path("ZipFile"))));
+    }
+
+    private static FunctionService.Change change(JsonNode body, boolean create) {
+        known(body, CONFIG_FIELDS);
+        if (!create && body.has("Code")) {
+            throw invalid("Code is changed with UpdateFunctionCode, not UpdateFunctionConfiguration");
+        }
+        if (body.has("Architectures")) {
+            for (JsonNode a : body.path("Architectures")) {
+                if (!a.asText().equals("x86_64")) {
+                    throw invalid("Architectures: kiln's hosts run x86_64 only, not " + a.asText());
+                }
+            }
+        }
+        Optional<Map<String, String>> env = Optional.empty();
+        if (body.has("Environment")) {
+            JsonNode vars = body.path("Environment").path("Variables");
+            Map<String, String> m = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
+                var e = it.next();
+                if (!e.getKey().matches("[a-zA-Z][a-zA-Z0-9_]*")) {
+                    throw invalid("Environment variable name '" + e.getKey() + "' must be letters, digits and _");
+                }
+                m.put(e.getKey(), e.getValue().asText());
+            }
+            env = Optional.of(m);
+        }
+        return new FunctionService.Change(text(body, "Runtime"), text(body, "Handler"), text(body, "Role"),
+                text(body, "Description"), integer(body, "MemorySize"), integer(body, "Timeout"), env,
+                text(body, "PackageType"), Optional.empty(), Optional.empty());
+    }
+
+    private Answer invoke(String name, Request request, String requestId) {
+        Fields query = Request.extractQueryParameters(request);
+        String qualifier = query.getValue("Qualifier");
+        if (qualifier != null && !qualifier.equals("$LATEST")) {
+            throw new LambdaException(404, "ResourceNotFoundException", "Function not found: "
+                    + functions.arn(FunctionService.nameOf(name)) + ":" + qualifier + " (kiln keeps $LATEST only)");
+        }
+        String type = Optional.ofNullable(request.getHeaders().get("X-Amz-Invocation-Type")).orElse("RequestResponse");
+        byte[] payload = read(request, FunctionService.MAX_PAYLOAD + 1L);
+        switch (type) {
+            case "DryRun" -> {
+                functions.get(name);
+                return Answer.empty(204);
+            }
+            case "Event" -> {
+                functions.invokeAsync(name, payload);
+                return Answer.empty(202);
+            }
+            case "RequestResponse" -> {
+                FunctionRecord record = functions.get(name);
+                SlotManager.Result r = functions.invoke(name, payload);
+                FunctionReply reply = r.reply();
+                Map<String, String> headers = new LinkedHashMap<>();
+                headers.put("Content-Type", "application/json");
+                headers.put("X-Amz-Executed-Version", "$LATEST");
+                reply.functionError().ifPresent(e -> headers.put("X-Amz-Function-Error", "Unhandled"));
+                headers.put("X-Kiln-Slot", r.slot());
+                headers.put("X-Kiln-Cold", Boolean.toString(r.cold()));
+                if (r.cold()) {
+                    headers.put("X-Kiln-Cold-Phases", phases(r));
+                }
+                if ("Tail".equals(request.getHeaders().get("X-Amz-Log-Type"))) {
+                    headers.put("X-Amz-Log-Result", Base64.getEncoder().encodeToString(
+                            report(reply, record, r).getBytes(StandardCharsets.UTF_8)));
+                }
+                return new Answer(200, reply.body(), headers);
+            }
+            default -> throw invalid("X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, not " + type);
+        }
+    }
+
+    /** The cold start's phases, {@code vmmStart=120;kernelBoot=2300;...;runtimeInit=800;handler=3} in ms. */
+    static String phases(SlotManager.Result r) {
+        StringBuilder out = new StringBuilder();
+        r.phases().forEach((k, v) -> out.append(k).append('=').append(v).append(';'));
+        r.reply().initMs().ifPresent(ms -> out.append("runtimeInit=").append(Math.round(ms)).append(';'));
+        out.append("handler=").append(Math.round(r.reply().durationMs()));
+        return out.toString();
+    }
+
+    private static String report(FunctionReply reply, FunctionRecord record, SlotManager.Result r) {
+        String id = reply.requestId();
+        StringBuilder out = new StringBuilder("START RequestId: " + id + " Version: $LATEST\n");
+        out.append("END RequestId: ").append(id).append('\n');
+        out.append(String.format("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB",
+                id, reply.durationMs(), (long) Math.ceil(reply.durationMs()), record.memoryMb()));
+        reply.initMs().ifPresent(ms -> out.append(String.format("\tInit Duration: %.2f ms", ms)));
+        if (r.cold()) {
+            out.append("\tkiln cold start: ").append(phases(r));
+        }
+        return out.append('\n').toString();
+    }
+
+    private byte[] codeOf(FunctionRecord r) {
+        if (!r.packageType().equals("Zip")) {
+            throw new LambdaException(404, "ResourceNotFoundException", r.name() + " is an image function: no zip");
+        }
+        return functions.code(r.name());
+    }
+
+    private ObjectNode getFunction(FunctionRecord r) {
+        ObjectNode out = JSON.createObjectNode();
+        out.set("Configuration", configuration(r));
+        ObjectNode code = out.putObject("Code");
+        if (r.packageType().equals("Image")) {
+            code.put("RepositoryType", "ECR").put("ImageUri", r.imageUri().orElse(""));
+        } else {
+            code.put("RepositoryType", "S3").put("Location", base + "/2015-03-31/functions/" + r.name() + "/code");
+        }
+        r.reservedConcurrency().ifPresent(n -> out.putObject("Concurrency").put("ReservedConcurrentExecutions", n));
+        return out;
+    }
+
+    private ObjectNode configuration(FunctionRecord r) {
+        ObjectNode c = JSON.createObjectNode();
+        c.put("FunctionName", r.name());
+        c.put("FunctionArn", functions.arn(r.name()));
+        r.runtime().ifPresent(rt -> c.put("Runtime", rt));
+        c.put("Role", r.role());
+        if (!r.handler().isEmpty()) {
+            c.put("Handler", r.handler());
+        }
+        c.put("CodeSize", r.codeSize());
+        c.put("Description", r.description());
+        c.put("Timeout", r.timeoutSeconds());
+        c.put("MemorySize", r.memoryMb());
+        c.put("LastModified", LAST_MODIFIED.format(r.lastModified()));
+        c.put("CodeSha256", r.codeSha256());
+        c.put("Version", "$LATEST");
+        if (!r.environment().isEmpty()) {
+            ObjectNode vars = c.putObject("Environment").putObject("Variables");
+            r.environment().forEach(vars::put);
+        }
+        c.put("RevisionId", r.revisionId());
+        c.put("PackageType", r.packageType());
+        c.putArray("Architectures").add("x86_64");
+        c.put("State", "Active");
+        c.put("LastUpdateStatus", "Successful");
+        c.putObject("EphemeralStorage").put("Size", 512);
+        return c;
+    }
+
+    private static JsonNode body(Request request) {
+        byte[] bytes = read(request, MAX_BODY);
+        if (bytes.length == 0) {
+            return JSON.createObjectNode();
+        }
+        try {
+            JsonNode node = JSON.readTree(bytes);
+            if (!node.isObject()) {
+                throw invalid("the request body must be a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw invalid("the request body is not valid JSON: " + (e instanceof JsonProcessingException j
+                    ? j.getOriginalMessage() : e.getMessage()));
+        }
+    }
+
+    private static byte[] read(Request request, long limit) {
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (bytes.length > limit) {
+                throw new LambdaException(413, "RequestTooLargeException", "Request must be smaller than "
+                        + Math.min(limit, FunctionService.MAX_PAYLOAD) + " bytes for the InvokeFunction operation");
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw invalid("cannot read the request body: " + e.getMessage());
+        }
+    }
+
+    private static void known(JsonNode body, Set<String> fields) {
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!fields.contains(f) && !IGNORED.contains(f)) {
+                throw invalid("unknown field " + f + "; kiln knows " + String.join(", ", fields.stream().sorted()
+                        .toList()));
+            }
+        }
+    }
+
+    private static void noS3(JsonNode code) {
+        if (code.has("S3Bucket") || code.has("S3Key")) {
+            throw invalid("kiln has no S3: send the zip itself as ZipFile (the AWS CLI: --zip-file fileb://code.zip)");
+        }
+    }
+
+    private static Optional<String> text(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return Optional.empty();
+        }
+        if (!v.isTextual()) {
+            throw invalid(field + " must be a string");
+        }
+        return Optional.of(v.asText());
+    }
+
+    private static Optional<Integer> integer(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return Optional.empty();
+        }
+        if (!v.isInt()) {
+            throw invalid(field + " must be a whole number");
+        }
+        return Optional.of(v.asInt());
+    }
+
+    private static Optional<byte[]> zip(JsonNode v) {
+        if (v == null || v.isMissingNode() || v.isNull()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Base64.getDecoder().decode(v.asText()));
+        } catch (IllegalArgumentException e) {
+            throw invalid("ZipFile is not base64: " + e.getMessage());
+        }
+    }
+
+    private static Answer error(LambdaException e) {
+        ObjectNode body = JSON.createObjectNode().put("Type", e.status() >= 500 ? "Service" : "User")
+                .put("message", e.getMessage());
+        e.reason().ifPresent(r -> body.put("Reason", r));
+        Answer json = Answer.json(e.status(), body);
+        Map<String, String> headers = new LinkedHashMap<>(json.headers());
+        headers.put("X-Amzn-ErrorType", e.type());
+        return new Answer(e.status(), json.body(), headers);
+    }
+
+    private static LambdaException invalid(String message) {
+        return new LambdaException(400, "InvalidParameterValueException", message);
+    }
+
+    private static LambdaException notFound(String method, String path) {
+        return new LambdaException(404, "ResourceNotFoundException", "no such Lambda API call: " + method + " " + path
+                + " (kiln serves functions, configuration, code, invocations and concurrency)");
+    }
+}
