@@ -6,7 +6,14 @@ import dev.kiln.host.fn.SlotBackend;
 import java.security.SecureRandom;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -16,13 +23,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Slots as real microVMs of this host: a fresh VM named {@code fn-<function>-<hex>} sized for the function, its code
  * uploaded to the guest agent, the runtime started (its image pulled from this host's registry). Closing a slot
  * removes its VM with its tap, lease and files.
  */
-public final class VmSlotBackend implements SlotBackend {
+public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     /** Guest memory beyond the function's own: the kernel, the agent's JVM, runc. */
     static final int OVERHEAD_MB = 384;
     /** Lambda's figure: a function gets one full vCPU at this memory size. */
@@ -32,11 +41,28 @@ public final class VmSlotBackend implements SlotBackend {
     /** The guest device of the image disk: the first disk after the root (the scratch disk comes after it). */
     static final String IMAGE_DISK_DEVICE = "/dev/vdb";
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Logger LOG = LoggerFactory.getLogger(VmSlotBackend.class);
 
     private final VmService vms;
     private final String registryUrl;
     private final int maxVcpus;
     private final Optional<ImageDisks> disks;
+    private final int poolPerProfile;
+    private final Map<Profile, Deque<String>> pool = new HashMap<>();
+    private final Map<Profile, Integer> booting = new HashMap<>();
+    private final Set<Thread> refills = ConcurrentHashMap.newKeySet();
+    private final Set<String> poolBooting = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /**
+     * What makes pooled VMs interchangeable: the image disk they have attached (empty: none), memory and vCPUs.
+     */
+    record Profile(String disk, int memoryMb, int vcpus) {
+        String label() {
+            return memoryMb + "M-" + vcpus + "cpu" + (disk.isEmpty() ? "" : "-" + Path.of(disk).getFileName()
+                    .toString().substring(0, 12));
+        }
+    }
 
     /**
      * @param registryUrl the registry slot runtimes pull their image from when the function names none (the
@@ -44,6 +70,16 @@ public final class VmSlotBackend implements SlotBackend {
      * @param disks       the runtime images as read-only disks a slot mounts; empty: each slot pulls its image
      */
     public VmSlotBackend(VmService vms, String registryUrl, Optional<ImageDisks> disks) {
+        this(vms, registryUrl, disks, 0);
+    }
+
+    /**
+     * @param poolPerProfile how many pre-booted VMs to keep ready for each profile (image, memory, vCPUs) that a
+     *                       function has used since the start: a cold start takes one instead of booting, and a
+     *                       new one boots in the background; 0: no pool, every slot boots fresh
+     */
+    public VmSlotBackend(VmService vms, String registryUrl, Optional<ImageDisks> disks, int poolPerProfile) {
+        this.poolPerProfile = poolPerProfile;
         this.disks = disks;
         this.vms = vms;
         this.registryUrl = registryUrl;
@@ -69,12 +105,8 @@ public final class VmSlotBackend implements SlotBackend {
     @Override
     public Slot open(FunctionVersion fn) {
         FunctionSetup s = fn.setup();
-        byte[] tag = new byte[3];
-        RANDOM.nextBytes(tag);
-        String base = s.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-        String name = PREFIX + base.substring(0, Math.min(base.length(), 40)) + "-" + HexFormat.of().formatHex(tag);
         SequencedMap<String, Long> phases = new LinkedHashMap<>();
-        VmCreateRequest request = VmCreateRequest.empty().named(name).withMemory(vmMemoryMb(s.memoryMb()) + "M")
+        VmCreateRequest request = VmCreateRequest.empty().withMemory(vmMemoryMb(s.memoryMb()) + "M")
                 .withVcpus(vcpus(s.memoryMb(), maxVcpus));
         FunctionSetup setup = new FunctionSetup(s.name(), s.version(), s.arn(), s.region(), s.runtime(), s.handler(),
                 s.memoryMb(), s.timeout(), s.initTimeout(), s.environment(), s.image(),
@@ -86,14 +118,26 @@ public final class VmSlotBackend implements SlotBackend {
             request = request.withDisks(List.of(new DiskRequest(disk.toString(), true)));
             setup = setup.withImageDisk(IMAGE_DISK_DEVICE);
         }
-        VmView vm = vms.create(request, true);
-        try {
+        Profile profile = new Profile(request.disks().filter(l -> !l.isEmpty()).map(l -> l.getFirst().path()).orElse(""),
+                vmMemoryMb(s.memoryMb()), vcpus(s.memoryMb(), maxVcpus));
+        long t = System.nanoTime();
+        Optional<String> pooled = take(profile);
+        VmView vm;
+        if (pooled.isPresent()) {
+            vm = vms.get(pooled.get());
+            phases.put("poolTake", (System.nanoTime() - t) / 1_000_000);
+        } else {
+            vm = vms.create(request.named(slotName(s.name())), true);
             vm.bootPhases().ifPresent(b -> {
                 phases.put("network", b.networkMs());
                 phases.put("vmmStart", b.vmmStartMs());
                 phases.put("kernelBoot", b.guestBootMs() + b.controlPortMs());
                 phases.put("agentReady", b.agentMs());
             });
+        }
+        refill(profile, request);
+        String name = vm.name();
+        try {
             VmRecord record = vms.find(vm.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
                     "the slot VM " + name + " vanished while starting", "see the daemon log"));
             AgentClient agent = new AgentClient(record.ip(), record.token());
@@ -114,6 +158,118 @@ public final class VmSlotBackend implements SlotBackend {
         }
     }
 
+    private static String slotName(String function) {
+        byte[] tag = new byte[3];
+        RANDOM.nextBytes(tag);
+        String base = function.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        return PREFIX + base.substring(0, Math.min(base.length(), 40)) + "-" + HexFormat.of().formatHex(tag);
+    }
+
+    /** A pooled VM of {@code profile}, if one is ready. */
+    private synchronized Optional<String> take(Profile profile) {
+        Deque<String> ready = pool.get(profile);
+        while (ready != null && !ready.isEmpty()) {
+            String vm = ready.pollFirst();
+            if (vms.find(vm).isPresent() && "running".equals(vms.get(vm).phase())) {
+                return Optional.of(vm);
+            }
+            removeQuietly(vm);
+        }
+        return Optional.empty();
+    }
+
+    /** Boots VMs of {@code profile} in the background until the pool holds {@link #poolPerProfile} of them. */
+    private void refill(Profile profile, VmCreateRequest request) {
+        int missing;
+        synchronized (this) {
+            if (closed || poolPerProfile <= 0) {
+                return;
+            }
+            int have = pool.getOrDefault(profile, new ArrayDeque<>()).size() + booting.getOrDefault(profile, 0);
+            missing = poolPerProfile - have;
+            if (missing <= 0) {
+                return;
+            }
+            booting.merge(profile, missing, Integer::sum);
+        }
+        for (int i = 0; i < missing; i++) {
+            String name = PREFIX + "pool-" + slotName("").substring(PREFIX.length() + 1);
+            poolBooting.add(name);
+            Thread thread = Thread.ofVirtual().name("kiln-slot-pool-" + profile.label()).unstarted(() -> {
+                try {
+                    vms.create(request.named(name), true);
+                    synchronized (this) {
+                        if (closed) {
+                            removeQuietly(name);
+                        } else {
+                            pool.computeIfAbsent(profile, k -> new ArrayDeque<>()).addLast(name);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("pre-booting a slot VM ({}) failed: {}", profile.label(), e.getMessage());
+                    removeQuietly(name);
+                } finally {
+                    synchronized (this) {
+                        booting.merge(profile, -1, Integer::sum);
+                        poolBooting.remove(name);
+                    }
+                    refills.remove(Thread.currentThread());
+                }
+            });
+            refills.add(thread);
+            thread.start();
+        }
+    }
+
+    /** Pre-booted VMs ready now, per profile label (for status and tests). */
+    public synchronized Map<String, Integer> pooled() {
+        Map<String, Integer> out = new HashMap<>();
+        pool.forEach((p, q) -> out.put(p.label(), q.size()));
+        return out;
+    }
+
+    /** The names of the pool's VMs, ready or booting (not yet slots). */
+    public synchronized Set<String> poolVms() {
+        Set<String> out = new java.util.TreeSet<>(poolBooting);
+        pool.values().forEach(out::addAll);
+        return out;
+    }
+
+    /** Waits until no pool VM is booting (for tests and a clean shutdown). */
+    public void awaitRefills(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread t : List.copyOf(refills)) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !t.join(Duration.ofNanos(left))) {
+                return;
+            }
+        }
+    }
+
+    /** Removes the pooled VMs (slots are closed by their manager). */
+    @Override
+    public void close() {
+        List<String> all = new ArrayList<>();
+        synchronized (this) {
+            closed = true;
+            pool.values().forEach(all::addAll);
+            pool.clear();
+        }
+        try {
+            awaitRefills(Duration.ofMinutes(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        all.forEach(this::removeQuietly);
+    }
+
+    private void removeQuietly(String vm) {
+        try {
+            vms.remove(vm, true);
+        } catch (RuntimeException e) {
+            LOG.debug("removing {}: {}", vm, e.getMessage());
+        }
+    }
     private final class VmSlot implements Slot {
         private final String vmId;
         private final String name;

@@ -48,6 +48,8 @@ public final class ClusterMode implements AutoCloseable {
     private static final Duration STORE_WAIT = Duration.ofSeconds(30);
     /** The leader's lease: a standby takes over within this long after the leader dies. */
     private static final Duration LEADER_TTL = Duration.ofSeconds(5);
+    /** Pre-booted function slot VMs kept per profile (image, memory, vCPUs) once a function has used it. */
+    private static final int SLOT_POOL = 1;
 
     /**
      * What {@code GET /v1/cluster} shows.
@@ -244,11 +246,13 @@ public final class ClusterMode implements AutoCloseable {
             }
         }
         ImageDisks disks = new ImageDisks(images, dir.resolveSibling("image-disks"));
-        SlotManager slots = new SlotManager(new VmSlotBackend(vms, registryUrl, Optional.of(disks)),
-                Clock.systemUTC(), SlotManager.Config.defaults());
-        return new FunctionService(new FunctionStore(dir), slots,
+        VmSlotBackend backend = new VmSlotBackend(vms, registryUrl, Optional.of(disks), SLOT_POOL);
+        SlotManager slots = new SlotManager(backend, Clock.systemUTC(), SlotManager.Config.defaults());
+        FunctionService functions = new FunctionService(new FunctionStore(dir), slots,
                 tag -> images.list().stream().anyMatch(i -> i.references().contains(tag)),
                 FunctionService.Settings.defaults(), clock, Duration.ofSeconds(10));
+        functions.alsoClose(backend);
+        return functions;
     }
 
     /** The functions of this host (the Lambda-compatible API's state). */

@@ -72,6 +72,7 @@ public final class FunctionService implements AutoCloseable {
     private final ExecutorService events = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore eventRoom;
     private final Thread reclaimer;
+    private final List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public FunctionService(FunctionStore store, SlotManager slots, Predicate<String> imageExists, Settings settings,
                            Clock clock, Duration reclaimEvery) {
@@ -368,10 +369,22 @@ public final class FunctionService implements AutoCloseable {
         }
     }
 
+    /** Closes {@code resource} (e.g. the slot backend with its pool) after the slots, on {@link #close()}. */
+    public void alsoClose(AutoCloseable resource) {
+        alsoClose.add(resource);
+    }
+
     @Override
     public void close() {
         reclaimer.interrupt();
         events.shutdownNow();
         slots.close();
+        for (AutoCloseable c : alsoClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {}: {}", c, e.getMessage());
+            }
+        }
     }
 }
