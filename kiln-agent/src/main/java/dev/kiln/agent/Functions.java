@@ -137,6 +137,12 @@ final class Functions implements AutoCloseable {
         if (setup.runtime().equals("python3")) {
             bootstrapPy();
         }
+        try {
+            Files.createDirectories(runtimeDir()); // mounted at /var/runtime in a container, whatever the runtime
+        } catch (IOException e) {
+            throw new AgentException(AgentErrorCode.RUNTIME_ERROR, "cannot create " + runtimeDir() + ": "
+                    + e.getMessage(), e);
+        }
         stopLocked();
         var config = new FunctionConfig(setup.name(), setup.version(), setup.arn(), setup.region(), setup.handler(),
                 setup.memoryMb(), setup.timeout(), setup.initTimeout(), setup.environment(),

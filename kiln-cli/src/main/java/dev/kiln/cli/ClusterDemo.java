@@ -22,8 +22,9 @@ import java.util.function.Predicate;
 
 /**
  * The cluster part of {@code kiln demo}: {@code kiln up}, {@code kiln apply -f examples/cluster/} (two microVM
- * nodes, two web pods), the pods' placement, a node's VMM killed and the cluster healing, then the resources
- * deleted and {@code kiln down} (unless the cluster was up before the demo).
+ * nodes, two web pods), the pods' placement, a node's VMM killed and the cluster healing, the functions part
+ * ({@link FunctionDemo}), then the resources deleted and {@code kiln down} (unless the cluster was up before the
+ * demo).
  */
 final class ClusterDemo {
     private static final Duration WAIT = Duration.ofMinutes(6);
@@ -64,6 +65,7 @@ final class ClusterDemo {
         try (ClusterClient cluster = ClusterClient.connect(URI.create(status.path("api").asText()))) {
             try {
                 demo(cluster, examples.resolve("cluster"));
+                new FunctionDemo(daemon, step, note).run(URI.create(status.path("api").asText()), examples);
             } finally {
                 if (!wasMember) {
                     step.accept("Deleting the example's resources and leaving the cluster (kiln down)");

@@ -33,6 +33,11 @@ final class HostMetrics {
                 .register(registry).increment();
     }
 
+    /** The registry itself, for other parts of the daemon that export metrics (functions). */
+    io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     String scrape() {
         return registry.scrape();
     }

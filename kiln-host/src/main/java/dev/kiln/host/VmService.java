@@ -238,6 +238,11 @@ public final class VmService implements AutoCloseable {
 
     // ---- queries -----------------------------------------------------------------------------------------------
 
+    /** The daemon's metrics registry (scraped at GET /metrics), for the parts that add their own. */
+    public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+        return metrics.registry();
+    }
+
     public List<VmView> list() {
         // a VM removed while this lists is left out (not an error)
         return records.values().stream().sorted(Comparator.comparing(VmRecord::createdAt))

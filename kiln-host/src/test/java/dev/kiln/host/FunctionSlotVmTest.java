@@ -45,6 +45,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.DefaultRetryStrategy;
 import software.amazon.awssdk.services.lambda.LambdaClient;
@@ -62,6 +63,7 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
 class FunctionSlotVmTest {
     private static final Path CACHE = TestHosts.IMAGE_CACHE.resolve("python-runtime-store");
     private static final String IMAGE = "python3-runtime:1";
+    private static final String JAVA_IMAGE = "java-runtime:1";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CODE = """
             import os, time
@@ -289,6 +291,27 @@ class FunctionSlotVmTest {
         assertThat(List.of(json(a).path("hello").asText(), json(b).path("hello").asText()))
                 .containsExactlyInAnyOrder("a", "b");
         assertThat(manager.slots()).containsEntry("hello:1", 2);
+
+        // not a timed assertion: no-op invocations from two callers at once, on the two warm slots (2 host cores)
+        int each = 30;
+        long t1 = System.nanoTime();
+        var callers = List.of(threads.submit(() -> noOps(each)), threads.submit(() -> noOps(each)));
+        for (var c : callers) {
+            assertThat(c.get(5, TimeUnit.MINUTES)).isEqualTo(each);
+        }
+        double seconds = (System.nanoTime() - t1) / 1e9;
+        System.out.printf("MEASURED no-op throughput, 2 callers on 2 warm TCG slots: %.1f invocations/s (%d in %.1f s)%n",
+                2 * each / seconds, 2 * each, seconds);
+    }
+
+    private int noOps(int n) {
+        int ok = 0;
+        for (int i = 0; i < n; i++) {
+            if (invoke("{}").reply().functionError().isEmpty()) {
+                ok++;
+            }
+        }
+        return ok;
     }
 
     @Test
@@ -332,18 +355,8 @@ class FunctionSlotVmTest {
     @Order(7)
     void theAwsSdkCreatesAndInvokesAPythonFunctionInAMicroVmSlot() throws Exception {
         backend.awaitRefills(Duration.ofMinutes(3));
-        FunctionService functions = new FunctionService(new FunctionStore(config.stateDir().resolve("functions")),
-                manager, tag -> agent.images().list().stream().anyMatch(i -> i.references().contains(tag)),
-                new FunctionService.Settings("kiln-local", "000000000000", IMAGE, 8), Clock.systemUTC(),
-                Duration.ofHours(1));
-        ClusterApiServer server = ClusterApiServer.start(
-                new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC()), "127.0.0.1", 0,
-                Optional.empty(), LambdaApi.PREFIXES.stream()
-                        .map(p -> new ClusterApiServer.Mount(p, new LambdaApi(functions, "http://127.0.0.1"))).toList());
-        try (LambdaClient lambda = LambdaClient.builder().endpointOverride(server.uri()).region(Region.of("kiln-local"))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("kiln", "kiln")))
-                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofMinutes(4))
-                        .retryStrategy(DefaultRetryStrategy.doNotRetry())).build()) {
+        try (Api api = lambdaApi()) {
+            LambdaClient lambda = api.lambda();
             byte[] code = zip("app.py", Files.readString(Path.of("../examples/functions/python/app.py")));
             lambda.createFunction(b -> b.functionName("sdk-hello").runtime(Runtime.PYTHON3_11).handler("app.handler")
                     .role("arn:aws:iam::000000000000:role/kiln").memorySize(128).timeout(10)
@@ -378,13 +391,91 @@ class FunctionSlotVmTest {
 
             lambda.deleteFunction(b -> b.functionName("sdk-hello"));
             assertThat(manager.slots()).doesNotContainKey("sdk-hello:1");
-        } finally {
+        }
+    }
+
+    /**
+     * The Lambda-compatible API over this test's slots, served by a cluster API server, and AWS's SDK client for it.
+     */
+    private record Api(LambdaClient lambda, ClusterApiServer server) implements AutoCloseable {
+        @Override
+        public void close() {
+            lambda.close();
             server.close();
         }
     }
 
+    private Api lambdaApi() {
+        FunctionService functions = new FunctionService(new FunctionStore(config.stateDir().resolve("functions")),
+                manager, tag -> agent.images().list().stream().anyMatch(i -> i.references().contains(tag)),
+                new FunctionService.Settings("kiln-local", "000000000000", IMAGE, 8, JAVA_IMAGE), Clock.systemUTC(),
+                Duration.ofHours(1));
+        ClusterApiServer server = ClusterApiServer.start(
+                new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC()), "127.0.0.1", 0,
+                Optional.empty(), LambdaApi.PREFIXES.stream()
+                        .map(p -> new ClusterApiServer.Mount(p, new LambdaApi(functions, "http://127.0.0.1"))).toList());
+        // the SDK's default read timeout (30 s) is shorter than a cold start under TCG
+        LambdaClient client = LambdaClient.builder().endpointOverride(server.uri()).region(Region.of("kiln-local"))
+                .httpClientBuilder(Apache5HttpClient.builder().socketTimeout(Duration.ofMinutes(4)))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("kiln", "kiln")))
+                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofMinutes(4))
+                        .retryStrategy(DefaultRetryStrategy.doNotRetry())).build();
+        return new Api(client, server);
+    }
+
+    /**
+     * Issue 7's first test: the AWS SDK for Java v2 creates a Java function from a jar (examples/functions/java, a
+     * RequestHandler built by this project against aws-lambda-java-core) and invokes it in a microVM slot, where
+     * AWS's own runtime interface client runs it on a JDK jlinked from the host's (examples/images/java-runtime.yaml).
+     */
     @Test
     @Order(8)
+    void theAwsSdkCreatesAJavaFunctionFromAJarAndInvokesItInAMicroVmSlot() throws Exception {
+        long b0 = System.nanoTime();
+        ImageBuild.forHost(agent.images(), Clock.systemUTC(), Duration.ofMinutes(10)).build(
+                BuildSpec.read(Path.of("../examples/images/java-runtime.yaml").toAbsolutePath().normalize()),
+                JAVA_IMAGE);
+        System.out.printf("MEASURED java runtime image build (jlink + layer): %.1f s%n", (System.nanoTime() - b0) / 1e9);
+        byte[] jar = Files.readAllBytes(Path.of("../examples/functions/java/target/hello-java-function.jar"));
+        backend.awaitRefills(Duration.ofMinutes(3));
+        try (Api api = lambdaApi()) {
+            LambdaClient lambda = api.lambda();
+            lambda.createFunction(b -> b.functionName("hello-java").runtime(Runtime.JAVA25)
+                    .handler("dev.kiln.examples.Hello::handleRequest").role("arn:aws:iam::000000000000:role/kiln")
+                    .memorySize(512).timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(jar))));
+            long t0 = System.nanoTime();
+            InvokeResponse cold = lambda.invoke(b -> b.functionName("hello-java")
+                    .payload(SdkBytes.fromUtf8String("{\"name\": \"java\"}")));
+            double coldMs = (System.nanoTime() - t0) / 1e6;
+            JsonNode result = JSON.readTree(cold.payload().asUtf8String());
+            assertThat(cold.functionError()).as(cold.payload().asUtf8String()).isNull();
+            assertThat(result.path("greeting").asText()).isEqualTo("hello, java");
+            assertThat(result.path("coldStart").asBoolean()).isTrue();
+            assertThat(result.path("function").asText()).isEqualTo("hello-java");
+            assertThat(result.path("memoryMb").asInt()).isEqualTo(512);
+            assertThat(result.path("java").asText()).startsWith("25");
+
+            long t1 = System.nanoTime();
+            InvokeResponse warm = lambda.invoke(b -> b.functionName("hello-java")
+                    .payload(SdkBytes.fromUtf8String("{\"name\": \"again\"}")));
+            double warmMs = (System.nanoTime() - t1) / 1e6;
+            assertThat(JSON.readTree(warm.payload().asUtf8String()).path("coldStart").asBoolean()).isFalse();
+
+            InvokeResponse failed = lambda.invoke(b -> b.functionName("hello-java")
+                    .payload(SdkBytes.fromUtf8String("{\"fail\": \"on purpose\"}")));
+            assertThat(failed.functionError()).isEqualTo("Unhandled");
+            JsonNode error = JSON.readTree(failed.payload().asUtf8String());
+            assertThat(error.path("errorType").asText()).isEqualTo("java.lang.IllegalArgumentException");
+            assertThat(error.path("errorMessage").asText()).isEqualTo("asked to fail: on purpose");
+            System.out.printf("MEASURED a Java function through the AWS SDK: cold start from a fresh boot %.0f ms"
+                            + " (%s), then warm %.0f ms%n", coldMs,
+                    cold.sdkHttpResponse().firstMatchingHeader("X-Kiln-Cold-Phases").orElse(""), warmMs);
+            lambda.deleteFunction(b -> b.functionName("hello-java"));
+        }
+    }
+
+    @Test
+    @Order(9)
     void afterTheKeepAliveTheSlotsAreReclaimedAndTheirVmsRemoved() throws InterruptedException {
         clock.advance(Duration.ofMinutes(4));
         assertThat(manager.reclaimIdle()).as("within the keep-alive").isZero();

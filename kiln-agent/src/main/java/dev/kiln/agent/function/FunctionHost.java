@@ -72,7 +72,17 @@ public final class FunctionHost implements AutoCloseable {
         String requestId = UUID.randomUUID().toString();
         Invocation inv = new Invocation(requestId, payload, config.arn(), traceId(), clientContext, Optional.empty());
         boolean cold = current.phase() == Slot.Phase.INITIALIZING;
-        Slot.Pending pending = current.submit(inv);
+        Slot.Pending pending;
+        try {
+            pending = current.submit(inv);
+        } catch (SlotException e) {
+            if (e.reason() != SlotException.Reason.FAILED || current.failure().isEmpty()) {
+                throw e;
+            }
+            // the runtime died between the check above and now (e.g. at once, during its init): that is this
+            // invocation's answer, as Lambda gives it; the next invocation starts a fresh runtime
+            return new Outcome(requestId, current.failure().get(), Optional.empty(), Duration.ZERO);
+        }
         Instant pickedUp;
         try {
             pickedUp = pending.pickedUp().get(config.initTimeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -119,7 +129,16 @@ public final class FunctionHost implements AutoCloseable {
         RuntimeLauncher.RuntimeProcess started = launcher.launch(config.runtimeEnvironment(api.endpoint()));
         process = started;
         started.onExit().thenAccept(code -> fresh.runtimeExited(
-                code == 0 ? "without an error" : "with error: exit status " + code));
+                (code == 0 ? "without an error" : "with error: exit status " + code) + lastLines(started)));
+    }
+
+    /** The runtime's last output lines (where Lambda would point to its logs), for an exit's error message. */
+    private static String lastLines(RuntimeLauncher.RuntimeProcess process) {
+        String tail = process.outputTail().strip();
+        if (tail.isEmpty()) {
+            return "";
+        }
+        return "; its last output: " + (tail.length() > 1024 ? "..." + tail.substring(tail.length() - 1024) : tail);
     }
 
     private synchronized void stopRuntime() {

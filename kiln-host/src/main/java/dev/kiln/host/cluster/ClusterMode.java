@@ -252,6 +252,7 @@ public final class ClusterMode implements AutoCloseable {
                 tag -> images.list().stream().anyMatch(i -> i.references().contains(tag)),
                 FunctionService.Settings.defaults(), clock, Duration.ofSeconds(10));
         functions.alsoClose(backend);
+        functions.exportMetrics(vms.meterRegistry());
         return functions;
     }
 

@@ -19,6 +19,9 @@ import java.util.concurrent.Semaphore;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.zip.ZipInputStream;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,17 +42,30 @@ public final class FunctionService implements AutoCloseable {
     public static final int MAX_EVENT_PAYLOAD = 256 * 1024;
     /** How long a runtime may take to load its handler: Lambda's 10 s, with room for emulated (TCG) guests. */
     static final Duration INIT_TIMEOUT = Duration.ofMinutes(2);
+    /** The Java runtimes kiln runs (all on the host's JDK, 25). */
+    static final List<String> JAVA_RUNTIMES = List.of("java21", "java25");
 
     /**
      * @param region        the region in function ARNs
      * @param account       the account id in function ARNs
      * @param pythonImage   the image python3.x functions run in (kiln's bootstrap is mounted into it)
      * @param maxEvents     the most asynchronous invocations held at once
+     * @param javaImage     the image java21/java25 functions run in: a JDK and AWS's runtime interface client
      */
-    public record Settings(String region, String account, String pythonImage, int maxEvents) {
-        public static Settings defaults() {
-            return new Settings("kiln-local", "000000000000", "python3-runtime:1", 64);
+    public record Settings(String region, String account, String pythonImage, int maxEvents, String javaImage) {
+        public Settings(String region, String account, String pythonImage, int maxEvents) {
+            this(region, account, pythonImage, maxEvents, "java-runtime:1");
         }
+
+        public static Settings defaults() {
+            return new Settings("kiln-local", "000000000000", "python3-runtime:1", 64, "java-runtime:1");
+        }
+    }
+
+    /** The Java runtime's command: AWS's runtime interface client, given the handler (examples/images/java-runtime.yaml). */
+    static List<String> javaCommand(String handler) {
+        return List.of("/opt/java/bin/java", "-cp", "/app/app.jar",
+                "com.amazonaws.services.lambda.runtime.api.client.AWSLambda", handler);
     }
 
     /** What a create or an update asks for; every field optional except where Lambda requires it. */
@@ -72,6 +88,7 @@ public final class FunctionService implements AutoCloseable {
     private final ExecutorService events = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore eventRoom;
     private final Thread reclaimer;
+    private volatile MeterRegistry metrics = new SimpleMeterRegistry();
     private final List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public FunctionService(FunctionStore store, SlotManager slots, Predicate<String> imageExists, Settings settings,
@@ -234,12 +251,41 @@ public final class FunctionService implements AutoCloseable {
                     Optional.of("ReservedFunctionConcurrentInvocationLimitExceeded"));
         }
         try {
-            return slots.invoke(version, payload.length == 0 ? "{}".getBytes() : payload);
+            long t0 = System.nanoTime();
+            SlotManager.Result r = slots.invoke(version, payload.length == 0 ? "{}".getBytes() : payload);
+            record(version.setup().name(), r, System.nanoTime() - t0);
+            return r;
         } catch (ThrottledException e) {
             throw new LambdaException(429, "TooManyRequestsException", e.getMessage(), Optional.of(
                     version.reservedConcurrency().isPresent() ? "ReservedFunctionConcurrentInvocationLimitExceeded"
                             : "ConcurrentInvocationLimitExceeded"));
         }
+    }
+
+    /**
+     * Exports invocations to {@code registry}: {@code kiln.function.invocations} (a timer per function and cold or
+     * warm, with function errors counted apart) and {@code kiln.function.cold.phase} (a timer per cold-start phase:
+     * imageDisk, poolTake, network, vmmStart, kernelBoot, agentReady, codeReady, runtimeStart, runtimeInit, handler).
+     */
+    public void exportMetrics(MeterRegistry registry) {
+        this.metrics = registry;
+    }
+
+    private void record(String name, SlotManager.Result r, long nanos) {
+        Timer.builder("kiln.function.invocations").description("invocations, end to end on this host")
+                .tag("function", name).tag("cold", Boolean.toString(r.cold()))
+                .tag("error", r.reply().functionError().isPresent() ? "function" : "none")
+                .publishPercentiles(0.5, 0.99).register(metrics).record(Duration.ofNanos(nanos));
+        if (r.cold()) {
+            r.phases().forEach((phase, ms) -> coldPhase(phase, ms));
+            r.reply().initMs().ifPresent(ms -> coldPhase("runtimeInit", Math.round(ms)));
+            coldPhase("handler", Math.round(r.reply().durationMs()));
+        }
+    }
+
+    private void coldPhase(String phase, long ms) {
+        Timer.builder("kiln.function.cold.phase").description("where cold starts spend their time")
+                .tag("phase", phase).register(metrics).record(Duration.ofMillis(ms));
     }
 
     /** An asynchronous invocation (Event): checked and queued; its result is logged. */
@@ -288,9 +334,14 @@ public final class FunctionService implements AutoCloseable {
     private FunctionSetup setup(FunctionRecord r) {
         String runtime;
         Optional<String> image;
+        List<String> command = List.of();
         if (r.packageType().equals("Image")) {
             runtime = "image";
             image = r.imageUri();
+        } else if (r.runtime().orElseThrow().startsWith("java")) {
+            runtime = "image";
+            image = Optional.of(settings.javaImage());
+            command = javaCommand(r.handler());
         } else {
             String lambdaRuntime = r.runtime().orElseThrow();
             runtime = lambdaRuntime.startsWith("python3") ? "python3" : "provided";
@@ -298,7 +349,7 @@ public final class FunctionService implements AutoCloseable {
         }
         return new FunctionSetup(r.name(), "$LATEST", arn(r.name()), settings.region(), runtime, r.handler(),
                 r.memoryMb(), Duration.ofSeconds(r.timeoutSeconds()), INIT_TIMEOUT, r.environment(), image,
-                Optional.empty(), List.of());
+                Optional.empty(), command);
     }
 
     private void changed(FunctionRecord next) {
@@ -316,15 +367,29 @@ public final class FunctionService implements AutoCloseable {
         }
         if (r.packageType().equals("Zip")) {
             String runtime = r.runtime().orElse("");
-            if (!runtime.startsWith("python3") && !runtime.startsWith("provided")) {
-                throw invalid("Runtime " + runtime + " is not one kiln's slots run yet: use python3.x (kiln's own"
-                        + " bootstrap), provided.al2023 (the zip's own bootstrap executable) or PackageType Image");
+            if (runtime.startsWith("java")) {
+                if (!JAVA_RUNTIMES.contains(runtime)) {
+                    throw invalid("Runtime " + runtime + " is not one kiln's slots run: use " + String.join(" or ",
+                            JAVA_RUNTIMES) + " (kiln's Java image is built from the host's JDK 25)");
+                }
+                if (!r.handler().matches("[A-Za-z_$][\\w$.]*(::[A-Za-z_$][\\w$]*)?")) {
+                    throw invalid("Handler '" + r.handler() + "' must be package.Class or package.Class::method");
+                }
+                requireImage(settings.javaImage(), "./mvnw -q package -pl kiln-java-runtime -am -DskipTests, then"
+                        + " kiln image build examples/images/java-runtime.yaml --tag " + settings.javaImage());
+            } else {
+                if (!runtime.startsWith("python3") && !runtime.startsWith("provided")) {
+                    throw invalid("Runtime " + runtime + " is not one kiln's slots run: use python3.x (kiln's own"
+                            + " bootstrap), java21 or java25 (AWS's runtime interface client), provided.al2023 (the"
+                            + " zip's own bootstrap executable) or PackageType Image");
+                }
+                if (runtime.startsWith("python3") && !r.handler().matches("[^.]+(\\.[^.]+)+")) {
+                    throw invalid("Handler '" + r.handler() + "' must be module.function, e.g."
+                            + " lambda_function.lambda_handler");
+                }
+                requireImage(settings.pythonImage(), "kiln image build examples/images/python3-runtime.yaml --tag "
+                        + settings.pythonImage());
             }
-            if (runtime.startsWith("python3") && !r.handler().matches("[^.]+(\\.[^.]+)+")) {
-                throw invalid("Handler '" + r.handler() + "' must be module.function, e.g. lambda_function.lambda_handler");
-            }
-            requireImage(settings.pythonImage(), "kiln image build examples/images/python3-runtime.yaml --tag "
-                    + settings.pythonImage());
         } else {
             requireImage(r.imageUri().orElseThrow(), "build or import it first: kiln image build|load");
         }

@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,6 +126,7 @@ class LambdaApiTest {
     private FunctionService functions;
     private ClusterApiServer server;
     private LambdaClient lambda;
+    private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
     @BeforeEach
     void start() throws IOException {
@@ -134,6 +136,7 @@ class LambdaApiTest {
         functions = new FunctionService(new FunctionStore(dir.resolve("functions")), manager,
                 image -> image.equals("python3-runtime:1"), FunctionService.Settings.defaults(), Clock.systemUTC(),
                 Duration.ofMinutes(1));
+        functions.exportMetrics(metrics);
         ResourceStore store = new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC());
         LambdaApi api = new LambdaApi(functions, "http://127.0.0.1");
         server = ClusterApiServer.start(store, "127.0.0.1", 0, Optional.empty(),
@@ -244,6 +247,13 @@ class LambdaApiTest {
         assertThat(invoke("echo", "{}").sdkHttpResponse().firstMatchingHeader("X-Kiln-Cold")).as("warm")
                 .contains("false");
         assertThat(slots.opened).hasValue(1);
+        assertThat(metrics.get("kiln.function.invocations").tag("function", "echo").tag("cold", "true").timer()
+                .count()).isEqualTo(1);
+        assertThat(metrics.get("kiln.function.invocations").tag("cold", "false").tag("error", "function").timer()
+                .count()).isEqualTo(1);
+        assertThat(metrics.get("kiln.function.cold.phase").tag("phase", "kernelBoot").timer().totalTime(
+                TimeUnit.MILLISECONDS)).isEqualTo(2.0);
+        assertThat(metrics.get("kiln.function.cold.phase").tag("phase", "runtimeInit").timer().count()).isEqualTo(1);
     }
 
     @Test
@@ -254,9 +264,13 @@ class LambdaApiTest {
         assertThatThrownBy(() -> invoke("big", huge)).isInstanceOf(RequestTooLargeException.class)
                 .satisfies(e -> assertThat(((RequestTooLargeException) e).statusCode()).isEqualTo(413));
         assertThatThrownBy(() -> create("big")).isInstanceOf(ResourceConflictException.class);
+        assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("j").runtime(Runtime.NODEJS20_X)
+                .handler("x.y").role("r").code(c -> c.zipFile(SdkBytes.fromUtf8String("PK")))))
+                .isInstanceOf(InvalidParameterValueException.class).hasMessageContaining("nodejs20.x");
         assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("j").runtime(Runtime.JAVA21)
-                .handler("x::y").role("r").code(c -> c.zipFile(SdkBytes.fromUtf8String("PK")))))
-                .isInstanceOf(InvalidParameterValueException.class).hasMessageContaining("java21");
+                .handler("x.Y::z").role("r").code(c -> c.zipFile(SdkBytes.fromUtf8String("PK")))))
+                .as("a Java function needs kiln's Java image").isInstanceOf(InvalidParameterValueException.class)
+                .hasMessageContaining("java-runtime:1");
         assertThatThrownBy(() -> lambda.updateFunctionConfiguration(b -> b.functionName("big").memorySize(64)))
                 .isInstanceOf(InvalidParameterValueException.class).hasMessageContaining("128 to 10240");
         assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("s3").runtime(Runtime.PYTHON3_12)

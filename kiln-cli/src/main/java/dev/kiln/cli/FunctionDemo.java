@@ -1,0 +1,124 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The functions part of {@code kiln demo}, while the cluster is up: the example Python function (and the Java one,
+ * when the project's jars are built) created through kiln's Lambda-compatible API, invoked cold (a slot microVM
+ * boots) and warm (the same slot), an exception returned as Lambda's function error, then removed.
+ */
+final class FunctionDemo {
+    private final DaemonClient daemon;
+    private final Consumer<String> step;
+    private final Consumer<String> note;
+    private final ObjectMapper json = new ObjectMapper();
+
+    FunctionDemo(DaemonClient daemon, Consumer<String> step, Consumer<String> note) {
+        this.daemon = daemon;
+        this.step = step;
+        this.note = note;
+    }
+
+    void run(URI api, Path examples) {
+        LambdaHttp lambda = new LambdaHttp(api, json);
+        ensureImage("python3-runtime:1", examples.resolve("images/python3-runtime.yaml"),
+                "Debian's python3 from the mirror with mmdebstrap, about a minute the first time");
+        step.accept("kiln fn create demo-hello --runtime python3.11 --handler app.handler --code "
+                + "examples/functions/python  (a plain Lambda handler; kiln's Lambda API on " + api + ")");
+        fn(lambda, "demo-hello", "python3.11", "app.handler", FnCommand.zip(examples.resolve("functions/python")), 128);
+        try {
+            invokeColdWarmAndFailing(lambda, "demo-hello");
+        } finally {
+            lambda.send("DELETE", FnCommand.FnSubcommand.path("demo-hello"), null, Map.of(), Duration.ofMinutes(2));
+            note.accept("kiln fn rm demo-hello: its slot VM is removed");
+        }
+
+        Path runtimeJar = examples.resolveSibling("kiln-java-runtime/target/kiln-java-runtime.jar");
+        Path functionJar = examples.resolve("functions/java/target/hello-java-function.jar");
+        if (!Files.isRegularFile(runtimeJar) || !Files.isRegularFile(functionJar)) {
+            note.accept("skipping the Java function: " + runtimeJar + " or " + functionJar + " is not built "
+                    + "(./mvnw -q package -DskipTests)");
+            return;
+        }
+        ensureImage("java-runtime:1", examples.resolve("images/java-runtime.yaml"),
+                "a JDK jlinked from the host's and AWS's Lambda runtime interface client, about 10 s");
+        step.accept("kiln fn create demo-java --runtime java25 --handler dev.kiln.examples.Hello::handleRequest "
+                + "--code examples/functions/java/target/hello-java-function.jar  (a RequestHandler run by AWS's own "
+                + "runtime interface client)");
+        try {
+            fn(lambda, "demo-java", "java25", "dev.kiln.examples.Hello::handleRequest", Files.readAllBytes(functionJar),
+                    512);
+        } catch (java.io.IOException e) {
+            throw new CliException("FILE_NOT_FOUND", "cannot read " + functionJar + ": " + e.getMessage(), "",
+                    ExitCodes.FILE_NOT_FOUND, e);
+        }
+        try {
+            invokeColdWarmAndFailing(lambda, "demo-java");
+        } finally {
+            lambda.send("DELETE", FnCommand.FnSubcommand.path("demo-java"), null, Map.of(), Duration.ofMinutes(2));
+            note.accept("kiln fn rm demo-java");
+        }
+        note.accept("the same API serves AWS's SDKs and CLI: aws lambda invoke --endpoint-url " + api
+                + " --function-name NAME out.json");
+    }
+
+    private void ensureImage(String tag, Path spec, String what) {
+        try {
+            daemon.inspectImage(tag);
+            note.accept(tag + " is in the host's image store already");
+        } catch (CliException missing) {
+            step.accept("Building " + tag + " from " + spec.getFileName() + " (" + what + ")");
+            daemon.buildImage(spec.toAbsolutePath().toString(), tag);
+        }
+    }
+
+    private void fn(LambdaHttp lambda, String name, String runtime, String handler, byte[] zip, int memory) {
+        try {
+            lambda.send("DELETE", FnCommand.FnSubcommand.path(name), null, Map.of(), Duration.ofMinutes(2));
+        } catch (CliException notThere) {
+            // a clean start: no function of that name
+        }
+        ObjectNode body = json.createObjectNode().put("FunctionName", name).put("Runtime", runtime)
+                .put("Handler", handler).put("MemorySize", memory).put("Timeout", 30);
+        body.putObject("Code").put("ZipFile", Base64.getEncoder().encodeToString(zip));
+        JsonNode created = lambda.sendJson("POST", LambdaHttp.FUNCTIONS, body);
+        note.accept("created " + created.path("FunctionArn").asText() + " (" + created.path("CodeSize").asLong()
+                + " bytes of code, " + memory + " MB)");
+    }
+
+    private void invokeColdWarmAndFailing(LambdaHttp lambda, String name) {
+        String path = FnCommand.FnSubcommand.path(name) + "/invocations";
+        step.accept("kiln fn invoke " + name + " --payload '{\"name\": \"demo\"}'  (cold: a slot microVM starts, the "
+                + "runtime initializes)");
+        long t0 = System.nanoTime();
+        LambdaHttp.Answer cold = lambda.send("POST", path, "{\"name\": \"demo\"}".getBytes(StandardCharsets.UTF_8),
+                Map.of(), Duration.ofMinutes(5));
+        note.accept(String.format("%s  (%.1f s; slot %s)", new String(cold.body(), StandardCharsets.UTF_8),
+                (System.nanoTime() - t0) / 1e9, cold.header("X-Kiln-Slot")));
+        if (cold.header("X-Kiln-Cold-Phases") != null) {
+            note.accept("cold-start phases (ms): " + cold.header("X-Kiln-Cold-Phases").replace(";", ", "));
+        }
+        step.accept("kiln fn invoke " + name + " again  (warm: the same slot, the runtime already up)");
+        long t1 = System.nanoTime();
+        LambdaHttp.Answer warm = lambda.send("POST", path, "{\"name\": \"again\"}".getBytes(StandardCharsets.UTF_8),
+                Map.of(), Duration.ofMinutes(2));
+        note.accept(String.format("%s  (%.0f ms; slot %s)", new String(warm.body(), StandardCharsets.UTF_8),
+                (System.nanoTime() - t1) / 1e6, warm.header("X-Kiln-Slot")));
+        step.accept("kiln fn invoke " + name + " --payload '{\"fail\": \"on purpose\"}'  (an exception in the handler)");
+        LambdaHttp.Answer failed = lambda.send("POST", path, "{\"fail\": \"on purpose\"}".getBytes(
+                StandardCharsets.UTF_8), Map.of(), Duration.ofMinutes(2));
+        String body = new String(failed.body(), StandardCharsets.UTF_8);
+        note.accept("HTTP " + failed.status() + ", X-Amz-Function-Error: " + failed.header("X-Amz-Function-Error")
+                + ", " + (body.length() > 200 ? body.substring(0, 200) + "..." : body));
+    }
+}
