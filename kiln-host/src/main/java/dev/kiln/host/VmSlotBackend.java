@@ -2,10 +2,13 @@ package dev.kiln.host;
 
 import dev.kiln.api.agent.FunctionSetup;
 import dev.kiln.host.fn.FunctionVersion;
+import dev.kiln.host.fn.PoolSizing;
 import dev.kiln.host.fn.SlotBackend;
 import java.security.SecureRandom;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -52,6 +55,10 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     private final Map<Profile, Integer> booting = new HashMap<>();
     private final Set<Thread> refills = ConcurrentHashMap.newKeySet();
     private final Set<String> poolBooting = ConcurrentHashMap.newKeySet();
+    private final Map<Profile, Deque<Instant>> coldStarts = new HashMap<>();
+    private final Clock clock = Clock.systemUTC();
+    /** How far back cold starts count as demand for the pool: the slots' keep-alive. */
+    static final Duration DEMAND_WINDOW = Duration.ofMinutes(5);
     private volatile boolean closed;
 
     /**
@@ -74,9 +81,10 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     }
 
     /**
-     * @param poolPerProfile how many pre-booted VMs to keep ready for each profile (image, memory, vCPUs) that a
-     *                       function has used since the start: a cold start takes one instead of booting, and a
-     *                       new one boots in the background; 0: no pool, every slot boots fresh
+     * @param poolPerProfile the most pre-booted VMs kept ready for one profile (image, memory, vCPUs): as many as
+     *                       the profile had cold starts in the last {@link #DEMAND_WINDOW} ({@link PoolSizing}), up
+     *                       to this; a cold start takes one instead of booting, and the pool is refilled in the
+     *                       background; 0: no pool, every slot boots fresh
      */
     public VmSlotBackend(VmService vms, String registryUrl, Optional<ImageDisks> disks, int poolPerProfile) {
         this.poolPerProfile = poolPerProfile;
@@ -178,15 +186,21 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         return Optional.empty();
     }
 
-    /** Boots VMs of {@code profile} in the background until the pool holds {@link #poolPerProfile} of them. */
+    /** Boots VMs of {@code profile} in the background until the pool holds what its recent demand asks for. */
     private void refill(Profile profile, VmCreateRequest request) {
         int missing;
         synchronized (this) {
             if (closed || poolPerProfile <= 0) {
                 return;
             }
+            Deque<Instant> starts = coldStarts.computeIfAbsent(profile, k -> new ArrayDeque<>());
+            Instant now = clock.instant();
+            starts.addLast(now);
+            while (!starts.isEmpty() && starts.peekFirst().isBefore(now.minus(DEMAND_WINDOW))) {
+                starts.pollFirst();
+            }
             int have = pool.getOrDefault(profile, new ArrayDeque<>()).size() + booting.getOrDefault(profile, 0);
-            missing = poolPerProfile - have;
+            missing = PoolSizing.target(starts, now, DEMAND_WINDOW, poolPerProfile) - have;
             if (missing <= 0) {
                 return;
             }
@@ -219,6 +233,29 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
             refills.add(thread);
             thread.start();
         }
+    }
+
+    /**
+     * Removes pooled VMs beyond what each profile's recent demand asks for (none once a profile had no cold start
+     * for {@link #DEMAND_WINDOW}); returns how many. The daemon calls it with its keep-alive reclaim.
+     */
+    public int trimPool() {
+        List<String> extra = new ArrayList<>();
+        synchronized (this) {
+            Instant now = clock.instant();
+            for (var e : pool.entrySet()) {
+                int target = PoolSizing.target(coldStarts.getOrDefault(e.getKey(), new ArrayDeque<>()), now,
+                        DEMAND_WINDOW, poolPerProfile);
+                while (e.getValue().size() > target) {
+                    extra.add(e.getValue().pollLast());
+                }
+            }
+        }
+        extra.forEach(this::removeQuietly);
+        if (!extra.isEmpty()) {
+            LOG.info("removed {} pre-booted slot VM(s) that recent demand no longer asks for", extra.size());
+        }
+        return extra.size();
     }
 
     /** Pre-booted VMs ready now, per profile label (for status and tests). */

@@ -48,8 +48,8 @@ public final class ClusterMode implements AutoCloseable {
     private static final Duration STORE_WAIT = Duration.ofSeconds(30);
     /** The leader's lease: a standby takes over within this long after the leader dies. */
     private static final Duration LEADER_TTL = Duration.ofSeconds(5);
-    /** Pre-booted function slot VMs kept per profile (image, memory, vCPUs) once a function has used it. */
-    private static final int SLOT_POOL = 1;
+    /** The most pre-booted function slot VMs per profile (image, memory, vCPUs); recent cold starts size it. */
+    private static final int SLOT_POOL = 2;
 
     /**
      * What {@code GET /v1/cluster} shows.
@@ -252,6 +252,7 @@ public final class ClusterMode implements AutoCloseable {
                 tag -> images.list().stream().anyMatch(i -> i.references().contains(tag)),
                 FunctionService.Settings.defaults(), clock, Duration.ofSeconds(10));
         functions.alsoClose(backend);
+        functions.alsoReclaim(backend::trimPool);
         functions.exportMetrics(vms.meterRegistry());
         return functions;
     }

@@ -89,6 +89,7 @@ public final class FunctionService implements AutoCloseable {
     private final Semaphore eventRoom;
     private final Thread reclaimer;
     private volatile MeterRegistry metrics = new SimpleMeterRegistry();
+    private final List<Runnable> alsoReclaim = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public FunctionService(FunctionStore store, SlotManager slots, Predicate<String> imageExists, Settings settings,
@@ -107,6 +108,7 @@ public final class FunctionService implements AutoCloseable {
                     if (n > 0) {
                         LOG.info("reclaimed {} idle function slot(s) after their keep-alive", n);
                     }
+                    alsoReclaim.forEach(Runnable::run);
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
@@ -432,6 +434,11 @@ public final class FunctionService implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Runs {@code task} (e.g. trimming the slot pool) with every keep-alive reclaim. */
+    public void alsoReclaim(Runnable task) {
+        alsoReclaim.add(task);
     }
 
     /** Closes {@code resource} (e.g. the slot backend with its pool) after the slots, on {@link #close()}. */

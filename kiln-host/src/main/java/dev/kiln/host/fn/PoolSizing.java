@@ -1,0 +1,24 @@
+package dev.kiln.host.fn;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+
+/**
+ * How many pre-booted slot VMs to keep for one profile, from recent demand: as many as that profile had cold starts
+ * within the window (the keep-alive), at most the cap, and none once the window holds no cold start (the pool
+ * scales to zero with its demand). Pure.
+ */
+public final class PoolSizing {
+    private PoolSizing() {
+    }
+
+    public static int target(Collection<Instant> coldStarts, Instant now, Duration window, int cap) {
+        if (cap <= 0) {
+            return 0;
+        }
+        Instant since = now.minus(window);
+        long recent = coldStarts.stream().filter(t -> t.isAfter(since) && !t.isAfter(now)).count();
+        return (int) Math.min(cap, recent);
+    }
+}
