@@ -187,7 +187,7 @@ final class MultiHostDemo {
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("TEST_HOSTS_ROOT", ROOT.toString());
-        pb.environment().put("TEST_HOSTS_DAEMON_ARGS", "--warm-pool 0");
+        pb.environment().put("TEST_HOSTS_DAEMON_ARGS", "--warm-pool 0 --boot-timeout 300s");
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -68,7 +68,7 @@ class MultiHostClusterTest {
         env.put("TEST_HOSTS_ROOT", ROOT.toString());
         env.put("TEST_HOSTS_KILN", launcher.toString());
         env.put("TEST_HOSTS_IMAGE_CACHE", "/var/tmp/kiln-test-images");
-        env.put("TEST_HOSTS_DAEMON_ARGS", "--warm-pool 0");
+        env.put("TEST_HOSTS_DAEMON_ARGS", "--warm-pool 0 --boot-timeout 300s"); // 3 hosts boot at once on 2 cores
         script(Duration.ofMinutes(2), "down");
         long t0 = System.nanoTime();
         script(Duration.ofMinutes(10), "up", Integer.toString(HOSTS));
