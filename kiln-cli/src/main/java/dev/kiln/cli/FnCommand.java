@@ -200,8 +200,9 @@ final class FnCommand {
 
     @Command(name = "ls", sortOptions = false, usageHelpAutoWidth = true, header = "List functions.",
             synopsisHeading = "%nUsage: ", descriptionHeading = "%nDescription:%n",
-            description = "Lists this host's functions (ListFunctions): runtime, handler, memory, timeout, code size "
-                    + "and when each last changed.", optionListHeading = "%nOptions:%n",
+            description = "Lists this host's functions (ListFunctions): runtime, handler, memory, timeout, code size, "
+                    + "slots (idle; busy, or starting for a cold start; draining: an older revision's slot finishing "
+                    + "its invocation) and when each last changed.", optionListHeading = "%nOptions:%n",
             footerHeading = "%nExamples:%n", footer = {"  kiln fn ls", "  kiln fn ls --json"})
     static final class Ls extends FnSubcommand {
         @Mixin
@@ -214,11 +215,14 @@ final class FnCommand {
                 printJson(list);
                 return ExitCodes.OK;
             }
-            Table t = new Table("NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "CODE", "MODIFIED");
+            Table t = new Table("NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "CODE", "SLOTS", "MODIFIED");
             for (JsonNode f : list.path("Functions")) {
+                JsonNode s = f.path("KilnSlots");
+                String slots = s.path("idle").asInt() + " idle, " + s.path("busy").asInt() + " busy"
+                        + (s.path("draining").asInt() > 0 ? ", " + s.path("draining").asInt() + " draining" : "");
                 t.row(f.path("FunctionName").asText(), f.path("Runtime").asText("image"), f.path("Handler").asText(),
                         f.path("MemorySize").asInt() + " MB", f.path("Timeout").asInt() + " s",
-                        Sizes.human(f.path("CodeSize").asLong()), f.path("LastModified").asText());
+                        Sizes.human(f.path("CodeSize").asLong()), slots, f.path("LastModified").asText());
             }
             print(t.render());
             return ExitCodes.OK;

@@ -115,6 +115,7 @@ class FnCommandsTest {
         assertThat(cold.out().strip()).isEqualTo("{\"event\":{\"name\": \"kiln\"},\"memory\":128}");
         assertThat(cold.err()).contains("cold start, slot fn-hello-").contains("vmmStart 3 ms, kernelBoot 40 ms")
                 .contains("runtimeInit 5 ms");
+        assertThat(CliRunner.run("fn", "ls", "--server", url).out()).contains("1 idle, 0 busy");
         var warm = CliRunner.run("fn", "invoke", "hello", "--json", "--server", url);
         assertThat(warm.out()).contains("\"cold\" : false").contains("\"functionError\" : null");
 

@@ -321,6 +321,35 @@ public final class FunctionService implements AutoCloseable {
         return out;
     }
 
+    /**
+     * A function's slots by state: {@code idle} and {@code busy} (running an invocation, or starting for one: a cold
+     * start) of its current revision, and {@code draining} (busy slots of an older revision, removed when their
+     * invocation ends).
+     */
+    public record SlotStates(int idle, int busy, int draining) {
+    }
+
+    public SlotStates slotStates(FunctionRecord r) {
+        String current = r.name() + ":" + r.revision();
+        Map<String, Integer> idle = slots.idleSlots();
+        int idleNow = 0;
+        int busy = 0;
+        int draining = 0;
+        for (var e : slots.slots().entrySet()) {
+            if (!e.getKey().startsWith(r.name() + ":")) {
+                continue;
+            }
+            int idleOfKey = idle.getOrDefault(e.getKey(), 0);
+            if (e.getKey().equals(current)) {
+                idleNow += idleOfKey;
+                busy += e.getValue() - idleOfKey;
+            } else {
+                draining += e.getValue();
+            }
+        }
+        return new SlotStates(idleNow, busy, draining);
+    }
+
     private synchronized FunctionVersion version(String nameOrArn) {
         FunctionRecord record = get(nameOrArn);
         FunctionVersion cached = versions.get(record.name());

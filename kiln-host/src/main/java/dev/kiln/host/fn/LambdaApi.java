@@ -347,6 +347,9 @@ public final class LambdaApi extends Handler.Abstract {
         c.put("State", "Active");
         c.put("LastUpdateStatus", "Successful");
         c.putObject("EphemeralStorage").put("Size", 512);
+        FunctionService.SlotStates states = functions.slotStates(r);
+        c.putObject("KilnSlots").put("idle", states.idle()).put("busy", states.busy())
+                .put("draining", states.draining());
         return c;
     }
 

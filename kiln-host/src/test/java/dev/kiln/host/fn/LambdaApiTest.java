@@ -247,6 +247,15 @@ class LambdaApiTest {
         assertThat(invoke("echo", "{}").sdkHttpResponse().firstMatchingHeader("X-Kiln-Cold")).as("warm")
                 .contains("false");
         assertThat(slots.opened).hasValue(1);
+        HttpClient http = HttpClient.newHttpClient();
+        try {
+            String listed = http.send(HttpRequest.newBuilder(server.uri().resolve("/2015-03-31/functions/")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(JSON.readTree(listed).path("Functions").path(0).path("KilnSlots").toString())
+                    .as("kiln's extension, which the SDK ignores").isEqualTo("{\"idle\":1,\"busy\":0,\"draining\":0}");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         assertThat(metrics.get("kiln.function.invocations").tag("function", "echo").tag("cold", "true").timer()
                 .count()).isEqualTo(1);
         assertThat(metrics.get("kiln.function.invocations").tag("cold", "false").tag("error", "function").timer()
