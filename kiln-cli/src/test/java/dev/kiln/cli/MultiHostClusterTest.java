@@ -303,7 +303,13 @@ class MultiHostClusterTest {
     @Test
     @Order(4)
     void aCrashedHostsPodsRunAgainOnTheOtherHostsAndNeverTwice() throws Exception {
-        String victim = "h3";
+        // a host that does not lead the control plane (a leader's crash adds a failover, which test 3 measures)
+        String leaderNow = leader(Set.of(1, 2, 3)).orElse("");
+        String victim = java.util.stream.Stream.of("h3", "h2", "h1").filter(h -> !h.equals(leaderNow))
+                .filter(h -> pods().stream().anyMatch(p -> hostOf(p).equals(h))).findFirst().orElse("h3");
+        int victimIndex = Integer.parseInt(victim.substring(1));
+        Set<Integer> others = new java.util.TreeSet<>(Set.of(1, 2, 3));
+        others.remove(victimIndex);
         List<String> moved = pods().stream().filter(p -> hostOf(p).equals(victim)).map(Pod::name).toList();
         assertThat(moved).as("pods on %s", victim).isNotEmpty();
         long t0 = System.nanoTime();
@@ -323,13 +329,13 @@ class MultiHostClusterTest {
         long runningMs = since(t0);
         System.out.printf("multi-host: %s crashed -> Lost %d ms, %d pods rescheduled %d ms, replacement nodes Ready "
                 + "%d ms, all pods Running %d ms%n", victim, lostMs, moved.size(), rescheduledMs, nodesMs, runningMs);
-        assertThat(containerCopies(Set.of(1, 2)).values()).allMatch(c -> c == 1);
+        assertThat(containerCopies(others).values()).allMatch(c -> c == 1);
 
         script(Duration.ofMinutes(4), "start", victim);
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .until(() -> cluster.get(Host.class, victim).status().phase() == HostPhase.READY);
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                .until(() -> containerCopies(Set.of(3)).isEmpty());
+                .until(() -> containerCopies(Set.of(victimIndex)).isEmpty());
         Map<String, Integer> copies = containerCopies(Set.of(1, 2, 3));
         assertThat(copies).as("containers per pod over all hosts").hasSize(3).allSatisfy((pod, n) ->
                 assertThat(n).as(pod).isEqualTo(1));
