@@ -12,12 +12,12 @@ import dev.kiln.host.fn.FunctionService;
 import dev.kiln.host.fn.FunctionStore;
 import dev.kiln.host.fn.FunctionVersion;
 import dev.kiln.host.fn.LambdaApi;
+import dev.kiln.host.fn.LambdaApiTest;
 import dev.kiln.host.fn.SlotManager;
 import dev.kiln.host.fn.SlotManagerTest;
 import dev.kiln.image.BuildSpec;
 import dev.kiln.image.ImageBuild;
 import dev.kiln.image.ImageStore;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,8 +33,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -127,13 +125,7 @@ class FunctionSlotVmTest {
     }
 
     private static byte[] zip(String name, String content) throws IOException {
-        var bytes = new ByteArrayOutputStream();
-        try (var zip = new ZipOutputStream(bytes)) {
-            zip.putNextEntry(new ZipEntry(name));
-            zip.write(content.getBytes(StandardCharsets.UTF_8));
-            zip.closeEntry();
-        }
-        return bytes.toByteArray();
+        return LambdaApiTest.zip(name, content);
     }
 
     private SlotManager.Result invoke(String event) {

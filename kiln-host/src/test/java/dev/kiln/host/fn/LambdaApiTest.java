@@ -64,7 +64,7 @@ import software.amazon.awssdk.services.lambda.model.TooManyRequestsException;
  * slots here are in memory (a handler that echoes its event), because this is about the API: the same API over real
  * microVM slots is {@code FunctionSlotVmTest}.
  */
-class LambdaApiTest {
+public class LambdaApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A "handler" in memory: echoes the event; {"fail": true} raises; {"hold": true} waits for the test. */
@@ -158,7 +158,8 @@ class LambdaApiTest {
         }
     }
 
-    static byte[] zip(String name, String content) throws IOException {
+    /** A zip of one file (also used by the VM tests of function slots). */
+    public static byte[] zip(String name, String content) throws IOException {
         var bytes = new ByteArrayOutputStream();
         try (var zip = new ZipOutputStream(bytes)) {
             zip.putNextEntry(new ZipEntry(name));
