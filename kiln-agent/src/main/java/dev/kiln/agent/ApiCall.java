@@ -32,6 +32,8 @@ sealed interface ApiCall {
     record FunctionGet() implements ApiCall { }
     record FunctionStop() implements ApiCall { }
     record FunctionInvoke() implements ApiCall { }
+    record Identity() implements ApiCall { }
+    record IdentityPrepare() implements ApiCall { }
 
     /** Which output of a container to read. */
     enum LogStream { STDOUT, STDERR, BOTH }
@@ -49,6 +51,7 @@ sealed interface ApiCall {
             case 1 -> switch (top) {
                 case "health" -> only(method, "GET", new Health());
                 case "facts" -> only(method, "GET", new Facts());
+                case "identity" -> only(method, "POST", new Identity());
                 case "containers" -> switch (method) {
                     case "GET" -> new ListContainers();
                     case "POST" -> new Create();
@@ -65,6 +68,9 @@ sealed interface ApiCall {
             case 2 -> {
                 if (top.equals("images") && parts.get(1).equals("pull")) {
                     yield only(method, "POST", new Pull());
+                }
+                if (top.equals("identity") && parts.get(1).equals("prepare")) {
+                    yield only(method, "POST", new IdentityPrepare());
                 }
                 if (top.equals("function") && parts.get(1).equals("code")) {
                     yield only(method, "PUT", new FunctionCode());

@@ -8,6 +8,7 @@ import dev.kiln.api.agent.ContainerSpec;
 import dev.kiln.agent.function.RuntimeApiServer;
 import dev.kiln.api.agent.ExecRequest;
 import dev.kiln.api.agent.FunctionSetup;
+import dev.kiln.api.agent.GuestIdentityChange;
 import dev.kiln.api.agent.Health;
 import dev.kiln.api.agent.PullRequest;
 
@@ -113,6 +114,15 @@ final class HttpApi implements HttpHandler {
                 empty(ex, 204);
             }
             case ApiCall.FunctionInvoke i -> invoke(ex);
+            case ApiCall.Identity i -> {
+                GuestIdentityChange change = body(ex, GuestIdentityChange.class);
+                empty(ex, 202);
+                Identity.applyLater(change);
+            }
+            case ApiCall.IdentityPrepare i -> {
+                Identity.prepare();
+                empty(ex, 204);
+            }
             case ApiCall.PutFile p -> {
                 checkLength(ex, config.maxFileBytes());
                 Path root = runtime.rootfs(p.id());

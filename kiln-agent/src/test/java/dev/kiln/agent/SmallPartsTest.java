@@ -52,6 +52,10 @@ class SmallPartsTest {
                 .isEqualTo(new ApiCall.Logs("web", true, ApiCall.LogStream.STDERR));
         assertThat(ApiCall.parse("PUT", "/v1/containers/web/files", Map.of("path", "/etc/x", "mode", "0600")))
                 .isEqualTo(new ApiCall.PutFile("web", "/etc/x", 0600));
+        assertThat(ApiCall.parse("POST", "/v1/identity", Map.of())).isEqualTo(new ApiCall.Identity());
+        assertThat(ApiCall.parse("POST", "/v1/identity/prepare", Map.of())).isEqualTo(new ApiCall.IdentityPrepare());
+        assertThatThrownBy(() -> ApiCall.parse("GET", "/v1/identity/prepare", Map.of()))
+                .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(AgentErrorCode.METHOD_NOT_ALLOWED));
         assertThatThrownBy(() -> ApiCall.parse("PATCH", "/v1/containers/web", Map.of()))
                 .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(AgentErrorCode.METHOD_NOT_ALLOWED));
         assertThatThrownBy(() -> ApiCall.parse("GET", "/v1/nope", Map.of()))

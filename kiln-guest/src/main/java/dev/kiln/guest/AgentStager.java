@@ -36,11 +36,13 @@ final class AgentStager {
      * file, because an AOT cache is only used by a JVM started with compatible options. C1 only: under TCG the
      * C2 compiler's work costs more than it returns for a small, mostly idle server. No cached adapters: with an
      * AOT cache, JDK 25 turns on {@code AOTAdapterCaching}, which stores machine code made for the build host's CPU
-     * (AVX-512 here); the guest's emulated CPU lacks those instructions and the agent died of SIGILL.
+     * (AVX-512 here); the guest's emulated CPU lacks those instructions and the agent died of SIGILL. Native access:
+     * a clone of a snapshot reseeds the kernel's random generator through ioctls (the foreign function API).
      */
     static final List<String> JVM_OPTIONS = List.of(
             "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx96m", "-Xss512k", "-XX:-UsePerfData",
-            "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTAdapterCaching", "-XX:-AOTStubCaching");
+            "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTAdapterCaching", "-XX:-AOTStubCaching",
+            "--enable-native-access=ALL-UNNAMED");
 
     private static final Pattern LDD_LINE = Pattern.compile("^\\s*(?:\\S+\\s+=>\\s+)?(/\\S+)\\s+\\(0x[0-9a-f]+\\)\\s*$");
 

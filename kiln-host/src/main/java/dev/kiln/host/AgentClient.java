@@ -149,6 +149,11 @@ final class AgentClient {
                 dev.kiln.api.agent.FunctionState.class);
     }
 
+    /** The slot's function state (phase, the runtime's last output). */
+    dev.kiln.api.agent.FunctionState functionState() {
+        return call(getting(AgentProtocol.FUNCTION_PATH), CALL_TIMEOUT, dev.kiln.api.agent.FunctionState.class);
+    }
+
     /** One invocation: waits for init (if cold) and the handler, at most {@code timeout}. */
     FunctionReply invoke(byte[] event, Duration timeout) {
         HttpRequest req = builder(AgentProtocol.FUNCTION_INVOKE_PATH).header("Content-Type", AgentProtocol.JSON_TYPE)
@@ -162,6 +167,30 @@ final class AgentClient {
                 h.firstValue(AgentProtocol.FUNCTION_ERROR_HEADER), r.body(),
                 h.firstValue(AgentProtocol.INIT_MS_HEADER).map(Double::parseDouble),
                 h.firstValue(AgentProtocol.DURATION_MS_HEADER).map(Double::parseDouble).orElse(0.0));
+    }
+
+    /** Before a snapshot: the agent loads the code that its clones' identity changes run. */
+    void prepareIdentity() {
+        send(post(AgentProtocol.IDENTITY_PREPARE_PATH, null), CALL_TIMEOUT, HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** Tells a guest restored from a snapshot its own address, MAC, clock and entropy (it answers, then changes). */
+    void identity(dev.kiln.api.agent.GuestIdentityChange change) {
+        // A client of its own, so a new connection: the shared client keeps connections to the template's address
+        // open, and every clone holds a copy of the template's side of them. Once one clone has used such a
+        // connection, its sequence numbers no longer match the next clone's copy, which ignores the request.
+        try (HttpClient once = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpResponse<byte[]> r = once.send(post(AgentProtocol.IDENTITY_PATH, change).timeout(CALL_TIMEOUT).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() / 100 != 2) {
+                throw error(r.statusCode(), r.body());
+            }
+        } catch (IOException e) {
+            throw unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unreachable(e);
+        }
     }
 
     // ---- plumbing -------------------------------------------------------------------------------------------

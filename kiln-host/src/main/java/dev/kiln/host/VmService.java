@@ -236,6 +236,192 @@ public final class VmService implements AutoCloseable {
     }
 
 
+    // ---- snapshots and clones ---------------------------------------------------------------------------------
+
+    private final Map<String, Object> templateLocks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Snapshots a running VM into {@code dir}: it is paused, its memory and device state are written, its scratch
+     * disk copied (sparse) at the same moment, and it stays paused: it is the template of the clones, and keeps its
+     * address and tap while they exist. Remove it (and {@code dir}) when no clone will be made any more.
+     */
+    public VmSnapshot snapshot(String nameOrId, Path dir) {
+        VmRecord r = requireStarted(nameOrId);
+        VmmDriver d = driver(r);
+        dev.kiln.vmm.Snapshots snapshots = d.snapshots().orElseThrow(() -> new HostException(HostError.INVALID_SPEC,
+                "the " + d.name() + " driver cannot snapshot VMs on this host", "use the QEMU driver"));
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            new AgentClient(r.ip(), r.token()).prepareIdentity();
+            dev.kiln.vmm.Snapshots.SnapshotFiles files = snapshots.createSnapshotAndPause(new VmId(r.id()),
+                    dev.kiln.vmm.Snapshots.SnapshotFiles.in(dir));
+            Path scratch = dir.resolve(SCRATCH_FILE);
+            copySparse(store.dirOf(r.id()).resolve(SCRATCH_FILE), scratch);
+            List<DriveSpec> drives = new ArrayList<>();
+            drives.add(DriveSpec.of("root", image.rootfs(), true));
+            RateLimiter diskLimit = r.diskRate().map(RateLimiterJson::toLimiter).orElse(RateLimiter.none());
+            for (int i = 0; i < r.disks().size(); i++) {
+                DiskRequest disk = r.disks().get(i);
+                drives.add(new DriveSpec("vd" + (char) ('b' + i), Path.of(disk.path()), disk.readOnly(), diskLimit));
+            }
+            drives.add(new DriveSpec(GuestProtocol.diskName(drives.size()), scratch, false, diskLimit));
+            LOG.info("VM {} snapshotted into {} (kept paused as the template of its clones)", r.name(), dir);
+            return new VmSnapshot(r.id(), r.name(), dir, files, scratch, drives, r.vcpus(), r.memory(), r.driver(),
+                    r.ip(), r.token(), r.mac(), r.tap());
+        } catch (java.io.IOException e) {
+            throw new HostException(HostError.HOST_ERROR, "cannot write the snapshot of " + r.name() + " to " + dir
+                    + ": " + e.getMessage(), "check free space there");
+        } catch (RuntimeException e) {
+            throw HostException.from(e);
+        }
+    }
+
+    /**
+     * Starts a clone of a snapshot as a new VM named {@code name}: its own tap, address and MAC, a copy of the
+     * template's scratch disk, the snapshot's memory loaded, and then (under the template's lock, because until then
+     * the clone answers at the template's address) the guest's agent is told its new address, MAC, the clock and
+     * fresh entropy. The clone keeps the template's agent token. Returns when the agent answers at the new address.
+     *
+     * @param phases filled with the restore's phases in ms: network, vmmRestore (QEMU start and the memory loaded),
+     *               identity (new address and MAC, until the agent answers there)
+     */
+    public VmView restore(VmSnapshot snap, String name, java.util.SequencedMap<String, Long> phases) {
+        VmmDriver driver = driverFor(snap.driver());
+        dev.kiln.vmm.Snapshots snapshots = driver.snapshots().orElseThrow(() -> new HostException(
+                HostError.INVALID_SPEC, "the " + driver.name() + " driver cannot restore snapshots", ""));
+        VmId id = VmId.random();
+        Instant created = clock.instant();
+        synchronized (nameLock) {
+            if (find(name).isPresent()) {
+                throw new HostException(HostError.NAME_TAKEN, "a VM named '" + name + "' already exists",
+                        "choose another name");
+            }
+            records.put(id.value(), new VmRecord(id.value(), name, driver.name(), snap.vcpus(), snap.memory(),
+                    List.of(), Optional.empty(), Optional.empty(), "", "", "", 0, "", "", "", Optional.empty(), created,
+                    Optional.empty(), Optional.empty(), Optional.empty(), "creating", Optional.empty()));
+        }
+        Path dir = store.dirOf(id.value());
+        VmNetwork net = null;
+        long t0 = System.nanoTime();
+        synchronized (templateLocks.computeIfAbsent(snap.templateId(), k -> new Object())) {
+            try {
+                net = network.attach(id.value(), dev.kiln.net.NicLimits.none());
+                phases.put("network", (System.nanoTime() - t0) / 1_000_000);
+                java.nio.file.Files.createDirectories(dir);
+                List<DriveSpec> drives = new ArrayList<>(snap.drives());
+                DriveSpec last = drives.removeLast();
+                Path scratch = dir.resolve(SCRATCH_FILE);
+                copySparse(snap.scratch(), scratch);
+                drives.add(new DriveSpec(last.id(), scratch, false, last.rateLimiter()));
+                NicSpec nic = new NicSpec("net0", net.tapName(), net.mac().value(), RateLimiter.none(),
+                        RateLimiter.none());
+                VmSpec spec = new VmSpec(id, name, snap.vcpus(), ByteSize.parse(snap.memory()), image.kernel(),
+                        Optional.of(image.initrd()), "", drives, List.of(nic));
+                VmRecord rec = new VmRecord(id.value(), name, driver.name(), snap.vcpus(), snap.memory(), List.of(),
+                        Optional.empty(), Optional.empty(), net.tapName(), net.mac().value(), net.address().address(),
+                        net.address().prefixLength(), net.gateway(), net.bridge(), snap.token(), Optional.empty(),
+                        created, Optional.empty(), Optional.empty(), Optional.empty(), "booting", Optional.empty());
+                store.save(rec);
+                long t1 = System.nanoTime();
+                VmHandle handle = snapshots.loadSnapshot(spec, dir, snap.files());
+                rec = rec.withHandle(handle);
+                store.save(rec);
+                records.put(id.value(), rec);
+                watchExit(id.value(), driver);
+                phases.put("vmmRestore", (System.nanoTime() - t1) / 1_000_000);
+                long t2 = System.nanoTime();
+                // the bridge still sends the template's MAC to the port it last saw it on: the template's (paused)
+                // tap or the previous clone's, which has its own MAC by now. Forget it on every port, so that frames
+                // for this clone, which has that MAC until it takes its own, are flooded to it
+                forgetFdbEntries(snap.mac(), net.bridge());
+                byte[] entropy = randomBytes(64);
+                new AgentClient(snap.ip(), snap.token()).identity(new dev.kiln.api.agent.GuestIdentityChange(
+                        net.address().toString(), net.gateway(), net.mac().value(), clock.millis(),
+                        HexFormat.of().formatHex(entropy)));
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                // short tries: a try sent before the guest has its new address waits for nothing until its timeout
+                while (!AgentClient.healthy(net.address().address(), Duration.ofMillis(250))) {
+                    if (System.nanoTime() > deadline) {
+                        throw new HostException(HostError.BOOT_FAILED, "the clone " + name + " did not answer at "
+                                + net.address().address() + " within 60 s after taking its identity",
+                                "see its console log and the agent's output");
+                    }
+                    Thread.sleep(20);
+                }
+                phases.put("identity", (System.nanoTime() - t2) / 1_000_000);
+                long total = (System.nanoTime() - t0) / 1_000_000;
+                VmRecord ready = rec.withReady(clock.instant(), total, new BootPhases(phases.getOrDefault("network",
+                        0L), phases.get("vmmRestore"), 0, 0, phases.get("identity")));
+                records.put(id.value(), ready);
+                store.save(ready);
+                LOG.info("VM {} restored from the snapshot of {} in {} ms ({})", name, snap.templateName(), total,
+                        phases);
+                return view(id.value());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                removeQuietly(id.value());
+                throw new HostException(HostError.TIMEOUT, "interrupted while restoring " + name, "");
+            } catch (RuntimeException | java.io.IOException e) {
+                LOG.warn("restoring {} failed: {}\n--- its VMM log ---\n{}\n--- its console ---\n{}", name,
+                        e.getMessage(), dev.kiln.vmm.ProcStat.tail(dir.resolve("vmm.log"), 20),
+                        dev.kiln.vmm.ProcStat.tail(dir.resolve("console.log"), 20));
+                if (records.get(id.value()) != null && records.get(id.value()).handle().isPresent()) {
+                    removeQuietly(id.value());
+                } else {
+                    if (net != null) network.detach(id.value());
+                    records.remove(id.value());
+                    try {
+                        VmStore.deleteTree(dir);
+                    } catch (RuntimeException cleanup) {
+                        LOG.warn("cleanup of {} failed: {}", dir, cleanup.getMessage());
+                    }
+                }
+                if (e instanceof RuntimeException re) throw HostException.from(re);
+                throw new HostException(HostError.HOST_ERROR, "cannot restore " + name + ": " + e.getMessage(),
+                        "check free space");
+            }
+        }
+    }
+
+    /** Deletes the bridge's forwarding entries for {@code mac}, on whichever ports it learned them. */
+    private static void forgetFdbEntries(String mac, String bridge) {
+        try {
+            Process show = new ProcessBuilder("bridge", "fdb", "show", "br", bridge).redirectErrorStream(true).start();
+            List<String> lines = new String(show.getInputStream().readAllBytes()).lines().toList();
+            show.waitFor();
+            for (String line : lines) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 3 && f[0].equalsIgnoreCase(mac) && f[1].equals("dev")) {
+                    Process del = new ProcessBuilder("bridge", "fdb", "del", mac, "dev", f[2], "master")
+                            .redirectErrorStream(true).start();
+                    String out = new String(del.getInputStream().readAllBytes()).strip();
+                    if (del.waitFor() != 0) {
+                        LOG.debug("bridge fdb del {} dev {}: {}", mac, f[2], out);
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            LOG.debug("bridge fdb show br {}: {}", bridge, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void copySparse(Path from, Path to) throws java.io.IOException {
+        Process p = new ProcessBuilder("cp", "--sparse=always", from.toString(), to.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        try {
+            if (p.waitFor() != 0) {
+                throw new java.io.IOException("cp " + from + " " + to + " failed: " + out.strip());
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new java.io.IOException("interrupted while copying " + from);
+        }
+    }
+
     // ---- queries -----------------------------------------------------------------------------------------------
 
     /** The daemon's metrics registry (scraped at GET /metrics), for the parts that add their own. */

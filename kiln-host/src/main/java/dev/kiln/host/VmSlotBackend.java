@@ -39,6 +39,19 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     static final int OVERHEAD_MB = 384;
     /** Lambda's figure: a function gets one full vCPU at this memory size. */
     static final int MB_PER_VCPU = 1769;
+    /** A zip without entries (its end-of-central-directory record alone). */
+    private static final byte[] EMPTY_ZIP = emptyZip();
+
+    private static byte[] emptyZip() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(bytes)) {
+            zip.finish();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
     /** Every slot VM's name starts with this; what {@link #isSlot} recognizes. */
     public static final String PREFIX = "fn-";
     /** The guest device of the image disk: the first disk after the root (the scratch disk comes after it). */
@@ -50,6 +63,12 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     private final String registryUrl;
     private final int maxVcpus;
     private final Optional<ImageDisks> disks;
+    private final Optional<Path> snapshotDir;
+    private final Map<String, VmSnapshot> templates = new ConcurrentHashMap<>();
+    private final Set<String> preparing = ConcurrentHashMap.newKeySet();
+    private volatile boolean autoSnapshot = true;
+    /** Per function name, how often its revisions were retired: a snapshot made meanwhile is dropped. */
+    private final Map<String, Integer> retirements = new ConcurrentHashMap<>();
     private final int poolPerProfile;
     private final Map<Profile, Deque<String>> pool = new HashMap<>();
     private final Map<Profile, Integer> booting = new HashMap<>();
@@ -87,6 +106,17 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
      *                       background; 0: no pool, every slot boots fresh
      */
     public VmSlotBackend(VmService vms, String registryUrl, Optional<ImageDisks> disks, int poolPerProfile) {
+        this(vms, registryUrl, disks, poolPerProfile, Optional.empty());
+    }
+
+    /**
+     * @param snapshotDir where snapshots of initialized slots are kept: after a function revision's first cold start
+     *                    a template slot is started, initialized and snapshotted in the background, and later cold
+     *                    starts of that revision are clones of it; empty: no snapshots
+     */
+    public VmSlotBackend(VmService vms, String registryUrl, Optional<ImageDisks> disks, int poolPerProfile,
+                         Optional<Path> snapshotDir) {
+        this.snapshotDir = snapshotDir;
         this.poolPerProfile = poolPerProfile;
         this.disks = disks;
         this.vms = vms;
@@ -112,6 +142,126 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
 
     @Override
     public Slot open(FunctionVersion fn) {
+        VmSnapshot template = templates.get(fn.key());
+        if (template != null) {
+            return clone(fn, template);
+        }
+        Slot slot = boot(fn, Optional.empty());
+        if (snapshotDir.isPresent() && autoSnapshot && !closed && preparing.add(fn.key())) {
+            Thread thread = Thread.ofVirtual().name("kiln-slot-snapshot-" + fn.key()).unstarted(() -> {
+                try {
+                    prepareSnapshot(fn);
+                } catch (RuntimeException e) {
+                    LOG.warn("snapshotting a slot of {} failed (its cold starts boot instead): {}", fn.key(),
+                            e.getMessage());
+                } finally {
+                    preparing.remove(fn.key());
+                    refills.remove(Thread.currentThread());
+                }
+            });
+            refills.add(thread); // close() waits for it, as for the pool's boots
+            thread.start();
+        }
+        return slot;
+    }
+
+    /**
+     * Makes the snapshot that cold starts of {@code fn} are cloned from: a template slot VM ({@code fn-tpl-...})
+     * is started with the code and the runtime, waited for until the runtime has initialized (it asks for its first
+     * invocation), and snapshotted; it stays paused while its snapshot is in use.
+     */
+    public VmSnapshot prepareSnapshot(FunctionVersion fn) {
+        Path base = snapshotDir.orElseThrow(() -> new IllegalStateException("snapshots are off"));
+        VmSnapshot existing = templates.get(fn.key());
+        if (existing != null) {
+            return existing;
+        }
+        int generation = retirements.getOrDefault(fn.setup().name(), 0);
+        VmSlot slot = (VmSlot) boot(fn, Optional.of(PREFIX + "tpl-" + slotName("").substring(PREFIX.length() + 1)));
+        try {
+            long deadline = System.nanoTime() + fn.setup().initTimeout().toNanos();
+            while (true) {
+                String phase = slot.agent.functionState().phase();
+                if (phase.equals("IDLE")) {
+                    break;
+                }
+                if (phase.equals("FAILED") || System.nanoTime() > deadline) {
+                    throw new HostException(HostError.BOOT_FAILED, "the template slot of " + fn.key()
+                            + " did not initialize (" + phase + ")", "see its runtime's output");
+                }
+                Thread.sleep(100);
+            }
+            VmSnapshot snap = vms.snapshot(slot.vmId, base.resolve(slot.name));
+            synchronized (this) {
+                if (closed || retirements.getOrDefault(fn.setup().name(), 0) != generation) {
+                    removeTemplate(snap);
+                    throw new IllegalStateException(fn.key() + " was retired (or the backend closed) while its"
+                            + " snapshot was made");
+                }
+                templates.put(fn.key(), snap);
+            }
+            return snap;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            slot.close();
+            throw new HostException(HostError.TIMEOUT, "interrupted while snapshotting " + fn.key(), "");
+        } catch (RuntimeException e) {
+            slot.close();
+            throw e;
+        }
+    }
+
+    /** A slot cloned from the revision's snapshot: nothing to upload or start, its runtime is initialized already. */
+    private Slot clone(FunctionVersion fn, VmSnapshot template) {
+        SequencedMap<String, Long> phases = new LinkedHashMap<>();
+        String name = slotName(fn.setup().name());
+        VmView vm = vms.restore(template, name, phases);
+        VmRecord record = vms.find(vm.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
+                "the clone " + name + " vanished while starting", "see the daemon log"));
+        SequencedMap<String, Long> named = new LinkedHashMap<>();
+        phases.forEach((k, v) -> named.put(k.equals("network") ? "network" : "snapshot" + Character.toUpperCase(
+                k.charAt(0)) + k.substring(1), v));
+        return new VmSlot(vm.id(), name, new AgentClient(record.ip(), record.token()), named);
+    }
+
+    /** Whether a revision's first cold start also makes its snapshot in the background (on by default). */
+    public void autoSnapshot(boolean on) {
+        this.autoSnapshot = on;
+    }
+
+    @Override
+    public String snapshotState(String key) {
+        return templates.containsKey(key) ? "ready" : preparing.contains(key) ? "preparing" : "none";
+    }
+
+    /** Snapshots ready, by function key (for status and tests). */
+    public Set<String> snapshots() {
+        return Set.copyOf(templates.keySet());
+    }
+
+    @Override
+    public void retired(String name, Optional<String> keep) {
+        retirements.merge(name, 1, Integer::sum);
+        for (String key : List.copyOf(templates.keySet())) {
+            if (key.startsWith(name + ":") && keep.filter(key::equals).isEmpty()) {
+                VmSnapshot snap = templates.remove(key);
+                if (snap != null) {
+                    removeTemplate(snap);
+                }
+            }
+        }
+    }
+
+    private void removeTemplate(VmSnapshot snap) {
+        removeQuietly(snap.templateId());
+        try {
+            VmStore.deleteTree(snap.dir());
+        } catch (RuntimeException e) {
+            LOG.warn("removing the snapshot {}: {}", snap.dir(), e.getMessage());
+        }
+    }
+
+    private Slot boot(FunctionVersion fn, Optional<String> fixedName) {
         FunctionSetup s = fn.setup();
         SequencedMap<String, Long> phases = new LinkedHashMap<>();
         VmCreateRequest request = VmCreateRequest.empty().withMemory(vmMemoryMb(s.memoryMb()) + "M")
@@ -129,13 +279,13 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         Profile profile = new Profile(request.disks().filter(l -> !l.isEmpty()).map(l -> l.getFirst().path()).orElse(""),
                 vmMemoryMb(s.memoryMb()), vcpus(s.memoryMb(), maxVcpus));
         long t = System.nanoTime();
-        Optional<String> pooled = take(profile);
+        Optional<String> pooled = fixedName.isPresent() ? Optional.empty() : take(profile);
         VmView vm;
         if (pooled.isPresent()) {
             vm = vms.get(pooled.get());
             phases.put("poolTake", (System.nanoTime() - t) / 1_000_000);
         } else {
-            vm = vms.create(request.named(slotName(s.name())), true);
+            vm = vms.create(request.named(fixedName.orElseGet(() -> slotName(s.name()))), true);
             vm.bootPhases().ifPresent(b -> {
                 phases.put("network", b.networkMs());
                 phases.put("vmmStart", b.vmmStartMs());
@@ -143,14 +293,17 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
                 phases.put("agentReady", b.agentMs());
             });
         }
-        refill(profile, request);
+        if (fixedName.isEmpty()) {
+            refill(profile, request);
+        }
         String name = vm.name();
         try {
             VmRecord record = vms.find(vm.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
                     "the slot VM " + name + " vanished while starting", "see the daemon log"));
             AgentClient agent = new AgentClient(record.ip(), record.token());
             long t0 = System.nanoTime();
-            agent.putFunctionCode(fn.code());
+            // an image function has no code: an empty zip gives its slot an empty /var/task, as Lambda does
+            agent.putFunctionCode(fn.code().length > 0 ? fn.code() : EMPTY_ZIP);
             phases.put("codeReady", (System.nanoTime() - t0) / 1_000_000);
             long t1 = System.nanoTime();
             agent.startFunction(setup);
@@ -272,7 +425,7 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         return out;
     }
 
-    /** Waits until no pool VM is booting (for tests and a clean shutdown). */
+    /** Waits until no pool VM is booting and no snapshot is being made (for tests and a clean shutdown). */
     public void awaitRefills(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (Thread t : List.copyOf(refills)) {
@@ -283,15 +436,19 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         }
     }
 
-    /** Removes the pooled VMs (slots are closed by their manager). */
+    /** Removes the pooled VMs and the snapshots with their templates (slots are closed by their manager). */
     @Override
     public void close() {
         List<String> all = new ArrayList<>();
+        List<VmSnapshot> snaps;
         synchronized (this) {
             closed = true;
             pool.values().forEach(all::addAll);
             pool.clear();
+            snaps = List.copyOf(templates.values());
+            templates.clear();
         }
+        snaps.forEach(this::removeTemplate);
         try {
             awaitRefills(Duration.ofMinutes(2));
         } catch (InterruptedException e) {

@@ -31,6 +31,15 @@ public interface Snapshots {
     SnapshotFiles createSnapshot(VmId id, SnapshotFiles files);
 
     /**
+     * Writes a snapshot of a running VM and leaves it paused at the moment the snapshot holds (so that its disks can
+     * be copied to match). The snapshot records a running guest: a VM loaded from it runs at once.
+     */
+    default SnapshotFiles createSnapshotAndPause(VmId id, SnapshotFiles files) {
+        throw new VmmException(VmmError.UNSUPPORTED, "this driver cannot leave a VM paused at its snapshot",
+                "use createSnapshot");
+    }
+
+    /**
      * Starts a new VMM for {@code spec} from a snapshot and resumes it. The spec's NICs give the new VM its taps (a
      * clone needs its own), its identity goes to the guest as for a fresh boot; vCPUs, memory and drives come from
      * the snapshot, so they must match the spec the snapshot was taken of.

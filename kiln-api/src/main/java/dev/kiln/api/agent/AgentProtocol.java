@@ -64,6 +64,13 @@ public final class AgentProtocol {
     public static final String CONTAINERS_PATH = "/v1/containers";
 
     public static final String FUNCTION_PATH = "/v1/function";
+    /** {@code POST}: a guest restored from a snapshot takes its own address, MAC, clock and entropy. */
+    public static final String IDENTITY_PATH = "/v1/identity";
+    /**
+     * {@code POST}, before a snapshot: the agent loads the code that a clone's identity change runs, so that clones
+     * do not each pay for loading it (seconds under TCG). Answers 204 when done.
+     */
+    public static final String IDENTITY_PREPARE_PATH = "/v1/identity/prepare";
     public static final String FUNCTION_CODE_PATH = "/v1/function/code";
     public static final String FUNCTION_INVOKE_PATH = "/v1/function/invoke";
     /** Where a slot's runtime finds the Lambda Runtime API inside the guest. */

@@ -221,6 +221,7 @@ public final class SlotManager implements AutoCloseable {
             lock.unlock();
         }
         old.forEach(SlotBackend.Slot::close);
+        backend.retired(name, keep);
         return old.size();
     }
 
@@ -267,6 +268,11 @@ public final class SlotManager implements AutoCloseable {
     }
 
     /** Idle slots per function version. */
+    /** Whether cold starts of revision {@code key} are clones of a snapshot (see {@link SlotBackend#snapshotState}). */
+    public String snapshotState(String key) {
+        return backend.snapshotState(key);
+    }
+
     public Map<String, Integer> idleSlots() {
         lock.lock();
         try {

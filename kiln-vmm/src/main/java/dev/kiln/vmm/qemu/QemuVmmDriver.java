@@ -13,6 +13,7 @@ import dev.kiln.vmm.VmHandle;
 import dev.kiln.vmm.VmId;
 import dev.kiln.vmm.VmPhase;
 import dev.kiln.vmm.SpecFiles;
+import dev.kiln.vmm.Snapshots;
 import dev.kiln.vmm.VmSpec;
 import dev.kiln.vmm.VmStats;
 import dev.kiln.vmm.VmStatus;
@@ -43,7 +44,9 @@ import org.slf4j.LoggerFactory;
 final class QemuVmmDriver implements VmmDriver {
     private static final Logger LOG = LoggerFactory.getLogger(QemuVmmDriver.class);
     private static final DriverCapabilities CAPABILITIES =
-            new DriverCapabilities(true, true, true, true, false, false, false);
+            new DriverCapabilities(true, true, true, true, false, true, false);
+    /** How long writing or loading a snapshot's memory may take (a few hundred MB through a pipe). */
+    private static final Duration MIGRATION_TIMEOUT = Duration.ofMinutes(3);
 
     private final QemuConfig config;
     private final ObjectMapper json = new ObjectMapper();
@@ -67,6 +70,128 @@ final class QemuVmmDriver implements VmmDriver {
 
     @Override
     public VmHandle start(VmSpec spec, Path runDir) {
+        return launch(spec, runDir, List.of());
+    }
+
+    /**
+     * Snapshots through QEMU's migration: the VM's device state and memory are streamed to a file
+     * ({@code migrate "exec:cat > FILE"}) while it is paused, and a new QEMU with the same machine and devices loads
+     * them ({@code -incoming "exec:cat FILE"}) and runs on. QEMU 7.2 has no {@code file:} migration URI; a pipe to
+     * {@code cat} is the same stream. The state file records what the memory file holds.
+     */
+    @Override
+    public Optional<Snapshots> snapshots() {
+        return Optional.of(new Snapshots() {
+            @Override
+            public SnapshotFiles createSnapshot(VmId id, SnapshotFiles files) {
+                return snapshot(id, files, false);
+            }
+
+            @Override
+            public SnapshotFiles createSnapshotAndPause(VmId id, SnapshotFiles files) {
+                return snapshot(id, files, true);
+            }
+
+            @Override
+            public VmHandle loadSnapshot(VmSpec spec, Path runDir, SnapshotFiles files) {
+                return restore(spec, runDir, files);
+            }
+        });
+    }
+
+    private Snapshots.SnapshotFiles snapshot(VmId id, Snapshots.SnapshotFiles files, boolean leavePaused) {
+        QemuVm vm = vm(id);
+        if (!(vm.phase() instanceof VmPhase.Running) && !(vm.phase() instanceof VmPhase.Paused)) {
+            throw new VmmException(VmmError.INVALID_PHASE, "VM " + id + " is " + vm.phase().label()
+                    + "; only a running or paused VM can be snapshotted", "start it first");
+        }
+        boolean wasRunning = "running".equals(vm.qmp.execute("query-status", Map.of(), config.qmpTimeout())
+                .path("status").asText());
+        try {
+            Files.createDirectories(files.memory().getParent());
+            Files.deleteIfExists(files.memory());
+        } catch (IOException e) {
+            throw new VmmException(VmmError.INVALID_SPEC, "cannot write the snapshot to " + files.memory() + ": "
+                    + e.getMessage(), "check the directory and free space", e);
+        }
+        if (wasRunning && !leavePaused) {
+            vm.qmp.execute("stop", Map.of(), config.qmpTimeout());
+        }
+        // leavePaused: a live migration, which stops the guest itself at its end; the snapshot then records a
+        // running guest, so that a VM loaded from it runs (and announces its NIC) without a 'cont'
+        try {
+            vm.qmp.execute("migrate", Map.of("uri", "exec:cat > " + shellQuote(files.memory().toString())),
+                    config.qmpTimeout());
+            awaitMigration(vm, "writing the snapshot of " + id);
+            Files.writeString(files.state(), json.createObjectNode().put("driver", QemuDriver.NAME)
+                    .put("memoryFile", files.memory().toString()).put("createdAt", clock.instant().toString())
+                    .toString());
+        } catch (IOException e) {
+            throw new VmmException(VmmError.INVALID_SPEC, "cannot write " + files.state() + ": " + e.getMessage(),
+                    "check the directory and free space", e);
+        } finally {
+            if (wasRunning && !leavePaused) {
+                vm.qmp.execute("cont", Map.of(), config.qmpTimeout());
+            }
+        }
+        return files;
+    }
+
+    private VmHandle restore(VmSpec spec, Path runDir, Snapshots.SnapshotFiles files) {
+        if (!Files.isRegularFile(files.memory()) || !Files.isRegularFile(files.state())) {
+            throw new VmmException(VmmError.FILE_NOT_FOUND, "no snapshot at " + files.memory(),
+                    "take one with createSnapshot first");
+        }
+        VmHandle handle = launch(spec, runDir, List.of("-incoming", "exec:cat " + shellQuote(files.memory().toString())));
+        QemuVm vm = vm(spec.id());
+        long deadline = System.nanoTime() + MIGRATION_TIMEOUT.toNanos();
+        while (true) {
+            String status = vm.qmp.execute("query-status", Map.of(), config.qmpTimeout()).path("status").asText();
+            if (status.equals("running")) {
+                return handle;
+            }
+            if (status.equals("paused") || status.equals("postmigrate") || status.equals("prelaunch")) {
+                JsonNode m = vm.qmp.execute("query-migrate", Map.of(), config.qmpTimeout());
+                if (!m.path("status").asText().equals("active")) {
+                    vm.qmp.execute("cont", Map.of(), config.qmpTimeout());
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                kill(spec.id());
+                throw new VmmException(VmmError.TIMEOUT, "the snapshot did not load within "
+                        + MIGRATION_TIMEOUT.toSeconds() + " s (QEMU status " + status + ")", "see the VMM log");
+            }
+            sleep(Duration.ofMillis(20));
+        }
+    }
+
+    private void awaitMigration(QemuVm vm, String what) {
+        long deadline = System.nanoTime() + MIGRATION_TIMEOUT.toNanos();
+        while (true) {
+            JsonNode m = vm.qmp.execute("query-migrate", Map.of(), config.qmpTimeout());
+            switch (m.path("status").asText()) {
+                case "completed" -> {
+                    return;
+                }
+                case "failed", "cancelled" -> throw new VmmException(VmmError.QMP_ERROR, what + " failed: "
+                        + m.path("error-desc").asText("QEMU gave no reason"), "see the VMM log");
+                default -> {
+                    if (System.nanoTime() > deadline) {
+                        vm.qmp.execute("migrate_cancel", Map.of(), config.qmpTimeout());
+                        throw new VmmException(VmmError.TIMEOUT, what + " took longer than "
+                                + MIGRATION_TIMEOUT.toSeconds() + " s", "check free space and the VMM log");
+                    }
+                    sleep(Duration.ofMillis(20));
+                }
+            }
+        }
+    }
+
+    private static String shellQuote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    private VmHandle launch(VmSpec spec, Path runDir, List<String> extraArgs) {
         if (vms.containsKey(spec.id())) {
             throw new VmmException(VmmError.INVALID_SPEC, "VM " + spec.id() + " is already known to the driver", "use a new id");
         }
@@ -91,6 +216,7 @@ final class QemuVmmDriver implements VmmDriver {
         List<String> command = new ArrayList<>();
         command.add("setsid"); // its own session: a signal to the agent's terminal never reaches the VMM
         command.addAll(QemuCommandLine.build(config.binary(), config.accelerator().accelerator(), config.tscKhz(), spec, runDir));
+        command.addAll(extraArgs);
         Process process;
         try {
             process = new ProcessBuilder(command)
