@@ -150,4 +150,26 @@ class FunctionApiTest {
         assertThat(provided.statusCode()).isEqualTo(422);
         assertThat(json(provided).path("message").asText()).contains("executable 'bootstrap'");
     }
+
+    @Test
+    void theShellExamplesBootstrapSpeaksTheRuntimeApiWithBusyboxAlone() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/busybox")), "needs /usr/bin/busybox");
+        Path bootstrap = Path.of("../examples/functions/shell/bootstrap").toAbsolutePath().normalize();
+        Path bin = Files.createDirectories(tmp.resolve("busybox-bin")); // busybox's applets only, as in its image
+        for (String applet : List.of("sh", "wget", "grep", "cut", "tr", "sed", "sleep")) {
+            Files.createSymbolicLink(bin.resolve(applet), Path.of("/usr/bin/busybox"));
+        }
+        send("PUT", AgentProtocol.FUNCTION_CODE_PATH, HttpRequest.BodyPublishers.ofByteArray(zip(Map.of("x", ""))));
+        String setup = SETUP.replace("\"python3\"", "\"provided\"").replace("\"command\":[]",
+                "\"command\":[\"/usr/bin/busybox\",\"sh\",\"-c\",\"PATH=" + bin + " exec sh " + bootstrap + "\"]");
+        var started = send("POST", AgentProtocol.FUNCTION_PATH, setup);
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+        for (String name : List.of("sh", "again")) {
+            var r = send("POST", AgentProtocol.FUNCTION_INVOKE_PATH, "{\"name\": \"" + name + "\"}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(json(r).path("greeting").asText()).isEqualTo("hello, " + name);
+            assertThat(json(r).path("function").asText()).isEqualTo("hello");
+            assertThat(json(r).path("memoryMb").asInt()).isEqualTo(128);
+        }
+    }
 }

@@ -91,6 +91,16 @@ public final class DaemonCommand extends KilnSubcommand {
             description = "With --join: pre-booted microVMs kept ready per node profile. Default: ${DEFAULT-VALUE}.")
     int warmPool;
 
+    @Option(names = "--function-pool", paramLabel = "N", defaultValue = "2",
+            description = "With --join: the most pre-booted function slot VMs per slot profile (sized from the "
+                    + "profile's recent cold starts); 0 for none. Default: ${DEFAULT-VALUE}.")
+    int functionPool;
+
+    @Option(names = "--function-snapshots", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "With --join: after a function's first cold start, snapshot an initialized slot and start "
+                    + "later cold starts as clones of it (--no-function-snapshots: always boot). Default: on.")
+    boolean functionSnapshots;
+
     @Option(names = "--image-cache", paramLabel = "DIR",
             description = "Where the guest image (kernel, initramfs, root file system) is built and cached; several "
                     + "daemons on one machine may share one. Default: STATE_DIR/cache.")
@@ -127,7 +137,7 @@ public final class DaemonCommand extends KilnSubcommand {
         }
         if (join != null && !join.isEmpty()) {
             ClusterOptions options = ClusterOptions.defaults().withEtcd(join).withApiHost(apiHost).withApiPort(apiPort)
-                    .withWarmPool(warmPool);
+                    .withWarmPool(warmPool).withFunctionPool(functionPool).withFunctionSnapshots(functionSnapshots);
             if (hostName != null) {
                 options = options.withHostName(hostName);
             }

@@ -77,6 +77,12 @@ final class FnCommand {
                         + "none (required on create; on update, the code stays).")
         Path code;
 
+        @Option(names = "--image-uri", paramLabel = "IMAGE",
+                description = "Instead of --code: a container image (a tag in the host's image store) whose entrypoint "
+                        + "speaks the Lambda Runtime API, e.g. examples/functions/shell/image.yaml built as "
+                        + "shell-function:1. Default: none.")
+        String imageUri;
+
         @Option(names = "--memory", paramLabel = "MB",
                 description = "Memory, 128 to 10240 MB; the slot VM gets 384 MB more for its kernel and agent, "
                         + "and a vCPU per 1,769 MB begun. Default: 128 on create; unchanged on update.")
@@ -159,12 +165,14 @@ final class FnCommand {
 
     @Command(name = "create", sortOptions = false, usageHelpAutoWidth = true, header = "Create a function.",
             synopsisHeading = "%nUsage: ", descriptionHeading = "%nDescription:%n",
-            description = "Stores the function's code and configuration on this host (CreateFunction). No slot "
-                    + "starts until the first invocation.",
+            description = "Stores the function's code and configuration in the cluster's store (CreateFunction), "
+                    + "where every host sees it. No slot starts until the first invocation, which runs on the "
+                    + "function's home host.",
             parameterListHeading = "%nArguments:%n", optionListHeading = "%nOptions:%n",
             footerHeading = "%nExamples:%n",
             footer = {"  kiln fn create hello --runtime python3.11 --handler app.handler --code examples/functions/python",
-                "  kiln fn create big --code ./src --memory 1024 --timeout 60 --env MODE=fast"})
+                "  kiln fn create big --code ./src --memory 1024 --timeout 60 --env MODE=fast",
+                "  kiln fn create hello-sh --image-uri shell-function:1"})
     static final class Create extends FnSubcommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "The function's name (letters, digits, - and _).")
         String name;
@@ -177,19 +185,26 @@ final class FnCommand {
 
         @Override
         public Integer call() {
-            if (config.code == null) {
-                throw new CliException("USAGE", "--code is required", "kiln fn create NAME --code DIR|FILE.zip",
+            if ((config.code == null) == (config.imageUri == null)) {
+                throw new CliException("USAGE", "give either --code or --image-uri",
+                        "kiln fn create NAME --code DIR|FILE.zip, or kiln fn create NAME --image-uri IMAGE",
                         ExitCodes.USAGE);
             }
             ObjectNode body = root().json().createObjectNode().put("FunctionName", name);
-            body.put("Runtime", "python3.11").put("Handler", "lambda_function.lambda_handler");
-            config.fill(body);
-            body.putObject("Code").put("ZipFile", Base64.getEncoder().encodeToString(zip(config.code)));
+            if (config.imageUri != null) {
+                body.put("PackageType", "Image");
+                config.fill(body);
+                body.putObject("Code").put("ImageUri", config.imageUri);
+            } else {
+                body.put("Runtime", "python3.11").put("Handler", "lambda_function.lambda_handler");
+                config.fill(body);
+                body.putObject("Code").put("ZipFile", Base64.getEncoder().encodeToString(zip(config.code)));
+            }
             JsonNode created = lambda().sendJson("POST", LambdaHttp.FUNCTIONS, body);
             if (json.json) {
                 printJson(created);
             } else {
-                out().println("function " + name + " created (" + created.path("Runtime").asText() + ", "
+                out().println("function " + name + " created (" + created.path("Runtime").asText("image") + ", "
                         + created.path("MemorySize").asInt() + " MB, " + created.path("CodeSize").asLong()
                         + " bytes of code)");
                 out().flush();
@@ -200,7 +215,7 @@ final class FnCommand {
 
     @Command(name = "ls", sortOptions = false, usageHelpAutoWidth = true, header = "List functions.",
             synopsisHeading = "%nUsage: ", descriptionHeading = "%nDescription:%n",
-            description = "Lists this host's functions (ListFunctions): runtime, handler, memory, timeout, code size, "
+            description = "Lists the cluster's functions (ListFunctions): runtime, handler, memory, timeout, code size, "
                     + "slots (idle; busy, or starting for a cold start; draining: an older revision's slot finishing "
                     + "its invocation) and when each last changed.", optionListHeading = "%nOptions:%n",
             footerHeading = "%nExamples:%n", footer = {"  kiln fn ls", "  kiln fn ls --json"})
@@ -215,14 +230,16 @@ final class FnCommand {
                 printJson(list);
                 return ExitCodes.OK;
             }
-            Table t = new Table("NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "CODE", "SLOTS", "MODIFIED");
+            Table t = new Table("NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "CODE", "SLOTS", "SNAPSHOT",
+                    "MODIFIED");
             for (JsonNode f : list.path("Functions")) {
                 JsonNode s = f.path("KilnSlots");
                 String slots = s.path("idle").asInt() + " idle, " + s.path("busy").asInt() + " busy"
                         + (s.path("draining").asInt() > 0 ? ", " + s.path("draining").asInt() + " draining" : "");
                 t.row(f.path("FunctionName").asText(), f.path("Runtime").asText("image"), f.path("Handler").asText(),
                         f.path("MemorySize").asInt() + " MB", f.path("Timeout").asInt() + " s",
-                        Sizes.human(f.path("CodeSize").asLong()), slots, f.path("LastModified").asText());
+                        Sizes.human(f.path("CodeSize").asLong()), slots, f.path("KilnSnapshot").asText("none"),
+                        f.path("LastModified").asText());
             }
             print(t.render());
             return ExitCodes.OK;
@@ -317,6 +334,7 @@ final class FnCommand {
                 }
                 o.put("functionError", error);
                 o.put("slot", a.header("X-Kiln-Slot"));
+                o.put("host", a.header("X-Kiln-Host"));
                 o.put("cold", "true".equals(a.header("X-Kiln-Cold")));
                 ObjectNode ph = o.putObject("phasesMs");
                 phases.forEach((k, v) -> ph.put(k, Long.parseLong(v)));
@@ -324,7 +342,8 @@ final class FnCommand {
             } else {
                 out().println(result);
                 out().flush();
-                String where = "slot " + a.header("X-Kiln-Slot");
+                String where = "slot " + a.header("X-Kiln-Slot")
+                        + (a.header("X-Kiln-Host") == null ? "" : " on host " + a.header("X-Kiln-Host"));
                 err().println(raw == null ? "(warm, " + where + ")" : "(cold start, " + where + ": "
                         + String.join(", ", phases.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()
                         + " ms").toList()) + ")");
@@ -358,6 +377,13 @@ final class FnCommand {
         @Override
         public Integer call() {
             JsonNode last = null;
+            if (config.code != null && config.imageUri != null) {
+                throw new CliException("USAGE", "give --code or --image-uri, not both", "", ExitCodes.USAGE);
+            }
+            if (config.imageUri != null) {
+                last = lambda().sendJson("PUT", path(name) + "/code", root().json().createObjectNode()
+                        .put("ImageUri", config.imageUri));
+            }
             if (config.code != null) {
                 ObjectNode body = root().json().createObjectNode()
                         .put("ZipFile", Base64.getEncoder().encodeToString(zip(config.code)));
@@ -369,7 +395,7 @@ final class FnCommand {
                 last = lambda().sendJson("PUT", path(name) + "/configuration", body);
             }
             if (last == null) {
-                throw new CliException("USAGE", "nothing to update", "give --code, --memory, --timeout, --env, "
+                throw new CliException("USAGE", "nothing to update", "give --code, --image-uri, --memory, --timeout, --env, "
                         + "--handler, --runtime or --description", ExitCodes.USAGE);
             }
             if (json.json) {

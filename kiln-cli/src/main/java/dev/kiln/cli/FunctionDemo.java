@@ -15,7 +15,8 @@ import java.util.function.Consumer;
 /**
  * The functions part of {@code kiln demo}, while the cluster is up: the example Python function (and the Java one,
  * when the project's jars are built) created through kiln's Lambda-compatible API, invoked cold (a slot microVM
- * boots) and warm (the same slot), an exception returned as Lambda's function error, then removed.
+ * boots) and warm (the same slot), an exception returned as Lambda's function error, a cold start cloned from the
+ * function's snapshot (Python), then removed.
  */
 final class FunctionDemo {
     private final DaemonClient daemon;
@@ -38,6 +39,7 @@ final class FunctionDemo {
         fn(lambda, "demo-hello", "python3.11", "app.handler", FnCommand.zip(examples.resolve("functions/python")), 128);
         try {
             invokeColdWarmAndFailing(lambda, "demo-hello");
+            coldFromSnapshot(lambda, "demo-hello");
         } finally {
             lambda.send("DELETE", FnCommand.FnSubcommand.path("demo-hello"), null, Map.of(), Duration.ofMinutes(2));
             note.accept("kiln fn rm demo-hello: its slot VM is removed");
@@ -94,6 +96,60 @@ final class FunctionDemo {
         JsonNode created = lambda.sendJson("POST", LambdaHttp.FUNCTIONS, body);
         note.accept("created " + created.path("FunctionArn").asText() + " (" + created.path("CodeSize").asLong()
                 + " bytes of code, " + memory + " MB)");
+    }
+
+    /**
+     * After a revision's first cold start the daemon starts a template slot in the background, lets its runtime
+     * initialize and snapshots it; two invocations at once then take the warm slot and a clone of that snapshot.
+     */
+    private void coldFromSnapshot(LambdaHttp lambda, String name) {
+        step.accept("waiting for " + name + "'s snapshot (after its first cold start a template slot boots and "
+                + "initializes in the background and is snapshotted: kiln fn ls shows SNAPSHOT ready)");
+        long t0 = System.nanoTime();
+        String state = "";
+        long deadline = t0 + Duration.ofMinutes(5).toNanos();
+        while (!state.equals("ready")) {
+            state = lambda.get(FnCommand.FnSubcommand.path(name)).path("Configuration").path("KilnSnapshot")
+                    .asText("none");
+            if (state.equals("none") || System.nanoTime() > deadline) {
+                note.accept("no snapshot (" + (state.equals("none") ? "none was made; see the daemon's log"
+                        : "still " + state + " after 5 minutes") + "): skipping the cold start from a snapshot");
+                return;
+            }
+            sleep(Duration.ofSeconds(1));
+        }
+        note.accept(String.format("snapshot ready after %.0f s", (System.nanoTime() - t0) / 1e9));
+        step.accept("two invocations of " + name + " at once: one takes the warm slot, the other is a cold start in a "
+                + "clone of the snapshot (its own tap, address, MAC, clock and entropy; no boot, no runtime init)");
+        String path = FnCommand.FnSubcommand.path(name) + "/invocations";
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var calls = java.util.stream.Stream.of("one", "two").map(who -> threads.submit(() -> {
+                long t = System.nanoTime();
+                LambdaHttp.Answer a = lambda.send("POST", path, ("{\"name\": \"" + who + "\"}")
+                        .getBytes(StandardCharsets.UTF_8), Map.of(), Duration.ofMinutes(5));
+                return Map.entry(a, (System.nanoTime() - t) / 1e6);
+            })).toList();
+            for (var call : calls) {
+                var done = call.get();
+                LambdaHttp.Answer a = done.getKey();
+                String phases = a.header("X-Kiln-Cold-Phases");
+                note.accept(String.format("%s  (%.0f ms; slot %s; %s)", new String(a.body(), StandardCharsets.UTF_8),
+                        done.getValue(), a.header("X-Kiln-Slot"), phases == null ? "warm"
+                                : "cold, phases in ms: " + phases.replace(";", ", ")));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void invokeColdWarmAndFailing(LambdaHttp lambda, String name) {

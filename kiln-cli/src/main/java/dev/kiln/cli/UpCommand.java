@@ -43,6 +43,17 @@ final class UpCommand extends KilnSubcommand {
                     + "starts without waiting for a boot; 0 for none. Default: ${DEFAULT-VALUE}.")
     int warmPool;
 
+    @Option(names = "--function-pool", paramLabel = "N", defaultValue = "2",
+            description = "The most pre-booted function slot VMs per slot profile (image, memory, vCPUs), sized from "
+                    + "the profile's cold starts in the last 5 minutes; 0 for none. Default: ${DEFAULT-VALUE}.")
+    int functionPool;
+
+    @Option(names = "--function-snapshots", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "After a function's first cold start, boot a template slot, let its runtime initialize, "
+                    + "snapshot it, and start later cold starts as clones of it (each with its own address, MAC, "
+                    + "clock and entropy); --no-function-snapshots: always boot. Default: on.")
+    boolean functionSnapshots;
+
     @Option(names = "--name", paramLabel = "HOST",
             description = "This host's name in the cluster. Default: the machine's host name.")
     String name;
@@ -60,6 +71,8 @@ final class UpCommand extends KilnSubcommand {
         options.put("etcdPort", etcdPort);
         options.put("apiPort", apiPort);
         options.put("warmPool", warmPool);
+        options.put("functionPool", functionPool);
+        options.put("functionSnapshots", functionSnapshots);
         Optional.ofNullable(name).ifPresent(n -> options.put("hostName", n));
         if (!json.json) {
             err().println("joining the cluster (starting etcd and the cluster API)...");

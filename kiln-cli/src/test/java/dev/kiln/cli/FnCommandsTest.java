@@ -76,7 +76,7 @@ class FnCommandsTest {
             public void close() {
             }
         };
-        functions = new FunctionService(new FunctionStore(dir.resolve("functions")),
+        functions = new FunctionService(FunctionStore.files(dir.resolve("functions")),
                 new SlotManager(echo, Clock.systemUTC(), SlotManager.Config.defaults()),
                 image -> true, FunctionService.Settings.defaults(), Clock.systemUTC(), Duration.ofMinutes(1));
         LambdaApi api = new LambdaApi(functions, "http://127.0.0.1");

@@ -35,13 +35,25 @@ public final class ImageDisks {
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     /** @param dir where the disk files are kept (under the daemon's state directory) */
+    private final java.util.function.Consumer<String> fetch;
+
     public ImageDisks(ImageStore images, Path dir) {
+        this(images, dir, reference -> { });
+    }
+
+    /**
+     * @param fetch called before an image's disk is made: puts the image into this host's store if it is not there
+     *              (in a cluster, pulled from another host), or throws
+     */
+    public ImageDisks(ImageStore images, Path dir, java.util.function.Consumer<String> fetch) {
         this.images = images;
         this.dir = dir;
+        this.fetch = fetch;
     }
 
     /** The disk of {@code reference} (built now if there is none yet). */
     public Path ensure(String reference) {
+        fetch.accept(reference);
         ImageDetails details = images.inspect(reference);
         String hex = details.digest().hex();
         Path disk = dir.resolve(hex + ".ext4");

@@ -48,8 +48,6 @@ public final class ClusterMode implements AutoCloseable {
     private static final Duration STORE_WAIT = Duration.ofSeconds(30);
     /** The leader's lease: a standby takes over within this long after the leader dies. */
     private static final Duration LEADER_TTL = Duration.ofSeconds(5);
-    /** The most pre-booted function slot VMs per profile (image, memory, vCPUs); recent cold starts size it. */
-    private static final int SLOT_POOL = 2;
 
     /**
      * What {@code GET /v1/cluster} shows.
@@ -179,8 +177,11 @@ public final class ClusterMode implements AutoCloseable {
                     dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
                     capacity(options.cpuOvercommit().orElse(4)), address, subnet,
                     Map.of("kiln.dev/hostname", host), peerImages::ensure);
-            functions = functions(dir.resolve("functions"), vms, images,
-                    "http://" + network.config().subnet().gateway() + ":" + registryPort, clock);
+            functions = functions(dir.resolve("functions"), new dev.kiln.host.fn.KvFunctionStore(kv), vms, images,
+                    peerImages, "http://" + network.config().subnet().gateway() + ":" + registryPort, clock,
+                    options.functionPool().orElse(ClusterOptions.DEFAULT_FUNCTION_POOL),
+                    options.functionSnapshots().orElse(true));
+            functions.routeWith(new PeerFunctions(host, witness::apis));
             String apiHost = options.apiHost().orElse("127.0.0.1");
             LambdaApi lambda = new LambdaApi(functions, "http://" + (apiHost.contains(":") ? "[" + apiHost + "]"
                     : apiHost) + ":" + apiPort);
@@ -230,11 +231,15 @@ public final class ClusterMode implements AutoCloseable {
     }
 
     /**
-     * The functions of this host and their slots (microVMs named {@code fn-...}). Slot VMs left by an earlier daemon
-     * are removed first: the slot manager starts with none, so nothing else would ever remove them.
+     * The cluster's functions (in its store: every host sees them all) and this host's slots (microVMs named
+     * {@code fn-...}). Slot VMs left by an earlier daemon are removed first: the slot manager starts with none, so
+     * nothing else would ever remove them. Functions that an earlier kiln kept on this host's disk ({@code dir}) are
+     * moved into the store.
      */
-    private static FunctionService functions(Path dir, VmService vms, ImageStore images, String registryUrl,
-                                             Clock clock) {
+    private static FunctionService functions(Path dir, FunctionStore store, VmService vms, ImageStore images,
+                                             PeerImages peerImages, String registryUrl, Clock clock, int pool,
+                                             boolean snapshotsOn) {
+        moveIntoStore(dir, store);
         for (var vm : vms.list()) {
             if (VmSlotBackend.isSlot(vm.name())) {
                 LOG.info("removing the function slot {} left by an earlier daemon", vm.name());
@@ -245,16 +250,49 @@ public final class ClusterMode implements AutoCloseable {
                 }
             }
         }
-        ImageDisks disks = new ImageDisks(images, dir.resolveSibling("image-disks"));
-        VmSlotBackend backend = new VmSlotBackend(vms, registryUrl, Optional.of(disks), SLOT_POOL);
+        ImageDisks disks = new ImageDisks(images, dir.resolveSibling("image-disks"), peerImages::ensure);
+        Path snapshots = dir.resolveSibling("snapshots");
+        if (Files.isDirectory(snapshots)) { // an earlier daemon's: their templates were removed above
+            try (var walk = Files.walk(snapshots)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                LOG.warn("removing {}: {}", snapshots, e.getMessage());
+            }
+        }
+        VmSlotBackend backend = new VmSlotBackend(vms, registryUrl, Optional.of(disks), Math.max(0, pool),
+                Optional.of(snapshots));
+        backend.autoSnapshot(snapshotsOn);
         SlotManager slots = new SlotManager(backend, Clock.systemUTC(), SlotManager.Config.defaults());
-        FunctionService functions = new FunctionService(new FunctionStore(dir), slots,
-                tag -> images.list().stream().anyMatch(i -> i.references().contains(tag)),
+        FunctionService functions = new FunctionService(store, slots, tag -> {
+                    try {
+                        peerImages.ensure(tag); // here already, or pulled from another host that has it
+                        return true;
+                    } catch (RuntimeException e) {
+                        return false;
+                    }
+                },
                 FunctionService.Settings.defaults(), clock, Duration.ofSeconds(10));
         functions.alsoClose(backend);
         functions.alsoReclaim(backend::trimPool);
         functions.exportMetrics(vms.meterRegistry());
         return functions;
+    }
+
+    private static void moveIntoStore(Path dir, FunctionStore store) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        FunctionStore files = FunctionStore.files(dir);
+        for (var record : files.list()) {
+            if (store.get(record.name()).isEmpty()) {
+                byte[] code = files.code(record.name());
+                store.create(record, code.length == 0 ? Optional.empty() : Optional.of(code));
+                LOG.info("function {} moved from {} into the cluster store", record.name(), dir);
+            }
+            files.delete(record.name());
+        }
     }
 
     /** The functions of this host (the Lambda-compatible API's state). */

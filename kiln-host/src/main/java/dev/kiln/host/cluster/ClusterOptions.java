@@ -17,10 +17,16 @@ import java.util.Optional;
  * @param warmPool      pre-booted microVMs kept ready per node profile, for new Nodes (default 1; 0: none)
  * @param advertise     the address other hosts reach this one at (the overlay's endpoint, the Host's address);
  *                      default the machine's address
+ * @param functionPool  the most pre-booted function slot VMs per slot profile, sized from recent cold starts
+ *                      (default 2; 0: every cold start boots, or restores a snapshot)
+ * @param functionSnapshots whether a function's cold starts become clones of a snapshot of an initialized slot,
+ *                      made after its first cold start (default true)
  */
 public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
                              Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit,
-                             Optional<Integer> warmPool, Optional<String> advertise) {
+                             Optional<Integer> warmPool, Optional<String> advertise, Optional<Integer> functionPool,
+                             Optional<Boolean> functionSnapshots) {
+    public static final int DEFAULT_FUNCTION_POOL = 2;
     public static final int DEFAULT_WARM_POOL = 1;
     public static final int DEFAULT_ETCD_PORT = 2479;
     public static final int DEFAULT_API_PORT = 7070;
@@ -34,6 +40,8 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
         cpuOvercommit = orEmpty(cpuOvercommit);
         warmPool = orEmpty(warmPool);
         advertise = orEmpty(advertise);
+        functionPool = orEmpty(functionPool);
+        functionSnapshots = orEmpty(functionSnapshots);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -42,36 +50,47 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
 
     public static ClusterOptions defaults() {
         return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     public ClusterOptions withApiPort(int port) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise);
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
     }
 
     public ClusterOptions withEtcdPort(int port) {
-        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise);
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
     }
 
     public ClusterOptions withEtcd(List<URI> endpoints) {
-        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise);
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
     }
 
     public ClusterOptions withWarmPool(int size) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots);
     }
 
     public ClusterOptions withAdvertise(String address) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool,
-                Optional.of(address));
+                Optional.of(address), functionPool, functionSnapshots);
     }
 
     public ClusterOptions withApiHost(String address) {
         return new ClusterOptions(etcd, etcdPort, Optional.of(address), apiPort, hostName, cpuOvercommit, warmPool,
-                advertise);
+                advertise, functionPool, functionSnapshots);
     }
 
     public ClusterOptions withHostName(String name) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
+    }
+
+    public ClusterOptions withFunctionPool(int size) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                Optional.of(size), functionSnapshots);
+    }
+
+    public ClusterOptions withFunctionSnapshots(boolean on) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                functionPool, Optional.of(on));
     }
 }

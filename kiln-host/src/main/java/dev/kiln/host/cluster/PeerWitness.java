@@ -36,6 +36,7 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(ASK_TIMEOUT).build();
     private volatile List<String> peers = List.of();
     private volatile List<URI> registries = List.of();
+    private volatile java.util.Map<String, URI> apis = java.util.Map.of();
     private final int registryPort;
     private volatile Thread loop;
 
@@ -55,6 +56,10 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
                     .map(h -> h.spec().subnet()).filter(sn -> !sn.isEmpty())
                     .map(sn -> URI.create("http://" + dev.kiln.net.Ipv4Cidr.parse(sn).gateway() + ":" + registryPort))
                     .sorted().toList();
+            apis = others.stream().filter(h -> h.status().phase() == dev.kiln.cluster.model.HostPhase.READY)
+                    .filter(h -> !h.spec().address().isEmpty())
+                    .collect(java.util.stream.Collectors.toUnmodifiableMap(Host::name,
+                            h -> URI.create("http://" + h.spec().address() + ":" + apiPort)));
         } catch (ClusterException e) {
             LOG.debug("peers not refreshed: {}", e.getMessage());
         }
@@ -87,6 +92,11 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
     /** The image registries of the other Ready hosts on the cluster network (their bridge address). */
     List<URI> registries() {
         return registries;
+    }
+
+    /** The cluster APIs of the other Ready hosts, by host name (on this host's API port). */
+    java.util.Map<String, URI> apis() {
+        return apis;
     }
 
     List<String> peers() {

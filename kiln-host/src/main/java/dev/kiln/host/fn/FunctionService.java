@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -91,6 +92,7 @@ public final class FunctionService implements AutoCloseable {
     private volatile MeterRegistry metrics = new SimpleMeterRegistry();
     private final List<Runnable> alsoReclaim = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile FunctionRouter router = FunctionRouter.local("localhost");
 
     public FunctionService(FunctionStore store, SlotManager slots, Predicate<String> imageExists, Settings settings,
                            Clock clock, Duration reclaimEvery) {
@@ -108,6 +110,7 @@ public final class FunctionService implements AutoCloseable {
                     if (n > 0) {
                         LOG.info("reclaimed {} idle function slot(s) after their keep-alive", n);
                     }
+                    retireStale();
                     alsoReclaim.forEach(Runnable::run);
                 } catch (InterruptedException e) {
                     return;
@@ -142,6 +145,7 @@ public final class FunctionService implements AutoCloseable {
         if (store.get(name).isPresent()) {
             throw new LambdaException(409, "ResourceConflictException", "Function already exist: " + name);
         }
+        // (the store checks again as it creates it: another host may create the same name meanwhile)
         String packageType = c.packageType().orElse("Zip");
         if (packageType.equals("Zip")) {
             if (c.runtime().isEmpty() || c.handler().isEmpty()) {
@@ -164,7 +168,7 @@ public final class FunctionService implements AutoCloseable {
                 c.imageUri(), Optional.empty(), sha256(zip), zip.length, clock.instant(), 1,
                 UUID.randomUUID().toString());
         check(record, c.zip());
-        store.put(record, c.zip());
+        store.create(record, c.zip());
         LOG.info("function {} created ({}, {} MB)", name, record.runtime().orElse(record.imageUri().orElse("")),
                 record.memoryMb());
         return record;
@@ -240,17 +244,70 @@ public final class FunctionService implements AutoCloseable {
         LOG.info("function {} deleted", old.name());
     }
 
-    /** A synchronous invocation (RequestResponse). */
-    public SlotManager.Result invoke(String nameOrArn, byte[] payload) {
+    /** An invocation's result and the host that ran it. */
+    public record Invocation(SlotManager.Result result, String host) {
+    }
+
+    /** Where invocations run: {@link FunctionRouter#local} (the default) runs them all on this host. */
+    public void routeWith(FunctionRouter router) {
+        this.router = router;
+    }
+
+    /**
+     * A synchronous invocation (RequestResponse), on the function's home host or, when that is down or throttles,
+     * on the next in its order ({@link FunctionRouter}); with one host, here.
+     */
+    public Invocation invoke(String nameOrArn, byte[] payload) {
+        checkPayload(payload);
+        FunctionRecord record = get(nameOrArn);
+        if (record.reservedConcurrency().filter(r -> r == 0).isPresent()) {
+            throw zeroConcurrency();
+        }
+        FunctionRouter r = router;
+        LambdaException throttled = null;
+        List<String> down = new ArrayList<>();
+        for (String host : r.rank(record.name())) {
+            try {
+                if (host.equals(r.self())) {
+                    return new Invocation(invokeHere(record.name(), payload), host);
+                }
+                return new Invocation(r.forward(host, record.name(), payload), host);
+            } catch (FunctionRouter.PeerUnavailableException e) {
+                LOG.info("{} cannot run {} now ({}); trying the next host", host, record.name(), e.getMessage());
+                down.add(host + ": " + e.getMessage());
+            } catch (LambdaException e) {
+                if (e.status() != 429) {
+                    throw e;
+                }
+                throttled = e;
+            }
+        }
+        if (throttled != null) {
+            throw throttled;
+        }
+        throw new LambdaException(503, "ServiceException", "no host could run " + record.name() + ": "
+                + String.join("; ", down));
+    }
+
+    private static void checkPayload(byte[] payload) {
         if (payload.length > MAX_PAYLOAD) {
             throw new LambdaException(413, "RequestTooLargeException", "Request must be smaller than " + MAX_PAYLOAD
                     + " bytes for the InvokeFunction operation");
         }
+    }
+
+    private static LambdaException zeroConcurrency() {
+        return new LambdaException(429, "TooManyRequestsException", "Rate Exceeded: the function's reserved"
+                + " concurrency is 0, so it is throttled (PutFunctionConcurrency to allow it)",
+                Optional.of("ReservedFunctionConcurrentInvocationLimitExceeded"));
+    }
+
+    /** An invocation run on this host, whatever its home (another host forwarded it here, or there is one host). */
+    public SlotManager.Result invokeHere(String nameOrArn, byte[] payload) {
+        checkPayload(payload);
         FunctionVersion version = version(nameOrArn);
         if (version.reservedConcurrency().filter(r -> r == 0).isPresent()) {
-            throw new LambdaException(429, "TooManyRequestsException", "Rate Exceeded: the function's reserved"
-                    + " concurrency is 0, so it is throttled (PutFunctionConcurrency to allow it)",
-                    Optional.of("ReservedFunctionConcurrentInvocationLimitExceeded"));
+            throw zeroConcurrency();
         }
         try {
             long t0 = System.nanoTime();
@@ -303,7 +360,7 @@ public final class FunctionService implements AutoCloseable {
         }
         events.submit(() -> {
             try {
-                SlotManager.Result r = invoke(name, payload);
+                SlotManager.Result r = invoke(name, payload).result();
                 LOG.info("event invocation of {} ({}) done in {} ms{}", name, r.reply().requestId(),
                         r.reply().durationMs(), r.reply().functionError().map(e -> ", function error " + e).orElse(""));
             } catch (RuntimeException e) {
@@ -329,8 +386,13 @@ public final class FunctionService implements AutoCloseable {
     public record SlotStates(int idle, int busy, int draining) {
     }
 
+    /** {@code none}, {@code preparing} or {@code ready}: whether the current revision's cold starts are clones. */
+    public String snapshotState(FunctionRecord r) {
+        return slots.snapshotState(key(r));
+    }
+
     public SlotStates slotStates(FunctionRecord r) {
-        String current = r.name() + ":" + r.revision();
+        String current = key(r);
         Map<String, Integer> idle = slots.idleSlots();
         int idleNow = 0;
         int busy = 0;
@@ -353,11 +415,14 @@ public final class FunctionService implements AutoCloseable {
     private synchronized FunctionVersion version(String nameOrArn) {
         FunctionRecord record = get(nameOrArn);
         FunctionVersion cached = versions.get(record.name());
-        if (cached != null && cached.revision().equals(Long.toString(record.revision()))) {
+        if (cached != null && cached.revision().equals(revision(record))) {
             return cached;
         }
+        if (cached != null) { // changed on another host (a change made here has dropped it from the cache)
+            slots.retire(record.name(), Optional.of(key(record)));
+        }
         FunctionVersion v = new FunctionVersion(setup(record), store.code(record.name()), record.reservedConcurrency(),
-                Long.toString(record.revision()));
+                revision(record));
         versions.put(record.name(), v);
         return v;
     }
@@ -383,9 +448,42 @@ public final class FunctionService implements AutoCloseable {
                 Optional.empty(), command);
     }
 
+    /**
+     * Closes this host's slots of functions that another host deleted or changed (with a store that hosts share):
+     * slots of a deleted function, and idle slots of an older revision.
+     */
+    public synchronized void retireStale() {
+        Map<String, List<String>> keysByName = new java.util.TreeMap<>();
+        slots.slots().keySet().forEach(key -> keysByName.computeIfAbsent(key.substring(0, key.lastIndexOf(':')),
+                k -> new ArrayList<>()).add(key));
+        keysByName.forEach((name, keys) -> {
+            Optional<FunctionRecord> now = store.get(name);
+            if (now.isEmpty()) {
+                LOG.info("function {} was deleted on another host: closing its slots here", name);
+                versions.remove(name);
+                slots.retire(name, Optional.empty());
+            } else if (keys.stream().anyMatch(k -> !k.equals(key(now.get())))) {
+                slots.retire(name, Optional.of(key(now.get())));
+            }
+        });
+    }
+
+    /**
+     * The revision slots run: its number and the start of its RevisionId, so that a function deleted and created
+     * again (on another host, where the number starts at 1 again) never reuses the old one's slots.
+     */
+    static String revision(FunctionRecord r) {
+        return r.revision() + "-" + r.revisionId().substring(0, Math.min(8, r.revisionId().length()));
+    }
+
+    /** The slot manager's key of a function's current revision ({@link FunctionVersion#key()}). */
+    static String key(FunctionRecord r) {
+        return r.name() + ":" + revision(r);
+    }
+
     private void changed(FunctionRecord next) {
         versions.remove(next.name());
-        slots.retire(next.name(), Optional.of(next.name() + ":" + next.revision()));
+        slots.retire(next.name(), Optional.of(key(next)));
     }
 
     /** Lambda's checks, and kiln's own: the runtime is one kiln's slots run and its image is on this host. */

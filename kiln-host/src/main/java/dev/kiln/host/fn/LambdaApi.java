@@ -258,16 +258,33 @@ public final class LambdaApi extends Handler.Abstract {
             }
             case "RequestResponse" -> {
                 FunctionRecord record = functions.get(name);
-                SlotManager.Result r = functions.invoke(name, payload);
+                // another host forwarded it here, as its home or fallback: run it here, never forward it again
+                boolean forwarded = request.getHeaders().get(FORWARDED_BY) != null;
+                FunctionService.Invocation done = forwarded
+                        ? new FunctionService.Invocation(functions.invokeHere(name, payload), "")
+                        : functions.invoke(name, payload);
+                SlotManager.Result r = done.result();
                 FunctionReply reply = r.reply();
                 Map<String, String> headers = new LinkedHashMap<>();
                 headers.put("Content-Type", "application/json");
                 headers.put("X-Amz-Executed-Version", "$LATEST");
-                reply.functionError().ifPresent(e -> headers.put("X-Amz-Function-Error", "Unhandled"));
-                headers.put("X-Kiln-Slot", r.slot());
-                headers.put("X-Kiln-Cold", Boolean.toString(r.cold()));
+                reply.functionError().ifPresent(e -> {
+                    headers.put("X-Amz-Function-Error", "Unhandled");
+                    headers.put(KILN_FUNCTION_ERROR, e);
+                });
+                if (!done.host().isEmpty()) {
+                    headers.put(KILN_HOST, done.host());
+                }
+                headers.put(KILN_SLOT, r.slot());
+                headers.put(KILN_COLD, Boolean.toString(r.cold()));
+                headers.put(KILN_REQUEST_ID, reply.requestId());
+                headers.put(KILN_DURATION_MS, Double.toString(reply.durationMs()));
+                reply.initMs().ifPresent(ms -> headers.put(KILN_INIT_MS, Double.toString(ms)));
                 if (r.cold()) {
-                    headers.put("X-Kiln-Cold-Phases", phases(r));
+                    headers.put(KILN_COLD_PHASES, phases(r));
+                    if (!r.phases().isEmpty()) {
+                        headers.put(KILN_OPEN_PHASES, openPhases(r));
+                    }
                 }
                 if ("Tail".equals(request.getHeaders().get("X-Amz-Log-Type"))) {
                     headers.put("X-Amz-Log-Result", Base64.getEncoder().encodeToString(
@@ -277,6 +294,27 @@ public final class LambdaApi extends Handler.Abstract {
             }
             default -> throw invalid("X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, not " + type);
         }
+    }
+
+    /** Sent by a host that forwards an invocation to the host that runs it (its value: the sender's name). */
+    public static final String FORWARDED_BY = "X-Kiln-Forwarded-By";
+    /** The host that ran an invocation (when the functions are the cluster's). */
+    public static final String KILN_HOST = "X-Kiln-Host";
+    public static final String KILN_SLOT = "X-Kiln-Slot";
+    public static final String KILN_COLD = "X-Kiln-Cold";
+    public static final String KILN_COLD_PHASES = "X-Kiln-Cold-Phases";
+    /** The slot's own start phases only ({@code KILN_COLD_PHASES} adds runtimeInit and handler). */
+    public static final String KILN_OPEN_PHASES = "X-Kiln-Open-Phases";
+    /** The function error's type ({@code X-Amz-Function-Error} says only Unhandled, as Lambda does). */
+    public static final String KILN_FUNCTION_ERROR = "X-Kiln-Function-Error";
+    public static final String KILN_REQUEST_ID = "X-Kiln-Request-Id";
+    public static final String KILN_DURATION_MS = "X-Kiln-Duration-Ms";
+    public static final String KILN_INIT_MS = "X-Kiln-Init-Ms";
+
+    private static String openPhases(SlotManager.Result r) {
+        StringBuilder out = new StringBuilder();
+        r.phases().forEach((k, v) -> out.append(out.isEmpty() ? "" : ";").append(k).append('=').append(v));
+        return out.toString();
     }
 
     /** The cold start's phases, {@code vmmStart=120;kernelBoot=2300;...;runtimeInit=800;handler=3} in ms. */
@@ -350,6 +388,7 @@ public final class LambdaApi extends Handler.Abstract {
         FunctionService.SlotStates states = functions.slotStates(r);
         c.putObject("KilnSlots").put("idle", states.idle()).put("busy", states.busy())
                 .put("draining", states.draining());
+        c.put("KilnSnapshot", functions.snapshotState(r));
         return c;
     }
 

@@ -68,11 +68,11 @@ public class LambdaApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A "handler" in memory: echoes the event; {"fail": true} raises; {"hold": true} waits for the test. */
-    static final class EchoSlots implements SlotBackend {
-        final AtomicInteger opened = new AtomicInteger();
+    public static final class EchoSlots implements SlotBackend {
+        public final AtomicInteger opened = new AtomicInteger();
         final AtomicInteger invoked = new AtomicInteger();
-        final Set<String> closed = ConcurrentHashMap.newKeySet();
-        volatile CountDownLatch hold = new CountDownLatch(0);
+        public final Set<String> closed = ConcurrentHashMap.newKeySet();
+        public volatile CountDownLatch hold = new CountDownLatch(0);
 
         @Override
         public Slot open(FunctionVersion fn) {
@@ -133,7 +133,7 @@ public class LambdaApiTest {
         dir = Files.createTempDirectory("kiln-lambda-api-");
         SlotManager manager = new SlotManager(slots, Clock.systemUTC(), new SlotManager.Config(Duration.ofMinutes(5),
                 8, 0, Duration.ZERO, Duration.ofSeconds(5)));
-        functions = new FunctionService(new FunctionStore(dir.resolve("functions")), manager,
+        functions = new FunctionService(FunctionStore.files(dir.resolve("functions")), manager,
                 image -> image.equals("python3-runtime:1"), FunctionService.Settings.defaults(), Clock.systemUTC(),
                 Duration.ofMinutes(1));
         functions.exportMetrics(metrics);
