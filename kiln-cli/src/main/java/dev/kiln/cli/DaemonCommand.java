@@ -101,6 +101,12 @@ public final class DaemonCommand extends KilnSubcommand {
                     + "later cold starts as clones of it (--no-function-snapshots: always boot). Default: on.")
     boolean functionSnapshots;
 
+    @Option(names = "--function-cpu-share", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "With --join: once a function slot's runtime has initialized, limit its VM to the CPU "
+                    + "share of its memory size, as Lambda does (one CPU per 1,769 MB: 128 MB gets 7 %), with a cgroup quota; "
+                    + "--no-function-cpu-share: every slot may use its whole vCPUs. Default: on.")
+    boolean functionCpuShare;
+
     @Option(names = "--image-cache", paramLabel = "DIR",
             description = "Where the guest image (kernel, initramfs, root file system) is built and cached; several "
                     + "daemons on one machine may share one. Default: STATE_DIR/cache.")
@@ -137,7 +143,8 @@ public final class DaemonCommand extends KilnSubcommand {
         }
         if (join != null && !join.isEmpty()) {
             ClusterOptions options = ClusterOptions.defaults().withEtcd(join).withApiHost(apiHost).withApiPort(apiPort)
-                    .withWarmPool(warmPool).withFunctionPool(functionPool).withFunctionSnapshots(functionSnapshots);
+                    .withWarmPool(warmPool).withFunctionPool(functionPool).withFunctionSnapshots(functionSnapshots)
+                    .withFunctionCpuShare(functionCpuShare);
             if (hostName != null) {
                 options = options.withHostName(hostName);
             }

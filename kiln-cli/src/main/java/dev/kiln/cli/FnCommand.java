@@ -216,8 +216,9 @@ final class FnCommand {
     @Command(name = "ls", sortOptions = false, usageHelpAutoWidth = true, header = "List functions.",
             synopsisHeading = "%nUsage: ", descriptionHeading = "%nDescription:%n",
             description = "Lists the cluster's functions (ListFunctions): runtime, handler, memory, timeout, code size, "
-                    + "slots (idle; busy, or starting for a cold start; draining: an older revision's slot finishing "
-                    + "its invocation) and when each last changed.", optionListHeading = "%nOptions:%n",
+                    + "slots on the host asked (booting and initializing: a cold start's; idle; busy; draining: an "
+                    + "older revision's slot finishing its invocation), whether cold starts are clones of a snapshot "
+                    + "(SNAPSHOT: none, preparing, ready) and when each last changed.", optionListHeading = "%nOptions:%n",
             footerHeading = "%nExamples:%n", footer = {"  kiln fn ls", "  kiln fn ls --json"})
     static final class Ls extends FnSubcommand {
         @Mixin
@@ -234,7 +235,9 @@ final class FnCommand {
                     "MODIFIED");
             for (JsonNode f : list.path("Functions")) {
                 JsonNode s = f.path("KilnSlots");
-                String slots = s.path("idle").asInt() + " idle, " + s.path("busy").asInt() + " busy"
+                String slots = (s.path("booting").asInt() > 0 ? s.path("booting").asInt() + " booting, " : "")
+                        + (s.path("initializing").asInt() > 0 ? s.path("initializing").asInt() + " initializing, " : "")
+                        + s.path("idle").asInt() + " idle, " + s.path("busy").asInt() + " busy"
                         + (s.path("draining").asInt() > 0 ? ", " + s.path("draining").asInt() + " draining" : "");
                 t.row(f.path("FunctionName").asText(), f.path("Runtime").asText("image"), f.path("Handler").asText(),
                         f.path("MemorySize").asInt() + " MB", f.path("Timeout").asInt() + " s",

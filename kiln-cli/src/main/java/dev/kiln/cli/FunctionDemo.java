@@ -164,7 +164,8 @@ final class FunctionDemo {
         if (cold.header("X-Kiln-Cold-Phases") != null) {
             note.accept("cold-start phases (ms): " + cold.header("X-Kiln-Cold-Phases").replace(";", ", "));
         }
-        step.accept("kiln fn invoke " + name + " again  (warm: the same slot, the runtime already up)");
+        step.accept("kiln fn invoke " + name + " again  (warm: the same slot, the runtime already up; since its first "
+                + "invocation the slot's VM has its memory size's CPU share, as on Lambda)");
         long t1 = System.nanoTime();
         LambdaHttp.Answer warm = lambda.send("POST", path, "{\"name\": \"again\"}".getBytes(StandardCharsets.UTF_8),
                 Map.of(), Duration.ofMinutes(2));

@@ -54,6 +54,12 @@ final class UpCommand extends KilnSubcommand {
                     + "clock and entropy); --no-function-snapshots: always boot. Default: on.")
     boolean functionSnapshots;
 
+    @Option(names = "--function-cpu-share", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Once a function slot's runtime has initialized, limit its VM to the CPU share of its "
+                    + "memory size, as Lambda does (one CPU per 1,769 MB: 128 MB gets 7 %), with a cgroup quota; "
+                    + "--no-function-cpu-share: every slot may use its whole vCPUs. Default: on.")
+    boolean functionCpuShare;
+
     @Option(names = "--name", paramLabel = "HOST",
             description = "This host's name in the cluster. Default: the machine's host name.")
     String name;
@@ -73,6 +79,7 @@ final class UpCommand extends KilnSubcommand {
         options.put("warmPool", warmPool);
         options.put("functionPool", functionPool);
         options.put("functionSnapshots", functionSnapshots);
+        options.put("functionCpuShare", functionCpuShare);
         Optional.ofNullable(name).ifPresent(n -> options.put("hostName", n));
         if (!json.json) {
             err().println("joining the cluster (starting etcd and the cluster API)...");

@@ -229,6 +229,7 @@ public final class VmService implements AutoCloseable {
 
     private void watchExit(String id, VmmDriver driver) {
         driver.await(new VmId(id)).thenAccept(end -> {
+            cpu.ifPresent(c -> c.remove(id));
             update(id, cur -> cur.withPhase(end.label(), Optional.of(end.describe())));
             if (end instanceof VmPhase.Failed) metrics.failure("died");
             LOG.info("VM {} ended: {}", id, end.describe());
@@ -238,6 +239,7 @@ public final class VmService implements AutoCloseable {
 
     // ---- snapshots and clones ---------------------------------------------------------------------------------
 
+    private final Optional<CpuCgroups> cpu = CpuCgroups.detect();
     private final Map<String, Object> templateLocks = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
@@ -503,6 +505,25 @@ public final class VmService implements AutoCloseable {
         return view(r.id());
     }
 
+    /**
+     * Limits a running VM's VMM to {@code cpus} CPUs of time (a cgroup quota: {@link CpuCgroups}); the limit goes
+     * with the VM.
+     *
+     * @throws HostException HOST_ERROR when this host has no writable CPU controller
+     */
+    public void limitCpu(String nameOrId, double cpus) {
+        VmRecord r = requireStarted(nameOrId);
+        CpuCgroups c = cpu.orElseThrow(() -> new HostException(HostError.HOST_ERROR,
+                "this host has no writable cpu cgroup controller", "mount it (cgroup v1 cpu or v2 with cpu)"));
+        c.limit(r.id(), r.handle().orElseThrow().pid(), cpus);
+        LOG.info("VM {} limited to {} CPUs", r.name(), String.format("%.3f", cpus));
+    }
+
+    /** The CPU controller kiln limits VMs with, when this host has one. */
+    public Optional<CpuCgroups> cpuCgroups() {
+        return cpu;
+    }
+
     public VmView kill(String nameOrId) {
         VmRecord r = requireStarted(nameOrId);
         wrap(() -> driver(r).kill(new VmId(r.id())));
@@ -534,6 +555,7 @@ public final class VmService implements AutoCloseable {
             }
         }
         network.detach(id);
+        cpu.ifPresent(c -> c.remove(id));
         store.delete(id);
         records.remove(id);
         LOG.info("VM {} removed", r.name());
@@ -603,6 +625,12 @@ public final class VmService implements AutoCloseable {
         }
         var report = network.sweep(java.util.Set.copyOf(records.keySet()));
         LOG.info("network sweep: {}", report);
+        cpu.ifPresent(c -> {
+            List<String> removed = c.sweep(java.util.Set.copyOf(records.keySet()));
+            if (!removed.isEmpty()) {
+                LOG.info("removed the CPU cgroups of VMs gone meanwhile: {}", removed);
+            }
+        });
         new OrphanProcesses(config.stateDir()).killUnowned(records.keySet());
     }
 

@@ -67,6 +67,7 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     private final Map<String, VmSnapshot> templates = new ConcurrentHashMap<>();
     private final Set<String> preparing = ConcurrentHashMap.newKeySet();
     private volatile boolean autoSnapshot = true;
+    private volatile boolean cpuShare = true;
     /** Per function name, how often its revisions were retired: a snapshot made meanwhile is dropped. */
     private final Map<String, Integer> retirements = new ConcurrentHashMap<>();
     private final int poolPerProfile;
@@ -130,6 +131,19 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     }
 
     /** vCPUs in proportion to memory as Lambda gives them: one per 1,769 MB begun, at least one, at most the host's. */
+    /** Lambda's CPU share of a memory size: one full vCPU at 1,769 MB, in proportion below and above. */
+    static double cpuShare(int memoryMb) {
+        return memoryMb / (double) MB_PER_VCPU;
+    }
+
+    /**
+     * Whether a slot's VMM is limited to its memory size's CPU share after its first invocation (on by default;
+     * needs a writable cpu cgroup controller).
+     */
+    public void cpuShare(boolean on) {
+        this.cpuShare = on;
+    }
+
     static int vcpus(int memoryMb, int hostCpus) {
         int wanted = (memoryMb + MB_PER_VCPU - 1) / MB_PER_VCPU;
         return Math.max(1, Math.min(hostCpus, wanted));
@@ -221,7 +235,7 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         SequencedMap<String, Long> named = new LinkedHashMap<>();
         phases.forEach((k, v) -> named.put(k.equals("network") ? "network" : "snapshot" + Character.toUpperCase(
                 k.charAt(0)) + k.substring(1), v));
-        return new VmSlot(vm.id(), name, new AgentClient(record.ip(), record.token()), named);
+        return new VmSlot(vm.id(), name, new AgentClient(record.ip(), record.token()), named, fn.setup().memoryMb());
     }
 
     /** Whether a revision's first cold start also makes its snapshot in the background (on by default). */
@@ -308,7 +322,7 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
             long t1 = System.nanoTime();
             agent.startFunction(setup);
             phases.put("runtimeStart", (System.nanoTime() - t1) / 1_000_000);
-            return new VmSlot(vm.id(), name, agent, phases);
+            return new VmSlot(vm.id(), name, agent, phases, s.memoryMb());
         } catch (RuntimeException e) {
             try {
                 vms.remove(vm.id(), true);
@@ -469,12 +483,32 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         private final String name;
         private final AgentClient agent;
         private final SequencedMap<String, Long> phases;
+        private final int memoryMb;
+        private volatile boolean limited;
 
-        VmSlot(String vmId, String name, AgentClient agent, SequencedMap<String, Long> phases) {
+        VmSlot(String vmId, String name, AgentClient agent, SequencedMap<String, Long> phases, int memoryMb) {
             this.vmId = vmId;
             this.name = name;
             this.agent = agent;
             this.phases = phases;
+            this.memoryMb = memoryMb;
+        }
+
+        /**
+         * After the slot's first invocation (its runtime has initialized): its VMM gets the CPU share of its memory
+         * size. Before that, boot and init run unthrottled, which Lambda's init also gets, and which under TCG
+         * would otherwise take many times longer.
+         */
+        private void limitCpuOnce() {
+            if (limited || !cpuShare) {
+                return;
+            }
+            limited = true;
+            try {
+                vms.limitCpu(vmId, cpuShare(memoryMb));
+            } catch (HostException e) {
+                LOG.warn("the slot {} runs without its CPU share: {}", name, e.getMessage());
+            }
         }
 
         @Override
@@ -503,7 +537,9 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
             });
             while (true) {
                 try {
-                    return call.get(500, TimeUnit.MILLISECONDS);
+                    FunctionReply reply = call.get(500, TimeUnit.MILLISECONDS);
+                    limitCpuOnce();
+                    return reply;
                 } catch (TimeoutException e) {
                     String phase = phase();
                     if (!phase.equals("running")) {

@@ -103,6 +103,8 @@ class FunctionSlotVmTest {
                 Optional.of(new ImageDisks(agent.images(), config.stateDir().resolve("image-disks"))), 1,
                 Optional.of(config.stateDir().resolve("snapshots")));
         backend.autoSnapshot(false); // the snapshot test turns it on, so that the tests before it boot their slots
+        // and the CPU share too: the measurements before it are of the slot path, not of a 7 % CPU quota
+        backend.cpuShare(false);
         manager = new SlotManager(backend, clock,
                 new SlotManager.Config(Duration.ofMinutes(5), 4, 4, Duration.ofSeconds(30), Duration.ofSeconds(30)));
         fn = new FunctionVersion(new FunctionSetup("hello", "1", "arn:aws:lambda:kiln-local:000000000000:function:hello",
@@ -481,6 +483,7 @@ class FunctionSlotVmTest {
         backend.awaitRefills(Duration.ofMinutes(3));
         assertThat(backend.snapshotState(fn.key())).isEqualTo("none");
         backend.autoSnapshot(true);
+        backend.cpuShare(true);
         long t0 = System.nanoTime();
         SlotBackend.Slot first = backend.open(fn); // a cold start that boots: the snapshot is made in the background
         assertThat(backend.snapshotState(fn.key())).isEqualTo("preparing");
@@ -496,6 +499,7 @@ class FunctionSlotVmTest {
         List<Double> coldMs = new ArrayList<>();
         List<SlotBackend.Slot> clones = new ArrayList<>();
         List<JsonNode> results = new ArrayList<>();
+        List<String> cloneVms = new ArrayList<>();
         try {
             for (String name : List.of("clone-a", "clone-b")) {
                 long t = System.nanoTime();
@@ -518,18 +522,37 @@ class FunctionSlotVmTest {
                     + " bytes are its own, not its template's").isNotEqualTo(results.get(1).path("random").asText());
             VmView a = agent.vms().get(clones.get(0).id());
             VmView b = agent.vms().get(clones.get(1).id());
+            cloneVms.addAll(List.of(a.id(), b.id()));
+            // after its first invocation, each clone's VMM has the CPU share of 128 MB (128 / 1,769 of a CPU)
+            agent.vms().cpuCgroups().ifPresent(cpu -> {
+                for (VmView v : List.of(a, b)) {
+                    assertThat(cpu.quota(v.id())).as(v.name()).hasValueSatisfying(q ->
+                            assertThat(q).isCloseTo(128 / 1769.0, org.assertj.core.data.Offset.offset(0.001)));
+                    assertThat(cpu.processes(v.id())).as(v.name()).contains(v.pid().orElseThrow());
+                }
+            });
             assertThat(List.of(a.ip(), b.ip())).doesNotHaveDuplicates().doesNotContain(template.ip());
             assertThat(List.of(a.mac(), b.mac())).doesNotHaveDuplicates().doesNotContain(template.mac());
             assertThat(List.of(a.tap(), b.tap())).doesNotHaveDuplicates().doesNotContain(template.tap());
             FunctionReply warm = clones.get(0).invoke("{\"name\": \"warm\"}".getBytes(StandardCharsets.UTF_8),
                     Duration.ofMinutes(1));
             assertThat(JSON.readTree(warm.body()).path("hello").asText()).isEqualTo("warm");
+            List<Double> sharedMs = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                long t = System.nanoTime();
+                clones.get(0).invoke("{}".getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(1));
+                sharedMs.add((System.nanoTime() - t) / 1e6);
+            }
+            System.out.printf("MEASURED warm invocation round trip p50 with the CPU share of 128 MB (%.3f CPU): %.1f ms"
+                    + "%n", 128 / 1769.0, sharedMs.stream().sorted().toList().get(4));
             System.out.printf("MEASURED snapshot of an initialized slot ready %.0f ms after the first cold start;"
                     + " cold starts from it %s ms"
                     + " (phases %s)%n", prepareMs, coldMs, clones.get(0).openPhases());
         } finally {
             clones.forEach(SlotBackend.Slot::close);
         }
+        agent.vms().cpuCgroups().ifPresent(cpu -> cloneVms.forEach(id -> assertThat(cpu.dir(id))
+                .as("its CPU cgroup, removed with it").doesNotExist()));
         backend.retired("hello", Optional.empty());
         assertThat(backend.snapshots()).isEmpty();
         assertThat(backend.snapshotState(fn.key())).isEqualTo("none");

@@ -180,7 +180,7 @@ public final class ClusterMode implements AutoCloseable {
             functions = functions(dir.resolve("functions"), new dev.kiln.host.fn.KvFunctionStore(kv), vms, images,
                     peerImages, "http://" + network.config().subnet().gateway() + ":" + registryPort, clock,
                     options.functionPool().orElse(ClusterOptions.DEFAULT_FUNCTION_POOL),
-                    options.functionSnapshots().orElse(true));
+                    options.functionSnapshots().orElse(true), options.functionCpuShare().orElse(true));
             functions.routeWith(new PeerFunctions(host, witness::apis));
             String apiHost = options.apiHost().orElse("127.0.0.1");
             LambdaApi lambda = new LambdaApi(functions, "http://" + (apiHost.contains(":") ? "[" + apiHost + "]"
@@ -238,7 +238,7 @@ public final class ClusterMode implements AutoCloseable {
      */
     private static FunctionService functions(Path dir, FunctionStore store, VmService vms, ImageStore images,
                                              PeerImages peerImages, String registryUrl, Clock clock, int pool,
-                                             boolean snapshotsOn) {
+                                             boolean snapshotsOn, boolean cpuShare) {
         moveIntoStore(dir, store);
         for (var vm : vms.list()) {
             if (VmSlotBackend.isSlot(vm.name())) {
@@ -264,6 +264,7 @@ public final class ClusterMode implements AutoCloseable {
         VmSlotBackend backend = new VmSlotBackend(vms, registryUrl, Optional.of(disks), Math.max(0, pool),
                 Optional.of(snapshots));
         backend.autoSnapshot(snapshotsOn);
+        backend.cpuShare(cpuShare);
         SlotManager slots = new SlotManager(backend, Clock.systemUTC(), SlotManager.Config.defaults());
         FunctionService functions = new FunctionService(store, slots, tag -> {
                     try {

@@ -21,11 +21,13 @@ import java.util.Optional;
  *                      (default 2; 0: every cold start boots, or restores a snapshot)
  * @param functionSnapshots whether a function's cold starts become clones of a snapshot of an initialized slot,
  *                      made after its first cold start (default true)
+ * @param functionCpuShare whether a slot's VMM is limited to its memory size's CPU share (one CPU per 1,769 MB)
+ *                      once its runtime has initialized (default true)
  */
 public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
                              Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit,
                              Optional<Integer> warmPool, Optional<String> advertise, Optional<Integer> functionPool,
-                             Optional<Boolean> functionSnapshots) {
+                             Optional<Boolean> functionSnapshots, Optional<Boolean> functionCpuShare) {
     public static final int DEFAULT_FUNCTION_POOL = 2;
     public static final int DEFAULT_WARM_POOL = 1;
     public static final int DEFAULT_ETCD_PORT = 2479;
@@ -42,6 +44,7 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
         advertise = orEmpty(advertise);
         functionPool = orEmpty(functionPool);
         functionSnapshots = orEmpty(functionSnapshots);
+        functionCpuShare = orEmpty(functionCpuShare);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -51,46 +54,51 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
     public static ClusterOptions defaults() {
         return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), Optional.empty());
     }
 
     public ClusterOptions withApiPort(int port) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withEtcdPort(int port) {
-        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withEtcd(List<URI> endpoints) {
-        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withWarmPool(int size) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withAdvertise(String address) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool,
-                Optional.of(address), functionPool, functionSnapshots);
+                Optional.of(address), functionPool, functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withApiHost(String address) {
         return new ClusterOptions(etcd, etcdPort, Optional.of(address), apiPort, hostName, cpuOvercommit, warmPool,
-                advertise, functionPool, functionSnapshots);
+                advertise, functionPool, functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withHostName(String name) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withFunctionPool(int size) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                Optional.of(size), functionSnapshots);
+                Optional.of(size), functionSnapshots, functionCpuShare);
     }
 
     public ClusterOptions withFunctionSnapshots(boolean on) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, Optional.of(on));
+                functionPool, Optional.of(on), functionCpuShare);
+    }
+
+    public ClusterOptions withFunctionCpuShare(boolean on) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                functionPool, functionSnapshots, Optional.of(on));
     }
 }

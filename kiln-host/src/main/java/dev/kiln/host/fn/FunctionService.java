@@ -379,11 +379,12 @@ public final class FunctionService implements AutoCloseable {
     }
 
     /**
-     * A function's slots by state: {@code idle} and {@code busy} (running an invocation, or starting for one: a cold
-     * start) of its current revision, and {@code draining} (busy slots of an older revision, removed when their
+     * A function's slots by state: {@code booting} (a cold start's VM starting: booted, taken from the pool or
+     * restored), {@code initializing} (its first invocation, with the runtime's init), {@code idle} and {@code busy}
+     * (running an invocation) of its current revision, and {@code draining} (busy slots of an older revision, removed when their
      * invocation ends).
      */
-    public record SlotStates(int idle, int busy, int draining) {
+    public record SlotStates(int booting, int initializing, int idle, int busy, int draining) {
     }
 
     /** {@code none}, {@code preparing} or {@code ready}: whether the current revision's cold starts are clones. */
@@ -409,7 +410,10 @@ public final class FunctionService implements AutoCloseable {
                 draining += e.getValue();
             }
         }
-        return new SlotStates(idleNow, busy, draining);
+        SlotManager.Starting starting = slots.starting(current);
+        int startingNow = starting.booting() + starting.initializing();
+        return new SlotStates(starting.booting(), starting.initializing(), idleNow, Math.max(0, busy - startingNow),
+                draining);
     }
 
     private synchronized FunctionVersion version(String nameOrArn) {

@@ -386,8 +386,8 @@ public final class LambdaApi extends Handler.Abstract {
         c.put("LastUpdateStatus", "Successful");
         c.putObject("EphemeralStorage").put("Size", 512);
         FunctionService.SlotStates states = functions.slotStates(r);
-        c.putObject("KilnSlots").put("idle", states.idle()).put("busy", states.busy())
-                .put("draining", states.draining());
+        c.putObject("KilnSlots").put("booting", states.booting()).put("initializing", states.initializing())
+                .put("idle", states.idle()).put("busy", states.busy()).put("draining", states.draining());
         c.put("KilnSnapshot", functions.snapshotState(r));
         return c;
     }

@@ -60,6 +60,9 @@ public final class SlotManager implements AutoCloseable {
     private final Map<String, Deque<Idle>> idle = new HashMap<>();
     private final Map<String, Integer> live = new HashMap<>();
     private final Map<String, Integer> waiting = new HashMap<>();
+    /** Slots starting for a cold start, by key: their VM booting (opened), then their runtime initializing. */
+    private final Map<String, Integer> booting = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Integer> initializing = new java.util.concurrent.ConcurrentHashMap<>();
     private int total;
     private boolean closed;
 
@@ -132,12 +135,16 @@ public final class SlotManager implements AutoCloseable {
             evict.close();
         }
         if (cold) {
+            booting.merge(key, 1, Integer::sum);
             try {
                 slot = backend.open(fn);
             } catch (RuntimeException e) {
                 dropped(key);
                 throw e;
+            } finally {
+                booting.merge(key, -1, Integer::sum);
             }
+            initializing.merge(key, 1, Integer::sum);
         }
         FunctionReply reply;
         try {
@@ -147,6 +154,10 @@ public final class SlotManager implements AutoCloseable {
             slot.close();
             dropped(key);
             throw e;
+        } finally {
+            if (cold) {
+                initializing.merge(key, -1, Integer::sum);
+            }
         }
         lock.lock();
         try {
@@ -271,6 +282,17 @@ public final class SlotManager implements AutoCloseable {
     /** Whether cold starts of revision {@code key} are clones of a snapshot (see {@link SlotBackend#snapshotState}). */
     public String snapshotState(String key) {
         return backend.snapshotState(key);
+    }
+
+    /**
+     * Slots starting for a cold start, by key: {@code booting} (the backend opens them: a VM boots or is taken from
+     * the pool or restored) and {@code initializing} (their first invocation runs, the runtime's init with it).
+     */
+    public record Starting(int booting, int initializing) {
+    }
+
+    public Starting starting(String key) {
+        return new Starting(booting.getOrDefault(key, 0), initializing.getOrDefault(key, 0));
     }
 
     public Map<String, Integer> idleSlots() {

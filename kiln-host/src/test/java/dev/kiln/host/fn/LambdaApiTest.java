@@ -253,7 +253,7 @@ public class LambdaApiTest {
             String listed = http.send(HttpRequest.newBuilder(server.uri().resolve("/2015-03-31/functions/")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(JSON.readTree(listed).path("Functions").path(0).path("KilnSlots").toString())
-                    .as("kiln's extension, which the SDK ignores").isEqualTo("{\"idle\":1,\"busy\":0,\"draining\":0}");
+                    .as("kiln's extension, which the SDK ignores").isEqualTo("{\"booting\":0,\"initializing\":0,\"idle\":1,\"busy\":0,\"draining\":0}");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -57,11 +57,17 @@ public class SlotManagerTest {
         final AtomicInteger mostAtOnce = new AtomicInteger();
         volatile CountDownLatch hold = new CountDownLatch(0);
         volatile boolean failOpen;
+        volatile CountDownLatch openHold = new CountDownLatch(0);
 
         @Override
         public Slot open(FunctionVersion fn) {
             if (failOpen) {
                 throw new IllegalStateException("no VM for you");
+            }
+            try {
+                openHold.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             String id = fn.setup().name() + "-slot" + opened.incrementAndGet();
             open.add(id);
@@ -126,6 +132,29 @@ public class SlotManagerTest {
         assertThat(third.slot()).isEqualTo(first.slot()).isEqualTo(second.slot());
         assertThat(slots.opened).hasValue(1);
         assertThat(m.slots()).containsExactly(Map.entry("a:1", 1));
+    }
+
+    @Test
+    void aColdStartsSlotIsBootingThenInitializingThenIdle() throws Exception {
+        var m = manager(8, 4, Duration.ofSeconds(1));
+        slots.openHold = new CountDownLatch(1);
+        slots.hold = new CountDownLatch(1);
+        var call = CompletableFuture.supplyAsync(() -> m.invoke(fn("a", Optional.empty()), "1".getBytes()), threads);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> m.starting("a:1").equals(new SlotManager.Starting(1, 0)));
+        slots.openHold.countDown();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> m.starting("a:1").equals(new SlotManager.Starting(0, 1)));
+        slots.hold.countDown();
+        assertThat(call.get().cold()).isTrue();
+        assertThat(m.starting("a:1")).isEqualTo(new SlotManager.Starting(0, 0));
+        assertThat(m.idleSlots()).containsExactly(Map.entry("a:1", 1));
+        slots.hold = new CountDownLatch(1); // a warm invocation is busy, not initializing
+        var warm = CompletableFuture.supplyAsync(() -> m.invoke(fn("a", Optional.empty()), "2".getBytes()), threads);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> slots.running.get() == 1);
+        assertThat(m.starting("a:1")).isEqualTo(new SlotManager.Starting(0, 0));
+        slots.hold.countDown();
+        assertThat(warm.get().cold()).isFalse();
     }
 
     @Test
