@@ -46,7 +46,8 @@ class HelpAndUsageTest {
         assertThat(r.exitCode()).as(qualified).isZero();
         assertThat(r.out()).contains("Usage: " + qualified);
         for (OptionSpec option : command.getCommandSpec().options()) {
-            assertThat(r.out()).as(qualified + " mentions " + option.longestName()).contains(option.longestName());
+            String shown = option.negatable() ? "--[no-]" + option.longestName().substring(2) : option.longestName();
+            assertThat(r.out()).as(qualified + " mentions " + option.longestName()).contains(shown);
         }
         if (ours(qualified)) {
             assertThat(r.out()).as(qualified).contains("Description:", "Examples:", "kiln ");
