@@ -60,7 +60,7 @@ public final class CpuCgroups {
      *
      * @throws HostException when the group cannot be made or the process moved into it
      */
-    public void limit(String name, long pid, double cpus) {
+    public synchronized void limit(String name, long pid, double cpus) {
         if (!(cpus > 0)) {
             throw new HostException(HostError.INVALID_SPEC, "a CPU share must be above 0, not " + cpus, "");
         }
@@ -133,10 +133,14 @@ public final class CpuCgroups {
         return 0;
     }
 
-    /** Removes the group of {@code name} (its process has ended, or is moved back to the parent's group first). */
-    public void remove(String name) {
+    /**
+     * Removes the group of {@code name} (its process has ended, or is moved back to the root group first), and
+     * kiln's parent group when no other group is left in it.
+     */
+    public synchronized void remove(String name) {
         Path dir = dir(name);
         if (!Files.isDirectory(dir)) {
+            removeParentIfEmpty();
             return;
         }
         for (long pid : processes(name)) { // still alive: back to where kiln's own processes are
@@ -149,6 +153,7 @@ public final class CpuCgroups {
         for (int attempt = 0; attempt < 50; attempt++) {
             try {
                 Files.deleteIfExists(dir); // rmdir: a group's files are not files
+                removeParentIfEmpty();
                 return;
             } catch (IOException e) {
                 sleep(); // the ended process leaves the group a moment later
@@ -157,8 +162,19 @@ public final class CpuCgroups {
         LOG.warn("cannot remove the cgroup {}", dir);
     }
 
+    private void removeParentIfEmpty() {
+        Path parent = root.resolve(PARENT);
+        try (Stream<Path> children = Files.list(parent)) {
+            if (children.noneMatch(Files::isDirectory)) {
+                Files.deleteIfExists(parent);
+            }
+        } catch (IOException e) {
+            LOG.debug("{} stays: {}", parent, e.getMessage()); // absent, or a group of another daemon appeared
+        }
+    }
+
     /** Removes kiln's empty groups whose names are not in {@code keep}; returns the names removed. */
-    public List<String> sweep(Set<String> keep) {
+    public synchronized List<String> sweep(Set<String> keep) {
         List<String> removed = new ArrayList<>();
         Path parent = root.resolve(PARENT);
         if (!Files.isDirectory(parent)) {
@@ -179,6 +195,7 @@ public final class CpuCgroups {
         } catch (IOException e) {
             LOG.warn("cannot list {}: {}", parent, e.getMessage());
         }
+        removeParentIfEmpty();
         return removed;
     }
 

@@ -56,5 +56,6 @@ class CpuCgroupsTest {
         Files.createDirectories(cpu.dir(stale));
         assertThat(cpu.sweep(Set.of())).contains(stale);
         assertThat(cpu.dir(stale)).doesNotExist();
+        assertThat(cpu.dir(stale).getParent()).as("kiln's parent group, empty, goes too").doesNotExist();
     }
 }
