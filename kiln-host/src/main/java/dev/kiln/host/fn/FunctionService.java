@@ -145,7 +145,6 @@ public final class FunctionService implements AutoCloseable {
         if (store.get(name).isPresent()) {
             throw new LambdaException(409, "ResourceConflictException", "Function already exist: " + name);
         }
-        // (the store checks again as it creates it: another host may create the same name meanwhile)
         String packageType = c.packageType().orElse("Zip");
         if (packageType.equals("Zip")) {
             if (c.runtime().isEmpty() || c.handler().isEmpty()) {
@@ -168,7 +167,7 @@ public final class FunctionService implements AutoCloseable {
                 c.imageUri(), Optional.empty(), sha256(zip), zip.length, clock.instant(), 1,
                 UUID.randomUUID().toString());
         check(record, c.zip());
-        store.create(record, c.zip());
+        store.create(record, c.zip()); // checks again: another host may have created the name meanwhile
         LOG.info("function {} created ({}, {} MB)", name, record.runtime().orElse(record.imageUri().orElse("")),
                 record.memoryMb());
         return record;
@@ -381,8 +380,8 @@ public final class FunctionService implements AutoCloseable {
     /**
      * A function's slots by state: {@code booting} (a cold start's VM starting: booted, taken from the pool or
      * restored), {@code initializing} (its first invocation, with the runtime's init), {@code idle} and {@code busy}
-     * (running an invocation) of its current revision, and {@code draining} (busy slots of an older revision, removed when their
-     * invocation ends).
+     * (running an invocation) of its current revision, and {@code draining} (busy slots of an older revision,
+     * removed when their invocation ends).
      */
     public record SlotStates(int booting, int initializing, int idle, int busy, int draining) {
     }
