@@ -37,9 +37,9 @@ public final class QemuCommandLine {
         args.addAll(List.of("-name", LABEL_PREFIX + spec.id().value()));
         args.addAll(List.of("-machine", "microvm,acpi=on"));
         args.addAll(List.of("-accel", accel.qemuName()));
-        if (accel == Accelerator.KVM) {
-            args.addAll(List.of("-cpu", "host"));
-        }
+        // TCG's default model (qemu64) has no SSSE3, SSE4 or AVX: Debian's numpy, OpenBLAS and PyTorch die of an
+        // illegal instruction on it. 'max' is every feature TCG emulates (QEMU 7.2: up to AVX2, FMA, F16C).
+        args.addAll(List.of("-cpu", accel == Accelerator.KVM ? "host" : "max"));
         args.addAll(List.of("-m", spec.memory().mebibytes() + "M", "-smp", Integer.toString(spec.vcpus())));
         args.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
         args.addAll(List.of("-kernel", spec.kernel().toString()));
