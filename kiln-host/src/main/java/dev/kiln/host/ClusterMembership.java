@@ -31,9 +31,12 @@ public final class ClusterMembership implements AutoCloseable {
 
     private final dev.kiln.image.ImageStore images;
     private final int registryPort;
+    private final GuestGateway gateway;
 
     ClusterMembership(Path stateDir, VmService vms, ContainerService containers, dev.kiln.net.HostNetwork network,
-                      dev.kiln.image.ImageStore images, int registryPort, Clock clock) {
+                      dev.kiln.image.ImageStore images, int registryPort, GuestGateway gateway,
+                      Clock clock) {
+        this.gateway = gateway;
         this.images = images;
         this.registryPort = registryPort;
         this.network = network;
@@ -54,7 +57,7 @@ public final class ClusterMembership implements AutoCloseable {
             return mode.get().status();
         }
         try {
-            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, clock));
+            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, gateway, clock));
         } catch (ClusterException e) {
             HostError code = e.getMessage().contains("already in use") ? HostError.PORT_IN_USE : HostError.HOST_ERROR;
             throw new HostException(code, e.getMessage(), e.hint().orElse("see the daemon log"), e);
@@ -91,7 +94,7 @@ public final class ClusterMembership implements AutoCloseable {
         try {
             ClusterOptions options = Json.mapper().readValue(file.toFile(), ClusterOptions.class);
             LOG.info("rejoining the cluster (as before this daemon restarted)");
-            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, clock));
+            mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, gateway, clock));
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot rejoin the cluster: {} (run `kiln up` again)", e.getMessage());
         }

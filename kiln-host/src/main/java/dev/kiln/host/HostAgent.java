@@ -69,7 +69,7 @@ public final class HostAgent implements AutoCloseable {
                            String registry) {}
 
     private HostAgent(HostConfig config, VmService vms, HostNetwork network, Server server, HostInfo info, FakeWorld fakeWorld,
-                      ContainerService containers, ImageStore images, ImageRegistry registry) {
+                      ContainerService containers, ImageStore images, ImageRegistry registry, GuestGateway gateway) {
         this.containers = containers;
         this.images = images;
         this.registry = registry;
@@ -79,7 +79,8 @@ public final class HostAgent implements AutoCloseable {
         this.server = server;
         this.info = info;
         this.fakeWorld = fakeWorld;
-        this.cluster = new ClusterMembership(config.stateDir(), vms, containers, network, images, config.registryPort(), Clock.systemUTC());
+        this.cluster = new ClusterMembership(config.stateDir(), vms, containers, network, images, config.registryPort(),
+                gateway, Clock.systemUTC());
     }
 
     public static HostAgent start(HostConfig config) {
@@ -149,10 +150,15 @@ public final class HostAgent implements AutoCloseable {
         // the service that runs containers in guests.
         ImageStore images;
         ImageRegistry registry;
+        java.util.concurrent.atomic.AtomicReference<GuestGateway> gateway = new java.util.concurrent.atomic.AtomicReference<>();
         try {
             images = ImageStore.open(config.stateDir().resolve("images"));
             registry = ImageRegistry.start(images, new java.net.InetSocketAddress(
-                    network.config().subnet().gateway(), config.registryPort()));
+                    network.config().subnet().gateway(), config.registryPort()),
+                    handler -> {
+                        gateway.set(new GuestGateway(config.stateDir().resolve("objects"), handler));
+                        return gateway.get();
+                    });
         } catch (RuntimeException e) {
             service.close();
             throw HostException.from(e);
@@ -173,7 +179,8 @@ public final class HostAgent implements AutoCloseable {
         UnixDomainServerConnector connector = new UnixDomainServerConnector(server);
         connector.setUnixDomainPath(config.socket());
         server.addConnector(connector);
-        HostAgent agent = new HostAgent(config, service, network, server, info, world, containers, images, registry);
+        HostAgent agent = new HostAgent(config, service, network, server, info, world, containers, images, registry,
+                gateway.get());
         server.setHandler(new ApiHandler(service, containers, images, metrics, json, info, agent::requestShutdown,
                 agent.cluster));
         try {

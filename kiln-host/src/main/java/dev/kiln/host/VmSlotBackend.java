@@ -149,6 +149,13 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         return Math.max(1, Math.min(hostCpus, wanted));
     }
 
+    /** Set in every slot's environment: the function input store's base URL ({@link GuestGateway}). */
+    public static final String STORE_URL_ENV = "KILN_STORE_URL";
+    /** Set in every slot's environment: where a function invokes another (Lambda's Invoke, path style). */
+    public static final String LAMBDA_URL_ENV = "KILN_LAMBDA_URL";
+    /** In a function's environment, {@code off} keeps its revisions from being snapshotted (every cold start boots). */
+    public static final String SNAPSHOTS_ENV = "KILN_SNAPSHOTS";
+
     /** Whether a VM of this host is a function slot (by its name). */
     public static boolean isSlot(String vmName) {
         return vmName.startsWith(PREFIX);
@@ -161,7 +168,8 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
             return clone(fn, template);
         }
         Slot slot = boot(fn, Optional.empty());
-        if (snapshotDir.isPresent() && autoSnapshot && !closed && preparing.add(fn.key())) {
+        boolean wanted = !"off".equals(fn.setup().environment().get(SNAPSHOTS_ENV));
+        if (snapshotDir.isPresent() && autoSnapshot && wanted && !closed && preparing.add(fn.key())) {
             Thread thread = Thread.ofVirtual().name("kiln-slot-snapshot-" + fn.key()).unstarted(() -> {
                 try {
                     prepareSnapshot(fn);
@@ -280,8 +288,12 @@ public final class VmSlotBackend implements SlotBackend, AutoCloseable {
         SequencedMap<String, Long> phases = new LinkedHashMap<>();
         VmCreateRequest request = VmCreateRequest.empty().withMemory(vmMemoryMb(s.memoryMb()) + "M")
                 .withVcpus(vcpus(s.memoryMb(), maxVcpus));
+        Map<String, String> environment = new LinkedHashMap<>(s.environment());
+        environment.putIfAbsent(STORE_URL_ENV, registryUrl + GuestGateway.STORE_PREFIX.substring(0,
+                GuestGateway.STORE_PREFIX.length() - 1));
+        environment.putIfAbsent(LAMBDA_URL_ENV, registryUrl);
         FunctionSetup setup = new FunctionSetup(s.name(), s.version(), s.arn(), s.region(), s.runtime(), s.handler(),
-                s.memoryMb(), s.timeout(), s.initTimeout(), s.environment(), s.image(),
+                s.memoryMb(), s.timeout(), s.initTimeout(), environment, s.image(),
                 s.registry().or(() -> Optional.of(registryUrl)), s.command());
         if (s.image().isPresent() && disks.isPresent()) {
             long t = System.nanoTime();

@@ -2,6 +2,8 @@ package dev.kiln.image;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.function.UnaryOperator;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -23,6 +25,15 @@ public final class ImageRegistry implements AutoCloseable {
 
     /** Starts serving {@code images} on {@code bind} (port 0 picks a free port; see {@link #address()}). */
     public static ImageRegistry start(ImageReader images, InetSocketAddress bind) {
+        return start(images, bind, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts serving {@code images} on {@code bind}, with the registry's handler wrapped by {@code wrap}: a host
+     * serves its guests more than images on the same port (see kiln-host's GuestGateway).
+     */
+    public static ImageRegistry start(ImageReader images, InetSocketAddress bind,
+                                      UnaryOperator<Handler> wrap) {
         QueuedThreadPool threads = new QueuedThreadPool(16, 2);
         threads.setName("kiln-registry");
         Server server = new Server(threads);
@@ -33,7 +44,7 @@ public final class ImageRegistry implements AutoCloseable {
         connector.setHost(bind.getHostString());
         connector.setPort(bind.getPort());
         server.addConnector(connector);
-        server.setHandler(new RegistryHandler(images));
+        server.setHandler(wrap.apply(new RegistryHandler(images)));
         try {
             server.start();
         } catch (Exception e) {

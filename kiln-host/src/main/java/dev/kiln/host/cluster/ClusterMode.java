@@ -134,7 +134,8 @@ public final class ClusterMode implements AutoCloseable {
 
     /** Starts every part; on any failure, what was started is stopped again and the error says what failed. */
     public static ClusterMode start(Path stateDir, ClusterOptions options, VmService vms, ContainerService containers,
-                                    HostNetwork network, ImageStore images, int registryPort, Clock clock) {
+                                    HostNetwork network, ImageStore images, int registryPort,
+                                    dev.kiln.host.GuestGateway gateway, Clock clock) {
         Path dir = stateDir.resolve("cluster");
         Optional<EtcdProcess> etcd = Optional.empty();
         KvStore kv = null;
@@ -210,9 +211,14 @@ public final class ClusterMode implements AutoCloseable {
                     Optional.empty(), false, address, subnet);
             LOG.info("cluster: host {} ({}) joined; API at {}, etcd at {}; {}", host, address, api.uri(), endpoints,
                     election.leading() ? "it leads the control plane" : "standing by as a control-plane replica");
-            return new ClusterMode(etcd, kv, api, election, control, runtime, backend, overlay, witness, status,
-                    dir.resolve("pods.json"), functions);
+            // guests of this host invoke functions (function-to-function calls) through the gateway on the bridge
+            gateway.lambda(Optional.of(lambda));
+            ClusterMode mode = new ClusterMode(etcd, kv, api, election, control, runtime, backend, overlay, witness,
+                    status, dir.resolve("pods.json"), functions);
+            mode.gateway = gateway;
+            return mode;
         } catch (Exception e) {
+            gateway.lambda(Optional.empty());
             if (election != null) election.close();
             Optional.ofNullable(control.get()).ifPresent(ControlPlane::close);
             overlay.ifPresent(OverlayPeers::close);
@@ -385,6 +391,9 @@ public final class ClusterMode implements AutoCloseable {
         }
     }
 
+    /** Where this host's guests reach its Lambda API; set once started. */
+    private dev.kiln.host.GuestGateway gateway;
+
     @Override
     public void close() {
         closing = true;
@@ -401,6 +410,7 @@ public final class ClusterMode implements AutoCloseable {
         election.close();
         Optional.ofNullable(control.getAndSet(null)).ifPresent(ControlPlane::close);
         overlay.ifPresent(OverlayPeers::close);
+        gateway.lambda(Optional.empty());
         api.close();
         functions.close();
         backend.close();

@@ -444,7 +444,7 @@ public final class FunctionService implements AutoCloseable {
         } else {
             String lambdaRuntime = r.runtime().orElseThrow();
             runtime = lambdaRuntime.startsWith("python3") ? "python3" : "provided";
-            image = Optional.of(settings.pythonImage());
+            image = Optional.of(runtimeImage(r));
         }
         return new FunctionSetup(r.name(), "$LATEST", arn(r.name()), settings.region(), runtime, r.handler(),
                 r.memoryMb(), Duration.ofSeconds(r.timeoutSeconds()), INIT_TIMEOUT, r.environment(), image,
@@ -489,6 +489,17 @@ public final class FunctionService implements AutoCloseable {
         slots.retire(next.name(), Optional.of(key(next)));
     }
 
+    /**
+     * A kiln extension in a Zip function's environment: the image its Python or {@code provided} runtime runs in,
+     * instead of the host's default (the role Lambda's layers play: FunctionBench's handlers need numpy, OpenCV,
+     * PyTorch...). The image must hold a python3; kiln's bootstrap is mounted into it as into the default one.
+     */
+    public static final String RUNTIME_IMAGE_ENV = "KILN_RUNTIME_IMAGE";
+
+    private String runtimeImage(FunctionRecord r) {
+        return r.environment().getOrDefault(RUNTIME_IMAGE_ENV, settings.pythonImage());
+    }
+
     /** Lambda's checks, and kiln's own: the runtime is one kiln's slots run and its image is on this host. */
     private void check(FunctionRecord r, Optional<byte[]> zip) {
         if (r.memoryMb() < 128 || r.memoryMb() > 10240) {
@@ -519,8 +530,13 @@ public final class FunctionService implements AutoCloseable {
                     throw invalid("Handler '" + r.handler() + "' must be module.function, e.g."
                             + " lambda_function.lambda_handler");
                 }
-                requireImage(settings.pythonImage(), "kiln image build examples/images/python3-runtime.yaml --tag "
-                        + settings.pythonImage());
+                if (r.environment().containsKey(RUNTIME_IMAGE_ENV)) {
+                    requireImage(runtimeImage(r), "build or import it first (kiln image build|load), or remove "
+                            + RUNTIME_IMAGE_ENV + " from the function's environment");
+                } else {
+                    requireImage(settings.pythonImage(), "kiln image build examples/images/python3-runtime.yaml "
+                            + "--tag " + settings.pythonImage());
+                }
             }
         } else {
             requireImage(r.imageUri().orElseThrow(), "build or import it first: kiln image build|load");
