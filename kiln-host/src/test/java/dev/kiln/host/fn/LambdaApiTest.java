@@ -73,9 +73,12 @@ public class LambdaApiTest {
         final AtomicInteger invoked = new AtomicInteger();
         public final Set<String> closed = ConcurrentHashMap.newKeySet();
         public volatile CountDownLatch hold = new CountDownLatch(0);
+        /** The image each opened slot was asked to run, by function name. */
+        public final Map<String, String> images = new ConcurrentHashMap<>();
 
         @Override
         public Slot open(FunctionVersion fn) {
+            fn.setup().image().ifPresent(image -> images.put(fn.setup().name(), image));
             String id = "fn-" + fn.setup().name() + "-" + opened.incrementAndGet();
             return new Slot() {
                 @Override
@@ -346,6 +349,45 @@ public class LambdaApiTest {
         assertThatThrownBy(() -> invoke("one", "{}")).isInstanceOf(TooManyRequestsException.class);
         lambda.deleteFunctionConcurrency(b -> b.functionName("one"));
         assertThat(invoke("one", "{}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aZipFunctionMayNameItsRuntimeImageInItsEnvironment() throws IOException {
+        functions.close();
+        SlotManager manager = new SlotManager(slots, Clock.systemUTC(), new SlotManager.Config(Duration.ofMinutes(5),
+                8, 0, Duration.ZERO, Duration.ofSeconds(5)));
+        functions = new FunctionService(FunctionStore.files(dir.resolve("functions2")), manager,
+                image -> image.equals("python3-runtime:1") || image.equals("functionbench:1"),
+                FunctionService.Settings.defaults(), Clock.systemUTC(), Duration.ofMinutes(1));
+        LambdaApi api = new LambdaApi(functions, "http://127.0.0.1");
+        server.close();
+        server = ClusterApiServer.start(new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC()),
+                "127.0.0.1", 0, Optional.empty(),
+                LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, api)).toList());
+        lambda.close();
+        lambda = LambdaClient.builder().endpointOverride(server.uri()).region(Region.of("kiln-local"))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("kiln", "kiln")))
+                .overrideConfiguration(c -> c.retryStrategy(DefaultRetryStrategy.doNotRetry())).build();
+
+        byte[] code = zip("app.py", "def handler(e, c): return e");
+        lambda.createFunction(b -> b.functionName("numpy-fn").runtime(Runtime.PYTHON3_12).handler("app.handler")
+                .role("arn:aws:iam::000000000000:role/any")
+                .environment(e -> e.variables(Map.of(FunctionService.RUNTIME_IMAGE_ENV, "functionbench:1")))
+                .code(c -> c.zipFile(SdkBytes.fromByteArray(code))));
+        invoke("numpy-fn", "{}");
+        assertThat(slots.images).containsEntry("numpy-fn", "functionbench:1");
+        lambda.createFunction(b -> b.functionName("plain").runtime(Runtime.PYTHON3_12).handler("app.handler")
+                .role("arn:aws:iam::000000000000:role/any").code(c -> c.zipFile(SdkBytes.fromByteArray(code))));
+        invoke("plain", "{}");
+        assertThat(slots.images).containsEntry("plain", "python3-runtime:1");
+
+        assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("missing").runtime(Runtime.PYTHON3_12)
+                .handler("app.handler").role("arn:aws:iam::000000000000:role/any")
+                .environment(e -> e.variables(Map.of(FunctionService.RUNTIME_IMAGE_ENV, "nosuch:1")))
+                .code(c -> c.zipFile(SdkBytes.fromByteArray(code)))))
+                .hasMessageContaining("nosuch:1").hasMessageContaining(FunctionService.RUNTIME_IMAGE_ENV);
+        assertThat(lambda.listFunctions().functions()).extracting(f -> f.functionName())
+                .containsExactlyInAnyOrder("numpy-fn", "plain");
     }
 
     @Test
