@@ -560,8 +560,71 @@ class FunctionSlotVmTest {
         assertThat(snap.dir()).doesNotExist();
     }
 
+    /**
+     * FunctionBench's storage workload as kiln bench functionbench deploys it (its handler, the store client and the
+     * marker wrapper in one zip): in the slot VM it finds the host's input store in KILN_STORE_URL, reads an object
+     * put there from the host and writes one back through the bridge; the wrapper's marker file says cold on the
+     * sandbox's first invocation and warm on its second.
+     */
     @Test
     @Order(10)
+    void aFunctionBenchHandlerUsesTheInputStoreAndItsMarkerTellsColdFromWarm() throws Exception {
+        Path fb = Path.of("../examples/functionbench").toAbsolutePath().normalize();
+        byte[] code = zip(Map.of("handler.py", fb.resolve("storage_download_upload/handler.py"),
+                "kiln_store.py", fb.resolve("kiln_store.py"), "fb_wrapper.py", fb.resolve("fb_wrapper.py")));
+        byte[] input = new byte[300_000];
+        new java.util.Random(11).nextBytes(input);
+        java.net.URI object = java.net.URI.create(agent.info().registry() + "/store/functionbench/inputs/test/blob");
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(object).PUT(
+                    java.net.http.HttpRequest.BodyPublishers.ofByteArray(input)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+        }
+        FunctionVersion bench = new FunctionVersion(new FunctionSetup("fb-storage", "1",
+                "arn:aws:lambda:kiln-local:000000000000:function:fb-storage", "kiln-local", "python3",
+                "fb_wrapper.invoke", 512, Duration.ofSeconds(60), Duration.ofMinutes(2),
+                Map.of(VmSlotBackend.SNAPSHOTS_ENV, "off"), Optional.of(IMAGE), Optional.empty(), List.of()), code,
+                Optional.empty());
+        String event = "{\"key\": \"inputs/test/blob\"}";
+        try {
+            SlotManager.Result first = manager.invoke(bench, event.getBytes(StandardCharsets.UTF_8));
+            JsonNode one = json(first);
+            assertThat(first.reply().functionError()).as(one.toString()).isEmpty();
+            assertThat(first.cold()).isTrue();
+            assertThat(one.path("bytes_downloaded").asLong()).isEqualTo(input.length);
+            assertThat(one.path("upload_matches").asBoolean()).isTrue();
+            assertThat(config.stateDir().resolve("objects/functionbench/outputs/storage_download_upload/test/blob"))
+                    .as("written through the bridge into the host's store").hasBinaryContent(input);
+            assertThat(one.path("kiln_fb").path("cold").asBoolean()).as("the marker: the sandbox's first").isTrue();
+            assertThat(one.path("kiln_fb").path("peak_rss_kb").asLong()).isPositive();
+
+            SlotManager.Result second = manager.invoke(bench, event.getBytes(StandardCharsets.UTF_8));
+            JsonNode two = json(second);
+            assertThat(second.cold()).isFalse();
+            assertThat(two.path("kiln_fb").path("cold").asBoolean()).as("the marker was there: warm").isFalse();
+            assertThat(two.path("kiln_fb").path("sandbox").asText()).isEqualTo(one.path("kiln_fb").path("sandbox")
+                    .asText());
+            System.out.printf("MEASURED FunctionBench storage (300 kB) in a slot: cold %.0f ms in the function, "
+                    + "warm %.0f ms%n", one.path("latency_s").asDouble() * 1000, two.path("latency_s").asDouble() * 1000);
+        } finally {
+            manager.retire("fb-storage", Optional.empty());
+        }
+    }
+
+    private static byte[] zip(Map<String, Path> files) throws IOException {
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var zip = new java.util.zip.ZipOutputStream(bytes)) {
+            for (var e : new java.util.TreeMap<>(files).entrySet()) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(e.getKey()));
+                zip.write(Files.readAllBytes(e.getValue()));
+                zip.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    @Order(11)
     void afterTheKeepAliveTheSlotsAreReclaimedAndTheirVmsRemoved() throws InterruptedException {
         clock.advance(Duration.ofMinutes(4));
         assertThat(manager.reclaimIdle()).as("within the keep-alive").isZero();
