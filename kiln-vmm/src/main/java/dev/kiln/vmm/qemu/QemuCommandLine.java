@@ -46,7 +46,10 @@ public final class QemuCommandLine {
         spec.initrd().ifPresent(i -> args.addAll(List.of("-initrd", i.toString())));
         String append = "console=ttyS0 panic=-1 quiet";
         if (accel == Accelerator.TCG) {
-            append += tscKhz.map(k -> " tsc_early_khz=" + k).orElse("") + " no_timer_check";
+            // tsc=reliable: TCG's TSC is the host's, but its timer ticks come late on a busy host, so the kernel's
+            // watchdog judged the TSC against jiffies, marked it unstable and fell back to refined-jiffies: a clock
+            // of 4 ms steps that loses the late ticks (a benchmark's in-function times were off)
+            append += tscKhz.map(k -> " tsc_early_khz=" + k).orElse("") + " no_timer_check tsc=reliable";
         }
         append += spec.bootArgs().isEmpty() ? "" : " " + spec.bootArgs();
         args.addAll(List.of("-append", append));

@@ -69,7 +69,7 @@ class QemuCommandLineTest {
         assertThat(value(args, "-cpu")).as("every feature TCG emulates: numpy needs more than qemu64").isEqualTo("max");
         assertThat(value(args, "-append"))
                 .startsWith("console=ttyS0 ")
-                .contains(" tsc_early_khz=2400000", " no_timer_check")
+                .contains(" tsc_early_khz=2400000", " no_timer_check", " tsc=reliable")
                 .endsWith(" kiln.id=web-1");
 
         List<String> unknownTsc = QemuCommandLine.build(QEMU, Accelerator.TCG, Optional.empty(), spec(), RUN);
