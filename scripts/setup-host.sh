@@ -4,11 +4,20 @@
 #   (busybox-static), mke2fs (e2fsprogs), ip and tc (iproute2), nft (nftables), runc (copied into every guest to run
 #   containers), mmdebstrap (kiln image build), umoci (an OCI tool the image tests check interoperability with),
 #   etcd (etcd-server: the cluster's store, started by 'kiln up'), etcdctl (etcd-client: scripts/test-hosts.sh),
-#   socat (the overlay tests' TCP transfers), python3 (the tests of kiln's Python runtime for functions).
+#   socat (the overlay tests' TCP transfers), python3 (the tests of kiln's Python runtime for functions), and for
+#   FunctionBench's native baseline and input generation (examples/functionbench: native_run.py, make_inputs.py)
+#   Debian's python3-numpy, python3-pil, python3-opencv, python3-sklearn, python3-torch, python3-pyaes and
+#   python3-chameleon (checked with dpkg: importing torch or cv2 takes seconds), ffmpeg (the input videos) and
+#   iperf3 (the network workload's server and client).
 # Does nothing unless run as root (it then only lists what is missing). Usable on its own or sourced:
 #   scripts/setup-host.sh            install what is missing
-#   source scripts/setup-host.sh     defines kiln_missing_packages and kiln_setup_host
+#   source scripts/setup-host.sh     defines kiln_missing_packages, kiln_setup_host and kiln_has_deb
 #   KILN_SKIP_SETUP=1                skip the whole check
+
+# Whether the Debian package is installed (not merely known to dpkg, as a removed one with its config files is).
+kiln_has_deb() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
 
 kiln_missing_packages() {
     local -a missing=()
@@ -27,6 +36,13 @@ kiln_missing_packages() {
     PATH="$sbin_path" command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
     PATH="$sbin_path" command -v socat >/dev/null 2>&1 || missing+=(socat)
     [ -x /usr/bin/python3 ] || missing+=(python3)
+    local deb
+    for deb in python3-numpy python3-pil python3-opencv python3-sklearn python3-torch python3-pyaes \
+        python3-chameleon; do
+        kiln_has_deb "$deb" || missing+=("$deb")
+    done
+    PATH="$sbin_path" command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+    PATH="$sbin_path" command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
     echo "${missing[*]}"
 }
 
