@@ -103,7 +103,7 @@ public final class DaemonCommand extends KilnSubcommand {
 
     @Option(names = "--function-cpu-share", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "With --join: once a function slot's runtime has initialized, limit its VM to the CPU "
-                    + "share of its memory size, as Lambda does (one CPU per 1,769 MB: 128 MB gets 7 %), with a cgroup quota; "
+                    + "share of its memory size, as Lambda does (one CPU per 1,769 MB: 128 MB gets 7 %%), with a cgroup quota; "
                     + "--no-function-cpu-share: every slot may use its whole vCPUs. Default: on.")
     boolean functionCpuShare;
 

@@ -56,7 +56,7 @@ final class UpCommand extends KilnSubcommand {
 
     @Option(names = "--function-cpu-share", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Once a function slot's runtime has initialized, limit its VM to the CPU share of its "
-                    + "memory size, as Lambda does (one CPU per 1,769 MB: 128 MB gets 7 %), with a cgroup quota; "
+                    + "memory size, as Lambda does (one CPU per 1,769 MB: 128 MB gets 7 %%), with a cgroup quota; "
                     + "--no-function-cpu-share: every slot may use its whole vCPUs. Default: on.")
     boolean functionCpuShare;
 

@@ -42,7 +42,18 @@ class HelpAndUsageTest {
         String qualified = command.getCommandSpec().qualifiedName();
         List<String> args = new ArrayList<>(List.of(qualified.split(" ")).subList(1, qualified.split(" ").length));
         args.add("--help");
-        CliRunner.Result r = CliRunner.run(args.toArray(String[]::new));
+        // picocli formats help texts with String.format: a lone '%' is printed raw, with a warning on System.err
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        CliRunner.Result r;
+        System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            r = CliRunner.run(args.toArray(String[]::new));
+        } finally {
+            System.setErr(stderr);
+        }
+        assertThat(warnings.toString(java.nio.charset.StandardCharsets.UTF_8)).as(qualified + ": a '%' in a help "
+                + "text must be written '%%'").doesNotContain("picocli WARN");
         assertThat(r.exitCode()).as(qualified).isZero();
         assertThat(r.out()).contains("Usage: " + qualified);
         for (OptionSpec option : command.getCommandSpec().options()) {
