@@ -75,4 +75,83 @@ class FunctionBenchCommandTest {
         assertThat(names).contains("handler.py", "kiln_store.py", "fb_wrapper.py").noneMatch(n -> n.contains(
                 "__pycache__"));
     }
+
+    /**
+     * The harness against a stand-in Lambda API that answers as kiln's would: a sample counts only when its
+     * sandbox's marker agrees with the mode, the invocation did not fail, and the output passes the check.
+     */
+    @Test
+    void aSampleCountsOnlyWhenTheMarkerAgreesWithTheModeAndTheOutputIsRight() throws Exception {
+        java.util.Deque<String[]> answers = new java.util.ArrayDeque<>();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            String[] answer = answers.removeFirst(); // {body, X-Kiln-Cold, X-Amz-Function-Error or ""}
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("X-Kiln-Cold", answer[1]);
+            exchange.getResponseHeaders().add("X-Kiln-Duration-Ms", "12.5");
+            if (answer[1].equals("true")) {
+                exchange.getResponseHeaders().add("X-Kiln-Cold-Phases", "poolTake=0;codeReady=10;runtimeStart=50;"
+                        + "runtimeInit=40;handler=12");
+                exchange.getResponseHeaders().add("X-Kiln-Init-Ms", "40");
+            }
+            if (!answer[2].isEmpty()) {
+                exchange.getResponseHeaders().add("X-Amz-Function-Error", answer[2]);
+            }
+            byte[] body = answer[0].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            FunctionBenchCommand.Run run = new FunctionBenchCommand.Run(null, new LambdaHttp(java.net.URI.create(
+                    "http://127.0.0.1:" + server.getAddress().getPort()), new com.fasterxml.jackson.databind
+                    .ObjectMapper()), Path.of("../examples"), Path.of("unused"), Workloads.Size.TEST, 1, 0,
+                    List.of(2048), List.of("cold", "warm"), 1, true, line -> { });
+            Workloads.Workload w = Workloads.named("float_operation").orElseThrow();
+            var event = w.event(Workloads.Size.TEST);
+            double sum = 0;
+            for (int i = 0; i < 10000; i++) {
+                sum += Math.sin(i) + Math.cos(i) + Math.sqrt(i);
+            }
+            String right = "{\"latency_s\": 0.05, \"n\": 10000, \"sum\": " + sum + ", \"kiln_fb\": {\"cold\": %s, "
+                    + "\"sandbox\": \"s1\", \"peak_rss_kb\": 17000}}";
+
+            answers.add(new String[] {String.format(right, "true"), "true", ""});
+            var cold = run.invoke(w, "fb-float-operation", 2048, "cold", 0, event);
+            assertThat(cold.problem()).isEmpty();
+            assertThat(cold.cold()).isTrue();
+            assertThat(cold.start()).isEqualTo("pool");
+            assertThat(cold.inFunctionMs()).isEqualTo(50.0);
+            assertThat(cold.providerMs()).isEqualTo(12.5);
+            assertThat(cold.peakRssKb()).isEqualTo(17000);
+            assertThat(cold.phases()).containsEntry("runtimeStart", 10.0).containsKey("other");
+
+            answers.add(new String[] {String.format(right, "false"), "false", ""});
+            var warm = run.invoke(w, "fb-float-operation", 2048, "warm", 0, event);
+            assertThat(warm.valid()).isTrue();
+            assertThat(warm.start()).isEqualTo("warm");
+
+            answers.add(new String[] {String.format(right, "false"), "false", ""});
+            assertThat(run.invoke(w, "fb-float-operation", 2048, "cold", 1, event).problem())
+                    .hasValueSatisfying(p -> assertThat(p).contains("a warm sandbox served it"));
+            answers.add(new String[] {String.format(right, "true"), "true", ""});
+            assertThat(run.invoke(w, "fb-float-operation", 2048, "warm", 1, event).problem())
+                    .hasValueSatisfying(p -> assertThat(p).contains("its sandbox's first"));
+            answers.add(new String[] {String.format(right.replace(Double.toString(sum), "1.0"), "false"), "false",
+                    ""});
+            assertThat(run.invoke(w, "fb-float-operation", 2048, "warm", 2, event).problem())
+                    .hasValueSatisfying(p -> assertThat(p).contains("sum is 1.0"));
+            answers.add(new String[] {"{\"errorType\": \"MemoryError\", \"errorMessage\": \"\"}", "false",
+                    "Unhandled"});
+            assertThat(run.invoke(w, "fb-float-operation", 2048, "warm", 3, event).problem())
+                    .hasValueSatisfying(p -> assertThat(p).contains("function error Unhandled", "MemoryError"));
+            answers.add(new String[] {"{\"latency_s\": 0.05, \"n\": 10000, \"sum\": " + sum + "}", "false", ""});
+            assertThat(run.invoke(w, "fb-float-operation", 2048, "warm", 4, event).problem())
+                    .hasValueSatisfying(p -> assertThat(p).contains("did not run through fb_wrapper"));
+        } finally {
+            server.stop(0);
+        }
+    }
 }
