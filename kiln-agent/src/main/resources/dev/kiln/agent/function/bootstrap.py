@@ -42,10 +42,18 @@ def post(conn, path, body, error_type=None):
     headers = {"Content-Type": "application/json"}
     if error_type:
         headers["Lambda-Runtime-Function-Error-Type"] = error_type
-    conn.request("POST", BASE + path, body=body, headers=headers)
-    reply = conn.getresponse()
-    reply.read()
-    return reply.status
+    for attempt in (1, 2):
+        try:
+            conn.request("POST", BASE + path, body=body, headers=headers)
+            reply = conn.getresponse()
+            reply.read()
+            return reply.status
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # the Runtime API closes a keep-alive connection left idle while a long handler ran (the JDK's HTTP
+            # server after 30 s): send it again on a new connection
+            conn.close()
+            if attempt == 2:
+                raise
 
 
 def error_document(error_type, message, stack=None):
@@ -91,8 +99,13 @@ def main():
     conn = connection()
     handler = load_handler(conn)
     while True:
-        conn.request("GET", BASE + "/invocation/next")
-        reply = conn.getresponse()
+        try:
+            conn.request("GET", BASE + "/invocation/next")
+            reply = conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            conn.close()  # a connection closed while idle: ask again on a new one
+            conn.request("GET", BASE + "/invocation/next")
+            reply = conn.getresponse()
         event_bytes = reply.read()
         if reply.status != 200:
             print("[ERROR] the Runtime API answered %d to next: %s" % (reply.status, event_bytes[:500]),
