@@ -65,7 +65,9 @@ final class ClusterDemo {
         try (ClusterClient cluster = ClusterClient.connect(URI.create(status.path("api").asText()))) {
             try {
                 demo(cluster, examples.resolve("cluster"));
-                new FunctionDemo(daemon, step, note).run(URI.create(status.path("api").asText()), examples);
+                FunctionDemo functions = new FunctionDemo(daemon, step, note);
+                functions.run(URI.create(status.path("api").asText()), examples);
+                functions.functionBench(URI.create(status.path("api").asText()), examples);
             } finally {
                 if (!wasMember) {
                     step.accept("Deleting the example's resources and leaving the cluster (kiln down)");

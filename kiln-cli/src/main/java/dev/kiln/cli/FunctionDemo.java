@@ -3,12 +3,16 @@ package dev.kiln.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.cli.bench.Report;
+import dev.kiln.cli.bench.ResultFiles;
+import dev.kiln.cli.bench.Workloads;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -72,6 +76,36 @@ final class FunctionDemo {
         }
         note.accept("the same API serves AWS's SDKs and CLI: aws lambda invoke --endpoint-url " + api
                 + " --function-name NAME out.json");
+    }
+
+    /** The workloads of the demo's short FunctionBench pass: pure Python, numpy, and Pillow with the input store. */
+    static final List<String> DEMO_WORKLOADS = List.of("float_operation", "matmul", "image_processing");
+
+    /**
+     * A short FunctionBench pass: three workloads at the test size, once cold and once warm at 2,048 MB, beside
+     * their native run on the host; the report written under bench-results/. The full benchmark is
+     * {@code kiln bench functionbench}.
+     */
+    void functionBench(URI api, Path examples) {
+        step.accept("kiln bench functionbench --workloads " + String.join(",", DEMO_WORKLOADS) + " --size test "
+                + "--memory 2048 --reps 1  (a short FunctionBench pass; the image functionbench:1 is built the first "
+                + "time: Debian's numpy, Pillow, OpenCV, scikit-learn and PyTorch, about 5 minutes and 2 GB)");
+        Path dir = Path.of("bench-results", "demo-functionbench");
+        FunctionBenchCommand.Run run = new FunctionBenchCommand.Run(daemon, new LambdaHttp(api, json), examples, dir,
+                Workloads.Size.TEST, 1, 1, List.of(2048), List.of("cold", "warm"), 1, false, note);
+        try {
+            ResultFiles.Results results = run.run(FunctionBenchCommand.choose(DEMO_WORKLOADS),
+                    "kiln demo (its FunctionBench pass)");
+            Path report = Report.write(dir, results);
+            run.summary(results).strip().lines().forEach(note);
+            note.accept("the report (plots beside AWS Lambda's published figures, the cold-start phases, the "
+                    + "emulation's cost): " + report.toAbsolutePath());
+        } catch (CliException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CliException("BENCH_FAILED", "the FunctionBench pass failed: " + e.getMessage(), "",
+                    ExitCodes.FAILURE, e);
+        }
     }
 
     private void ensureImage(String tag, Path spec, String what) {
