@@ -239,4 +239,72 @@ class PythonRuntimeTest {
         System.out.printf("MEASURED warm invocation through the Runtime API on the host (python3, no VM): p50 %.2f ms"
                 + " p99 %.2f ms%n", ms.get(150), ms.get(297));
     }
+
+    /**
+     * A Runtime API that drops the connection after handing out an invocation, as the agent's (the JDK's HTTP server)
+     * does with a keep-alive connection left idle for 30 s while a long handler runs: the bootstrap sends its result
+     * again on a new connection instead of dying of a broken pipe.
+     */
+    @Test
+    void aResultIsSentAgainOnANewConnectionWhenTheApiDroppedTheIdleOne() throws Exception {
+        Path task = Files.createDirectories(tmp.resolve("task"));
+        Files.writeString(task.resolve("handlers.py"), HANDLERS);
+        Path script = tmp.resolve("bootstrap.py");
+        try (InputStream in = FunctionHost.class.getResourceAsStream("bootstrap.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        try (java.net.ServerSocket api = new java.net.ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
+            api.setSoTimeout(20_000);
+            ProcessBuilder pb = new ProcessBuilder(PYTHON.toString(), script.toString()).redirectErrorStream(true)
+                    .redirectOutput(tmp.resolve("runtime.log").toFile());
+            pb.environment().put("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:" + api.getLocalPort());
+            pb.environment().put("_HANDLER", "handlers.echo");
+            pb.environment().put("LAMBDA_TASK_ROOT", task.toString());
+            Process runtime = pb.start();
+            try {
+                try (java.net.Socket first = api.accept()) {
+                    String next = request(first);
+                    assertThat(next).startsWith("GET /2018-06-01/runtime/invocation/next ");
+                    byte[] event = "{\"n\": 1}".getBytes(StandardCharsets.UTF_8);
+                    first.getOutputStream().write(("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\n"
+                            + "Lambda-Runtime-Deadline-Ms: " + (System.currentTimeMillis() + 60_000) + "\r\n"
+                            + "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:kiln-local:0:function:f\r\n"
+                            + "Content-Length: " + event.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    first.getOutputStream().write(event);
+                    first.getOutputStream().flush();
+                } // closed while the handler runs: no "Connection: close", as an idle timeout gives none
+                String answer = "";
+                for (int i = 0; i < 2 && !answer.startsWith("POST"); i++) {
+                    try (java.net.Socket again = api.accept()) {
+                        answer = request(again);
+                        if (answer.startsWith("POST")) {
+                            again.getOutputStream().write("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII));
+                        }
+                    }
+                }
+                assertThat(answer).as(Files.readString(tmp.resolve("runtime.log")))
+                        .startsWith("POST /2018-06-01/runtime/invocation/r1/response ").contains("\"n\": 1");
+            } finally {
+                runtime.destroyForcibly();
+            }
+        }
+    }
+
+    /** One HTTP request read off the socket: its head and, when it has one, its body. */
+    private static String request(java.net.Socket socket) throws IOException {
+        socket.setSoTimeout(20_000);
+        var in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                return head.toString();
+            }
+            head.append((char) b);
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+        return head + new String(body, StandardCharsets.UTF_8);
+    }
 }
