@@ -316,7 +316,15 @@ final class FunctionBenchCommand extends KilnSubcommand {
                 for (Workloads.Workload w : chosen) {
                     done++;
                     say.accept(String.format("[%d/%d] %s (%s)", done, chosen.size(), w.name(), elapsed(t0)));
-                    samples.addAll(workload(w));
+                    try {
+                        samples.addAll(workload(w));
+                    } catch (CliException e) {
+                        // one workload's failure (a timeout, the API refusing it) is recorded; the others still run
+                        say.accept("  FAILED: " + e.getMessage());
+                        samples.add(new Sample(w.name(), memory.getFirst(), "cold", 0, false, "none", Double.NaN,
+                                Double.NaN, Double.NaN, Optional.empty(), Map.of(), 0,
+                                Optional.of("the workload did not run: " + e.getMessage())));
+                    }
                 }
             } finally {
                 if (iperf != null) {
