@@ -67,6 +67,12 @@ final class VmRunCommand extends KilnSubcommand {
             description = {"Guest memory, e.g. 256M or 1G.", "Default: ${DEFAULT-VALUE}."})
     ByteSize memory;
 
+    @Option(names = "--huge-pages",
+            description = {"Back the guest's memory with the host's 2 MiB huge pages (reserve them first, as root: "
+                    + "echo N > /proc/sys/vm/nr_hugepages; the VM needs memory/2M of them free, or it is refused).",
+                "Default: normal pages."})
+    boolean hugePages;
+
     @Option(names = "--scratch", paramLabel = "SIZE", converter = Converters.ByteSizeConverter.class,
             description = {"Size of the VM's scratch disk (a sparse file; the guest agent keeps images and containers "
                     + "there; only what is written takes space).", "Default: the daemon's, 4G."})
@@ -139,6 +145,7 @@ final class VmRunCommand extends KilnSubcommand {
         r.put("vcpus", vcpus);
         r.put("memory", memory.toString());
         if (scratch != null) r.put("scratch", scratch.toString());
+        if (hugePages) r.put("hugePages", true);
         if (!disks.isEmpty()) {
             ArrayNode array = r.putArray("disks");
             disks.forEach(d -> array.addObject().put("path", d.path().toString()).put("readOnly", d.readOnly()));

@@ -13,7 +13,8 @@ public record VmCreateRequest(
         Optional<RateLimiterJson> diskRate,
         Optional<String> driver,
         Optional<String> bootTimeout,
-        Optional<String> scratch) {
+        Optional<String> scratch,
+        Optional<Boolean> hugePages) {
 
     public VmCreateRequest {
         name = orEmpty(name);
@@ -25,6 +26,19 @@ public record VmCreateRequest(
         driver = orEmpty(driver);
         bootTimeout = orEmpty(bootTimeout);
         scratch = orEmpty(scratch);
+        hugePages = orEmpty(hugePages);
+    }
+
+    public VmCreateRequest(Optional<String> name, Optional<Integer> vcpus, Optional<String> memory,
+            Optional<List<DiskRequest>> disks, Optional<NetRate> netRate, Optional<RateLimiterJson> diskRate,
+            Optional<String> driver, Optional<String> bootTimeout, Optional<String> scratch) {
+        this(name, vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, scratch, Optional.empty());
+    }
+
+    /** Back the guest's memory with the host's huge pages (which must be reserved: {@code vm.nr_hugepages}). */
+    public VmCreateRequest withHugePages(boolean huge) {
+        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, scratch,
+                Optional.of(huge));
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -37,35 +51,35 @@ public record VmCreateRequest(
     }
 
     public VmCreateRequest withDisks(List<DiskRequest> d) {
-        return new VmCreateRequest(name, vcpus, memory, Optional.of(d), netRate, diskRate, driver, bootTimeout, scratch);
+        return new VmCreateRequest(name, vcpus, memory, Optional.of(d), netRate, diskRate, driver, bootTimeout, scratch, hugePages);
     }
 
     public VmCreateRequest withNetRate(NetRate r) {
-        return new VmCreateRequest(name, vcpus, memory, disks, Optional.of(r), diskRate, driver, bootTimeout, scratch);
+        return new VmCreateRequest(name, vcpus, memory, disks, Optional.of(r), diskRate, driver, bootTimeout, scratch, hugePages);
     }
 
     public VmCreateRequest withDriver(String d) {
-        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, Optional.of(d), bootTimeout, scratch);
+        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, Optional.of(d), bootTimeout, scratch, hugePages);
     }
 
     public VmCreateRequest withBootTimeout(String t) {
-        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, Optional.of(t), scratch);
+        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, Optional.of(t), scratch, hugePages);
     }
 
     public VmCreateRequest withVcpus(int n) {
-        return new VmCreateRequest(name, Optional.of(n), memory, disks, netRate, diskRate, driver, bootTimeout, scratch);
+        return new VmCreateRequest(name, Optional.of(n), memory, disks, netRate, diskRate, driver, bootTimeout, scratch, hugePages);
     }
 
     public VmCreateRequest withMemory(String m) {
-        return new VmCreateRequest(name, vcpus, Optional.of(m), disks, netRate, diskRate, driver, bootTimeout, scratch);
+        return new VmCreateRequest(name, vcpus, Optional.of(m), disks, netRate, diskRate, driver, bootTimeout, scratch, hugePages);
     }
 
     public VmCreateRequest named(String n) {
-        return new VmCreateRequest(Optional.of(n), vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, scratch);
+        return new VmCreateRequest(Optional.of(n), vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, scratch, hugePages);
     }
 
     /** The size of the VM's scratch disk (sparse), e.g. {@code 16G}; default: the daemon's (4G). */
     public VmCreateRequest withScratch(String size) {
-        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, Optional.of(size));
+        return new VmCreateRequest(name, vcpus, memory, disks, netRate, diskRate, driver, bootTimeout, Optional.of(size), hugePages);
     }
 }

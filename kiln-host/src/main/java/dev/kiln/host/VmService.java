@@ -108,7 +108,12 @@ public final class VmService implements AutoCloseable {
         }
         dev.kiln.net.NicLimits nicLimits = NetLimits.toNet(req.netRate());
         // Validate everything that needs no side effect before any host resource is made.
-        new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), "", drives, List.of());
+        boolean hugePages = req.hugePages().orElse(false);
+        new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), "", drives, List.of())
+                .withHugePages(hugePages);
+        if (hugePages) {
+            dev.kiln.vmm.HugePages.read().check(memory);
+        }
 
         Instant created = clock.instant();
         synchronized (nameLock) {
@@ -168,7 +173,8 @@ public final class VmService implements AutoCloseable {
                     GuestProtocol.CMDLINE_SCRATCH + "=" + scratchDevice);
             NicSpec nic = new NicSpec("net0", net.tapName(), net.mac().value(),
                     NetLimits.rx(req.netRate()), NetLimits.tx(req.netRate()));
-            VmSpec spec = new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), boot, drives, List.of(nic));
+            VmSpec spec = new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), boot, drives,
+                    List.of(nic)).withHugePages(req.hugePages().orElse(false));
             VmRecord rec = new VmRecord(id.value(), name, driver.name(), vcpus, memory.toString(), disks, req.netRate(),
                     req.diskRate(), net.tapName(), net.mac().value(), net.address().address(), net.address().prefixLength(),
                     net.gateway(), net.bridge(), token, Optional.empty(), created, Optional.empty(), Optional.empty(),
@@ -629,6 +635,12 @@ public final class VmService implements AutoCloseable {
             List<String> removed = c.sweep(java.util.Set.copyOf(records.keySet()));
             if (!removed.isEmpty()) {
                 LOG.info("removed the CPU cgroups of VMs gone meanwhile: {}", removed);
+            }
+        });
+        dev.kiln.vmm.VmCgroups.detect().ifPresent(c -> {
+            List<String> removed = c.sweep(java.util.Set.copyOf(records.keySet()));
+            if (!removed.isEmpty()) {
+                LOG.info("removed the VMM cgroups of VMs gone meanwhile: {}", removed);
             }
         });
         new OrphanProcesses(config.stateDir()).killUnowned(records.keySet());

@@ -8,7 +8,9 @@ import java.util.Optional;
 /**
  * What a VM is made of: one spec, either driver. Create-time only; what may change after boot is {@link VmUpdate}.
  * {@code identity} is what the guest learns about itself beyond its id; {@code channel} is how the host reaches its
- * agent. The nine-argument constructor leaves both at their defaults (no identity, the network).
+ * agent. {@code hugePages} backs the guest's memory with the host's 2 MiB huge pages (which must be reserved:
+ * {@code vm.nr_hugepages}). The nine- and eleven-argument constructors leave what they lack at the defaults (no
+ * identity, the network, normal pages).
  */
 public record VmSpec(
         VmId id,
@@ -21,7 +23,8 @@ public record VmSpec(
         List<DriveSpec> drives,
         List<NicSpec> nics,
         GuestIdentity identity,
-        GuestChannel channel) {
+        GuestChannel channel,
+        boolean hugePages) {
 
     /** Below this the Debian kernel with kiln's initramfs does not reach user space. */
     public static final ByteSize MIN_MEMORY = ByteSize.ofMebibytes(64);
@@ -59,11 +62,20 @@ public record VmSpec(
         this(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, GuestIdentity.none(), GuestChannel.NETWORK);
     }
 
+    public VmSpec(VmId id, String name, int vcpus, ByteSize memory, Path kernel, Optional<Path> initrd, String bootArgs,
+            List<DriveSpec> drives, List<NicSpec> nics, GuestIdentity identity, GuestChannel channel) {
+        this(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, identity, channel, false);
+    }
+
+    public VmSpec withHugePages(boolean huge) {
+        return new VmSpec(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, identity, channel, huge);
+    }
+
     public VmSpec withIdentity(GuestIdentity newIdentity) {
-        return new VmSpec(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, newIdentity, channel);
+        return new VmSpec(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, newIdentity, channel, hugePages);
     }
 
     public VmSpec withChannel(GuestChannel newChannel) {
-        return new VmSpec(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, identity, newChannel);
+        return new VmSpec(id, name, vcpus, memory, kernel, initrd, bootArgs, drives, nics, identity, newChannel, hugePages);
     }
 }

@@ -101,7 +101,8 @@ final class FcBootSequence {
         if (mib > Integer.MAX_VALUE) {
             throw new VmmException(VmmError.INVALID_SPEC, "memory " + spec.memory() + " is too large", "ask for less");
         }
-        return new PutMachineConfig(spec.vcpus(), (int) mib, config.smt(), config.hugePages(), false);
+        FcRequest.HugePages pages = spec.hugePages() ? FcRequest.HugePages.TWO_MB : config.hugePages();
+        return new PutMachineConfig(spec.vcpus(), (int) mib, config.smt(), pages, false);
     }
 
     private static List<FcRequest> observability(FcLayout layout, FirecrackerConfig config) {

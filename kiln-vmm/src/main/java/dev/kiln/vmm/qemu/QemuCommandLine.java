@@ -35,7 +35,16 @@ public final class QemuCommandLine {
         List<String> args = new ArrayList<>();
         args.add(binary.toString());
         args.addAll(List.of("-name", LABEL_PREFIX + spec.id().value()));
-        args.addAll(List.of("-machine", "microvm,acpi=on"));
+        if (spec.hugePages()) {
+            // guest memory from a file on the hugetlbfs the driver mounted in the run directory (QEMU unlinks it
+            // at once; the pages go back to the host's pool when QEMU exits). prealloc: every page is taken at
+            // start, so a pool that runs short fails the start, not the guest later.
+            args.addAll(List.of("-object", "memory-backend-file,id=mem,size=" + spec.memory().mebibytes()
+                    + "M,mem-path=" + escape(hugePagesDir(runDir).toString()) + ",prealloc=on"));
+            args.addAll(List.of("-machine", "microvm,acpi=on,memory-backend=mem"));
+        } else {
+            args.addAll(List.of("-machine", "microvm,acpi=on"));
+        }
         args.addAll(List.of("-accel", accel.qemuName()));
         // TCG's default model (qemu64) has no SSSE3, SSE4 or AVX: Debian's numpy, OpenBLAS and PyTorch die of an
         // illegal instruction on it. 'max' is every feature TCG emulates (QEMU 7.2: up to AVX2, FMA, F16C).
@@ -65,6 +74,11 @@ public final class QemuCommandLine {
             args.addAll(List.of("-device", "virtio-net-device,netdev=" + n.id() + ",mac=" + n.mac()));
         }
         return args;
+    }
+
+    /** Where a VM with {@link VmSpec#hugePages()} has its hugetlbfs mounted. */
+    static Path hugePagesDir(Path runDir) {
+        return runDir.resolve("hugepages");
     }
 
     static String driveOption(DriveSpec d) {

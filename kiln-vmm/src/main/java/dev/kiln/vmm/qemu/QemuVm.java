@@ -15,6 +15,12 @@ final class QemuVm {
     volatile boolean stopRequested;
     volatile boolean killRequested;
     volatile Optional<String> shutdownReason = Optional.empty();
+    /** The jail this driver made for the process (none when the jail is off or the VM was recovered). */
+    volatile Optional<QemuJail.Jail> jail = Optional.empty();
+    /** The hugetlbfs the driver mounted for the guest's memory, unmounted when the VM ends. */
+    volatile Optional<java.nio.file.Path> hugeMount = Optional.empty();
+    /** Set once the jail and the hugetlbfs have been released. */
+    volatile boolean released;
 
     QemuVm(VmHandle handle, Optional<Process> process, VmPhase phase) {
         this.handle = handle;

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.api.RateLimiter;
 import dev.kiln.vmm.DriverCapabilities;
 import dev.kiln.vmm.GuestChannel;
+import dev.kiln.vmm.JailPolicy;
+import dev.kiln.vmm.VmCgroups;
 import dev.kiln.vmm.Lifecycle;
 import dev.kiln.vmm.ProcStat;
 import dev.kiln.vmm.VmCommand;
@@ -52,10 +54,15 @@ final class QemuVmmDriver implements VmmDriver {
     private final ObjectMapper json = new ObjectMapper();
     private final Clock clock = Clock.systemUTC();
     private final Map<VmId, QemuVm> vms = new ConcurrentHashMap<>();
+    private final QemuJail jail;
     private volatile boolean closed;
 
     QemuVmmDriver(QemuConfig config) {
         this.config = config;
+        this.jail = new QemuJail(config.jail(), config.jail().enabled() ? VmCgroups.detect() : Optional.empty());
+        if (!config.jail().enabled()) {
+            LOG.warn(JailPolicy.offWarning());
+        }
     }
 
     @Override
@@ -74,10 +81,12 @@ final class QemuVmmDriver implements VmmDriver {
     }
 
     /**
-     * Snapshots through QEMU's migration: the VM's device state and memory are streamed to a file
-     * ({@code migrate "exec:cat > FILE"}) while it is paused, and a new QEMU with the same machine and devices loads
-     * them ({@code -incoming "exec:cat FILE"}) and runs on. QEMU 7.2 has no {@code file:} migration URI; a pipe to
-     * {@code cat} is the same stream. The state file records what the memory file holds.
+     * Snapshots through QEMU's migration: the VM's device state and memory are streamed through a Unix socket
+     * ({@code migrate "unix:SOCKET"}) that the driver listens on and copies to a file while the VM is paused, and a
+     * new QEMU with the same machine and devices listens ({@code -incoming "unix:SOCKET"}) while the driver streams
+     * the file back, then runs on. QEMU 7.2 has no {@code file:} migration URI, and a pipe to {@code cat} would need
+     * QEMU to spawn a process, which its jail forbids; a jailed QEMU reaches the socket inside its chroot. The state
+     * file records what the memory file holds.
      */
     @Override
     public Optional<Snapshots> snapshots() {
@@ -119,10 +128,10 @@ final class QemuVmmDriver implements VmmDriver {
         }
         // leavePaused: a live migration, which stops the guest itself at its end; the snapshot then records a
         // running guest, so that a VM loaded from it runs (and announces its NIC) without a 'cont'
-        try {
-            vm.qmp.execute("migrate", Map.of("uri", "exec:cat > " + shellQuote(files.memory().toString())),
-                    config.qmpTimeout());
+        try (MigrationSink sink = MigrationSink.open(vm, files.memory())) {
+            vm.qmp.execute("migrate", Map.of("uri", "unix:" + sink.uriPath()), config.qmpTimeout());
             awaitMigration(vm, "writing the snapshot of " + id);
+            sink.awaitCopied(MIGRATION_TIMEOUT);
             Files.writeString(files.state(), json.createObjectNode().put("driver", QemuDriver.NAME)
                     .put("memoryFile", files.memory().toString()).put("createdAt", clock.instant().toString())
                     .toString());
@@ -142,13 +151,34 @@ final class QemuVmmDriver implements VmmDriver {
             throw new VmmException(VmmError.FILE_NOT_FOUND, "no snapshot at " + files.memory(),
                     "take one with createSnapshot first");
         }
-        VmHandle handle = launch(spec, runDir, List.of("-incoming", "exec:cat " + shellQuote(files.memory().toString())));
+        Path incoming = runDir.resolve("incoming.sock");
+        try {
+            Files.createDirectories(runDir);
+            Files.deleteIfExists(incoming);
+        } catch (IOException e) {
+            throw new VmmException(VmmError.VMM_START_FAILED, "cannot prepare " + runDir + ": " + e.getMessage(),
+                    "check that the state directory is writable and the disk is not full", e);
+        }
+        // QEMU listens on the socket before it drops its privileges, so it may live outside the jail
+        VmHandle handle = launch(spec, runDir, List.of("-incoming", "unix:" + QemuCommandLine.escape(incoming.toString())));
         QemuVm vm = vm(spec.id());
+        CompletableFuture<Void> feeding = CompletableFuture.runAsync(() -> feed(files.memory(), incoming),
+                java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         long deadline = System.nanoTime() + MIGRATION_TIMEOUT.toNanos();
         while (true) {
             String status = vm.qmp.execute("query-status", Map.of(), config.qmpTimeout()).path("status").asText();
             if (status.equals("running")) {
+                feeding.join();
+                deleteQuietly(incoming);
                 return handle;
+            }
+            if (feeding.isCompletedExceptionally()) {
+                kill(spec.id());
+                deleteQuietly(incoming);
+                Throwable cause = feeding.handle((v, t) -> t).join();
+                throw new VmmException(VmmError.VMM_START_FAILED, "cannot stream the snapshot " + files.memory()
+                        + " into QEMU: " + (cause.getCause() != null ? cause.getCause() : cause).getMessage(),
+                        "see the VMM log", cause);
             }
             if (status.equals("paused") || status.equals("postmigrate") || status.equals("prelaunch")) {
                 JsonNode m = vm.qmp.execute("query-migrate", Map.of(), config.qmpTimeout());
@@ -158,6 +188,7 @@ final class QemuVmmDriver implements VmmDriver {
             }
             if (System.nanoTime() > deadline) {
                 kill(spec.id());
+                deleteQuietly(incoming);
                 throw new VmmException(VmmError.TIMEOUT, "the snapshot did not load within "
                         + MIGRATION_TIMEOUT.toSeconds() + " s (QEMU status " + status + ")", "see the VMM log");
             }
@@ -187,8 +218,116 @@ final class QemuVmmDriver implements VmmDriver {
         }
     }
 
-    private static String shellQuote(String s) {
-        return "'" + s.replace("'", "'\\''") + "'";
+    /** Streams a snapshot's memory file into the socket a QEMU started with {@code -incoming unix:} listens on. */
+    private void feed(Path memory, Path socket) {
+        long deadline = System.nanoTime() + config.startTimeout().toNanos();
+        while (!Files.exists(socket)) {
+            if (System.nanoTime() > deadline) {
+                throw new VmmException(VmmError.TIMEOUT, "QEMU did not listen on " + socket, "see the VMM log");
+            }
+            sleep(Duration.ofMillis(5));
+        }
+        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket));
+             var file = java.nio.channels.FileChannel.open(memory)) {
+            long size = file.size();
+            for (long at = 0; at < size; ) {
+                at += file.transferTo(at, size - at, channel);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The socket a migration is written to: the driver listens (inside the VM's jail when it has one, owned by the
+     * jail's user so QEMU may connect), accepts QEMU's connection and copies the stream to the memory file.
+     */
+    private static final class MigrationSink implements AutoCloseable {
+        private final java.nio.channels.ServerSocketChannel server;
+        private final Path socket;
+        private final String uriPath;
+        private final CompletableFuture<Long> copied;
+
+        private MigrationSink(java.nio.channels.ServerSocketChannel server, Path socket, String uriPath, Path target) {
+            this.server = server;
+            this.socket = socket;
+            this.uriPath = uriPath;
+            this.copied = CompletableFuture.supplyAsync(() -> copy(target),
+                    java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        }
+
+        static MigrationSink open(QemuVm vm, Path target) throws IOException {
+            Optional<QemuJail.Jail> jail = vm.jail;
+            Path socket = jail.map(j -> j.root().resolve("migrate.sock"))
+                    .orElse(vm.handle.runDir().resolve("migrate.sock"));
+            Files.deleteIfExists(socket);
+            var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+            try {
+                server.bind(java.net.UnixDomainSocketAddress.of(socket));
+                if (jail.isPresent()) {
+                    Files.setAttribute(socket, "unix:uid", (int) jail.get().uid());
+                    Files.setAttribute(socket, "unix:gid", (int) jail.get().uid());
+                }
+            } catch (IOException e) {
+                server.close();
+                Files.deleteIfExists(socket);
+                throw e;
+            }
+            return new MigrationSink(server, socket, jail.map(j -> j.inside(socket)).orElse(socket.toString()), target);
+        }
+
+        String uriPath() {
+            return QemuCommandLine.escape(uriPath);
+        }
+
+        private long copy(Path target) {
+            try (var in = server.accept();
+                 var out = java.nio.channels.FileChannel.open(target, java.nio.file.StandardOpenOption.CREATE,
+                         java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+                long total = 0;
+                while (true) {
+                    long n = out.transferFrom(in, total, 1L << 24);
+                    if (n <= 0) {
+                        // transferFrom returns 0 both at the end of the stream and when nothing was ready: a read
+                        // tells them apart
+                        var probe = java.nio.ByteBuffer.allocate(1 << 16);
+                        int r = in.read(probe);
+                        if (r < 0) return total;
+                        probe.flip();
+                        total += out.write(probe, total);
+                    } else {
+                        total += n;
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        void awaitCopied(Duration timeout) {
+            try {
+                copied.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                throw new VmmException(VmmError.QMP_ERROR, "the snapshot stream was not written: " + cause.getMessage(),
+                        "check free space and the VMM log", cause);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            copied.cancel(true);
+            Files.deleteIfExists(socket);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.debug("cannot remove {}: {}", file, e.getMessage());
+        }
     }
 
     private VmHandle launch(VmSpec spec, Path runDir, List<String> extraArgs) {
@@ -213,9 +352,23 @@ final class QemuVmmDriver implements VmmDriver {
             throw new VmmException(VmmError.VMM_START_FAILED, "cannot prepare " + runDir + ": " + e.getMessage(),
                     "check that the state directory is writable and the disk is not full", e);
         }
+        Optional<Path> hugeMount = spec.hugePages() ? Optional.of(mountHugePages(spec, runDir)) : Optional.empty();
+        Optional<QemuJail.Jail> jailed;
+        try {
+            jailed = jail.enabled()
+                    ? Optional.of(jail.prepare(spec, runDir, config.accelerator().accelerator())) : Optional.empty();
+        } catch (VmmException e) {
+            hugeMount.ifPresent(QemuVmmDriver::unmount);
+            throw e;
+        }
+        if (jailed.isEmpty()) {
+            LOG.warn("VM {}: {}", spec.id(), JailPolicy.offWarning());
+        }
         List<String> command = new ArrayList<>();
         command.add("setsid"); // its own session: a signal to the agent's terminal never reaches the VMM
+        jailed.ifPresent(j -> command.addAll(j.prefix()));
         command.addAll(QemuCommandLine.build(config.binary(), config.accelerator().accelerator(), config.tscKhz(), spec, runDir));
+        jailed.ifPresent(j -> command.addAll(j.qemuArgs()));
         command.addAll(extraArgs);
         Process process;
         try {
@@ -225,19 +378,28 @@ final class QemuVmmDriver implements VmmDriver {
                     .redirectErrorStream(true)
                     .start();
         } catch (IOException e) {
+            jailed.ifPresent(jail::release);
+            hugeMount.ifPresent(QemuVmmDriver::unmount);
             throw new VmmException(VmmError.VMM_START_FAILED, "cannot run " + config.binary() + ": " + e.getMessage(),
                     "check the QEMU installation with './kiln doctor'", e);
         }
         long pid = process.pid();
         long ticks = ProcStat.startTicks(pid).orElse(0L);
+        Map<String, String> attributes = new HashMap<>();
+        jailed.ifPresent(j -> attributes.put("jail.uid", Long.toString(j.uid())));
+        hugeMount.ifPresent(dir -> attributes.put("hugepages", dir.toString()));
         VmHandle handle = new VmHandle(spec.id(), name(), pid, ticks, runDir,
-                config.accelerator().accelerator().qemuName(), clock.instant(), Map.of());
+                config.accelerator().accelerator().qemuName(), clock.instant(), attributes);
         QemuVm vm = new QemuVm(handle, Optional.of(process), new VmPhase.Starting(clock.instant()));
+        vm.jail = jailed;
+        vm.hugeMount = hugeMount;
         try {
             vm.qmp = connectWhileAlive(vm, qmpSocket);
         } catch (VmmException e) {
             process.destroyForcibly();
             waitQuietly(process);
+            jailed.ifPresent(jail::release);
+            hugeMount.ifPresent(QemuVmmDriver::unmount);
             throw new VmmException(VmmError.VMM_START_FAILED,
                     "QEMU did not start: " + e.getMessage() + describeExit(process) + "\n--- vmm.log ---\n"
                             + ProcStat.tail(handle.vmmLog(), 20),
@@ -315,6 +477,7 @@ final class QemuVmmDriver implements VmmDriver {
             for (int i = 0; i < 200 && ProcStat.isAlive(vm.handle.pid()); i++) sleep(Duration.ofMillis(10));
         }
         if (vm.qmp != null) vm.qmp.close();
+        releaseJail(vm);
         VmPhase end = finalPhase(vm, status);
         vm.end(end);
         vm.done.complete(end);
@@ -480,6 +643,7 @@ final class QemuVmmDriver implements VmmDriver {
         if (vm == null) return;
         if (!vm.done.isDone()) kill(id);
         vms.remove(id);
+        releaseJail(vm);
         try {
             Files.deleteIfExists(vm.handle.runDir().resolve("qmp.sock"));
         } catch (IOException e) {
@@ -494,6 +658,69 @@ final class QemuVmmDriver implements VmmDriver {
             if (vm.qmp != null) vm.qmp.close();
         }
         vms.clear();
+    }
+
+    /**
+     * Removes the jail of an ended VMM: the one this driver made, or for a recovered VM the one an earlier driver
+     * made (its cgroups are named by the VM id, its chroot is {@code jail/} in the run directory).
+     */
+    private synchronized void releaseJail(QemuVm vm) {
+        if (vm.released) return;
+        vm.released = true;
+        vm.hugeMount.or(() -> Optional.ofNullable(vm.handle.attributes().get("hugepages")).map(Path::of))
+                .ifPresent(QemuVmmDriver::unmount);
+        QemuJail.Jail j = vm.jail.orElseGet(() -> new QemuJail.Jail(
+                Long.parseLong(vm.handle.attributes().getOrDefault("jail.uid", "-1")),
+                vm.handle.runDir().resolve("jail"), vm.handle.id().value(), List.of()));
+        if (vm.jail.isPresent() || vm.handle.attributes().containsKey("jail.uid")) {
+            jail.release(j);
+        }
+    }
+
+    /**
+     * Checks that the host has the huge pages a VM asks for and mounts a hugetlbfs for it in its run directory
+     * (labelled {@code kiln-hugepages} in the mount table; unmounted when the VM ends).
+     */
+    private static Path mountHugePages(VmSpec spec, Path runDir) {
+        dev.kiln.vmm.HugePages.read().check(spec.memory());
+        Path dir = QemuCommandLine.hugePagesDir(runDir);
+        try {
+            Files.createDirectories(dir);
+            Process mount = new ProcessBuilder("mount", "-t", "hugetlbfs", "-o", "mode=0700", "kiln-hugepages",
+                    dir.toString()).redirectErrorStream(true).start();
+            String out = new String(mount.getInputStream().readAllBytes()).trim();
+            if (mount.waitFor() != 0) {
+                throw new VmmException(VmmError.VMM_START_FAILED, "cannot mount a hugetlbfs at " + dir + ": " + out,
+                        "check that the kernel has hugetlbfs and kiln runs as root");
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new VmmException(VmmError.VMM_START_FAILED, "cannot mount a hugetlbfs at " + dir + ": "
+                    + e.getMessage(), "check that the kernel has hugetlbfs and kiln runs as root", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmmException(VmmError.VMM_START_FAILED, "interrupted while mounting " + dir, "retry", e);
+        }
+    }
+
+    private static void unmount(Path dir) {
+        try {
+            Process umount = new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start();
+            String out = new String(umount.getInputStream().readAllBytes()).trim();
+            if (umount.waitFor() != 0) {
+                LOG.warn("cannot unmount the hugetlbfs {}: {}", dir, out);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            LOG.warn("cannot unmount the hugetlbfs {}: {}", dir, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A QMP command on a live VM (tests probe what a jailed QEMU may reach). */
+    JsonNode qmp(VmId id, String command, Map<String, Object> arguments) {
+        return vm(id).qmp.execute(command, arguments, config.qmpTimeout());
     }
 
     private QemuVm vm(VmId id) {

@@ -91,4 +91,11 @@ class FcBootSequenceTest {
         assertThat(FcVmFacts.fromAttributes(direct.toAttributes())).isEqualTo(direct);
         assertThat(direct.snapshotForVmm(Path.of("/snaps/a.state"), "snapshot.state")).isEqualTo(Path.of("/snaps/a.state"));
     }
+
+    @Test
+    void aSpecThatAsksForHugePagesGetsFirecrackers2MPages() {
+        VmSpec huge = spec(Optional.empty()).withHugePages(true);
+        assertThat(FcBootSequence.machine(huge, CONFIG).hugePages()).isEqualTo(FcRequest.HugePages.TWO_MB);
+        assertThat(FcBootSequence.machine(spec(Optional.empty()), CONFIG).hugePages()).isEqualTo(FcRequest.HugePages.NONE);
+    }
 }

@@ -163,4 +163,14 @@ class QemuCommandLineTest {
     void noNicMeansNoNetdev() {
         assertThat(tcg(spec())).doesNotContain("-netdev");
     }
+
+    @Test
+    void hugePagesBackTheGuestMemoryWithAFileOnTheRunDirectorysHugetlbfs() {
+        List<String> args = tcg(spec().withHugePages(true));
+        assertThat(value(args, "-machine")).isEqualTo("microvm,acpi=on,memory-backend=mem");
+        assertThat(value(args, "-object"))
+                .isEqualTo("memory-backend-file,id=mem,size=256M,mem-path=/var/lib/kiln/vms/web-1/hugepages,prealloc=on");
+        assertThat(value(args, "-m")).isEqualTo("256M");
+        assertThat(values(tcg(spec()), "-object")).isEmpty();
+    }
 }
