@@ -32,6 +32,16 @@ public final class QemuCommandLine {
      *               busy host from hanging the guest's early timer calibration
      */
     public static List<String> build(Path binary, Accelerator accel, java.util.Optional<Long> tscKhz, VmSpec spec, Path runDir) {
+        return build(binary, accel, tscKhz, spec, runDir, java.util.Map.of());
+    }
+
+    /**
+     * @param driveFds for a jailed QEMU, the descriptors it inherits for each drive (by drive id): the drive is then
+     *                 {@code /dev/fdset/N} with those descriptors added to set N, so that QEMU, chrooted, can still
+     *                 reopen it (it does when a live migration ends and the drive goes read-only)
+     */
+    public static List<String> build(Path binary, Accelerator accel, java.util.Optional<Long> tscKhz, VmSpec spec,
+            Path runDir, java.util.Map<String, DriveFds> driveFds) {
         List<String> args = new ArrayList<>();
         args.add(binary.toString());
         args.addAll(List.of("-name", LABEL_PREFIX + spec.id().value()));
@@ -66,7 +76,11 @@ public final class QemuCommandLine {
         args.addAll(List.of("-serial", "chardev:console"));
         args.addAll(List.of("-qmp", "unix:" + escape(runDir.resolve("qmp.sock").toString()) + ",server=on,wait=off"));
         for (DriveSpec d : spec.drives()) {
-            args.addAll(List.of("-drive", driveOption(d)));
+            DriveFds fds = driveFds.get(d.id());
+            if (fds != null) {
+                fds.fds().forEach(fd -> args.addAll(List.of("-add-fd", "fd=" + fd + ",set=" + fds.set())));
+            }
+            args.addAll(List.of("-drive", driveOption(d, fds == null ? d.path().toString() : "/dev/fdset/" + fds.set())));
             args.addAll(List.of("-device", "virtio-blk-device,drive=" + d.id()));
         }
         for (NicSpec n : spec.nics()) {
@@ -81,11 +95,29 @@ public final class QemuCommandLine {
         return runDir.resolve("hugepages");
     }
 
+    /** The descriptors (inherited, open on the drive's file) of fd set {@code set}. */
+    public record DriveFds(int set, List<Integer> fds) {
+        public DriveFds {
+            fds = List.copyOf(fds);
+        }
+    }
+
     static String driveOption(DriveSpec d) {
+        return driveOption(d, d.path().toString());
+    }
+
+    static String driveOption(DriveSpec d, String file) {
         StringBuilder sb = new StringBuilder("id=").append(d.id())
-                .append(",file=").append(escape(d.path().toString()))
+                .append(",file=").append(escape(file))
                 .append(",format=raw,if=none")
                 .append(",readonly=").append(d.readOnly() ? "on" : "off");
+        if (file.startsWith("/dev/fdset/")) {
+            // QEMU's image locks are OFD locks, owned by the open file description: the set's own descriptor keeps
+            // a lock taken through a dup of it after QEMU closes the dup, so the drive's read-write reopen after a
+            // migration finds its own stale lock ("Failed to get write lock"). kiln never gives two VMs one
+            // writable file (a scratch disk is per VM), so the lock guards nothing here.
+            sb.append(",file.locking=off");
+        }
         throttling(d.rateLimiter()).forEach(t -> sb.append(',').append("throttling.").append(t));
         return sb.toString();
     }

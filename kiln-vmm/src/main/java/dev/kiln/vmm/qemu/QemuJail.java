@@ -58,11 +58,35 @@ final class QemuJail {
         }
     }
 
+    /** The first descriptor a jailed QEMU inherits for its drives. */
+    static final int FIRST_DRIVE_FD = 10;
+
     /** One VMM's jail. */
     record Jail(long uid, Path root, String cgroupName, List<Path> procsFiles) {
-        /** What precedes QEMU's command: a shell that joins the cgroups and then becomes QEMU (same pid). */
-        List<String> prefix() {
-            if (procsFiles.isEmpty()) {
+        /**
+         * The descriptors QEMU inherits for each drive of {@code spec}: a read-only drive one opened read-only; a
+         * writable one a read-write and a read-only one, because QEMU reopens a drive read-only when a live
+         * migration ends, and chrooted it cannot by path. Fd set N is the N-th drive (from 1).
+         */
+        static java.util.Map<String, QemuCommandLine.DriveFds> driveFds(VmSpec spec) {
+            java.util.Map<String, QemuCommandLine.DriveFds> out = new java.util.LinkedHashMap<>();
+            int fd = FIRST_DRIVE_FD;
+            int set = 1;
+            for (var d : spec.drives()) {
+                List<Integer> fds = d.readOnly() ? List.of(fd) : List.of(fd, fd + 1);
+                fd += fds.size();
+                out.put(d.id(), new QemuCommandLine.DriveFds(set++, fds));
+            }
+            return out;
+        }
+
+        /**
+         * What precedes QEMU's command: a shell that joins the cgroups and then becomes QEMU (same pid), with the
+         * drives' descriptors open ({@code N<>FILE} read-write, {@code N<FILE} read-only).
+         */
+        List<String> prefix(VmSpec spec) {
+            var fds = driveFds(spec);
+            if (procsFiles.isEmpty() && fds.isEmpty()) {
                 return List.of();
             }
             StringBuilder script = new StringBuilder();
@@ -70,7 +94,17 @@ final class QemuJail {
                 script.append("echo $$ > ").append(shellQuote(procs.toString())).append(" && ");
             }
             script.append("exec \"$@\"");
-            return List.of("/bin/sh", "-c", script.toString(), "kiln-jail");
+            for (var d : spec.drives()) {
+                List<Integer> open = fds.get(d.id()).fds();
+                String file = shellQuote(d.path().toString());
+                if (d.readOnly()) {
+                    script.append(' ').append(open.get(0)).append('<').append(file);
+                } else {
+                    script.append(' ').append(open.get(0)).append("<>").append(file)
+                            .append(' ').append(open.get(1)).append('<').append(file);
+                }
+            }
+            return List.of("/bin/bash", "-c", script.toString(), "kiln-jail");
         }
 
         /** QEMU's options that drop privileges, chroot and filter system calls. */

@@ -366,8 +366,9 @@ final class QemuVmmDriver implements VmmDriver {
         }
         List<String> command = new ArrayList<>();
         command.add("setsid"); // its own session: a signal to the agent's terminal never reaches the VMM
-        jailed.ifPresent(j -> command.addAll(j.prefix()));
-        command.addAll(QemuCommandLine.build(config.binary(), config.accelerator().accelerator(), config.tscKhz(), spec, runDir));
+        jailed.ifPresent(j -> command.addAll(j.prefix(spec)));
+        command.addAll(QemuCommandLine.build(config.binary(), config.accelerator().accelerator(), config.tscKhz(), spec,
+                runDir, jailed.isPresent() ? QemuJail.Jail.driveFds(spec) : Map.of()));
         jailed.ifPresent(j -> command.addAll(j.qemuArgs()));
         command.addAll(extraArgs);
         Process process;

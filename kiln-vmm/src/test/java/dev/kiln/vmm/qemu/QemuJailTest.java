@@ -65,7 +65,17 @@ class QemuJailTest {
         assumeTrue(Files.isExecutable(QEMU), QEMU + " is not installed: skipping the QEMU jail tests");
         image = GuestImageBuilder.create(IMAGE_CACHE).ensure(GuestImageOptions.defaults(), ProgressListener.silent());
         driver = (QemuVmmDriver) QemuDriver.create(QemuConfig.of(QEMU, TCG).withJail(JailPolicy.on()));
-        spec = spec("jailed", 2, "320M");
+        // with a writable disk: a live migration makes QEMU reopen it read-only, which a chrooted QEMU can only do
+        // from the descriptors it inherited
+        Path scratch = tmp.resolve("scratch.img");
+        try (var f = new java.io.RandomAccessFile(scratch.toFile(), "rw")) {
+            f.setLength(16L << 20);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        VmSpec plain = spec("jailed", 2, "320M");
+        spec = new VmSpec(plain.id(), plain.name(), plain.vcpus(), plain.memory(), plain.kernel(), plain.initrd(),
+                plain.bootArgs(), List.of(plain.drives().get(0), DriveSpec.of("scratch", scratch, false)), List.of());
         vm = driver.start(spec, tmp.resolve("jailed"));
         ConsoleReadiness.Outcome outcome = ConsoleReadiness.await(vm.consoleLog(),
                 GuestProtocol.READY_MARKER + " id=" + vm.id() + " ", GuestProtocol.FAILED_MARKER,
@@ -189,7 +199,7 @@ class QemuJailTest {
                 boolean ok = target.startsWith("socket:") || target.startsWith("anon_inode:")
                         || target.startsWith("pipe:") || target.equals("/dev/null") || target.equals("/dev/net/tun")
                         || target.equals("/dev/kvm") || target.startsWith(vm.runDir().toString())
-                        || target.equals(image.rootfs().toString());
+                        || target.equals(image.rootfs().toString()) || target.equals(tmp.resolve("scratch.img").toString());
                 if (!ok) unexpected.add(fd.getFileName() + " -> " + target);
             }
         }
@@ -204,6 +214,15 @@ class QemuJailTest {
         assertThat(Files.size(files.memory())).as("the memory stream").isGreaterThan(8L << 20);
         assertThat(driver.inspect(vm.id()).phase()).isInstanceOf(VmPhase.Running.class);
         assertThat(vm.runDir().resolve("jail/migrate.sock")).doesNotExist();
+        // the live migration that leaves the VM paused (function templates take these)
+        Snapshots.SnapshotFiles live = new Snapshots.SnapshotFiles(tmp.resolve("live/state.json"), tmp.resolve("live/memory"));
+        try {
+            driver.snapshots().orElseThrow().createSnapshotAndPause(vm.id(), live);
+        } catch (VmmException e) {
+            throw new AssertionError(e.getMessage() + "\n--- vmm.log ---\n" + ProcStat.tail(vm.vmmLog(), 30), e);
+        }
+        assertThat(Files.size(live.memory())).isGreaterThan(8L << 20);
+        driver.resume(vm.id());
 
         VmSpec copy = new VmSpec(new VmId("restored-" + VmId.random().value().substring(0, 6)), "restored",
                 spec.vcpus(), spec.memory(), spec.kernel(), spec.initrd(), spec.bootArgs(), spec.drives(), spec.nics());
