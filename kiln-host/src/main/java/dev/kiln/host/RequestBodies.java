@@ -1,0 +1,31 @@
+package dev.kiln.host;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+
+/**
+ * Decodes the JSON body of a host API request into its record ({@link VmCreateRequest}, {@link ContainerRunRequest},
+ * ...). Whatever the text, the result is the record or a {@link HostException} (UNKNOWN_FIELD or BAD_REQUEST) that
+ * says what is wrong; {@code RequestBodiesFuzzTest} holds it to that.
+ */
+final class RequestBodies {
+    static final long MAX_BODY = 1 << 20;
+
+    private RequestBodies() {
+    }
+
+    static <T> T decode(ObjectMapper json, String body, Class<T> type) {
+        if (body.length() > MAX_BODY) {
+            throw new HostException(HostError.BAD_REQUEST, "request body over " + MAX_BODY + " bytes", "send less");
+        }
+        try {
+            return json.readValue(body.isBlank() ? "{}" : body, type);
+        } catch (UnrecognizedPropertyException e) {
+            throw new HostException(HostError.UNKNOWN_FIELD, "unknown field '" + e.getPropertyName() + "' in the request",
+                    "known fields: " + e.getKnownPropertyIds());
+        } catch (JsonProcessingException e) {
+            throw new HostException(HostError.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), "send a JSON object as in docs/API.md");
+        }
+    }
+}
