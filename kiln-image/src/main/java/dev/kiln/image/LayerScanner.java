@@ -27,9 +27,11 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * is a symlink made by this layer or a lower one (whiteouts and opaque markers take effect only after the layer
  * that holds them, and never un-make a symlink of that same layer); when it is a whiteout of nothing
  * ({@code .wh.} alone) or of {@code .}/{@code ..}, or an AUFS meta file {@code .wh..wh.*} other than the opaque
- * marker {@code .wh..wh..opq}. Symlink targets are not checked: absolute and {@code ..} targets are normal in a
- * root file system and resolve inside the container's root, which is safe as long as no entry is written
- * through a symlink, which the rule above ensures.
+ * marker {@code .wh..wh..opq}; when it is a symbolic link whose target is empty or holds a NUL (a PAX record can
+ * carry one; no file system can). Symlink targets are not otherwise checked: absolute and {@code ..} targets are
+ * normal in a root file system and resolve inside the container's root, which is safe as long as no entry is
+ * written through a symlink, which the rule above ensures. Setuid and setgid files are accepted: they are normal in
+ * a root file system ({@code su}, {@code passwd}), and the microVM, not the container, is the isolation boundary.
  */
 final class LayerScanner {
     static final String WHITEOUT = ".wh.";
@@ -87,6 +89,13 @@ final class LayerScanner {
             throw EntryPath.unsafe(label, raw, "names the root but is not a directory");
         }
         if (entry.isSymbolicLink()) {
+            String target = entry.getLinkName();
+            if (target.isEmpty()) {
+                throw EntryPath.unsafe(label, raw, "is a symbolic link with an empty target, which Linux cannot create");
+            }
+            if (target.indexOf('\0') >= 0) {
+                throw EntryPath.unsafe(label, raw, "is a symbolic link whose target contains a NUL character");
+            }
             symlinks.add(path);
             madeThisLayer.add(path);
             return;
