@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * The guest unpacks layers as root into a container's root: whatever the bytes, it returns its counts or refuses
@@ -40,10 +41,19 @@ class LayerUnpackerFuzzTest {
                 assertThat(roots).containsExactly(root);
             }
         } finally {
-            try (Stream<Path> walk = Files.walk(root)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+            deleteTree(root);
+        }
+    }
+
+    @AfterAll
+    static void removeTheSandbox() throws IOException {
+        deleteTree(SANDBOX);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }

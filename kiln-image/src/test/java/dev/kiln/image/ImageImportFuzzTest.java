@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * An image archive (or one layer of it) is the most hostile input kiln reads: it comes from anywhere, and the host
@@ -60,11 +61,14 @@ class ImageImportFuzzTest {
         }
     }
 
+    @AfterAll
+    static void removeTheSandbox() throws IOException {
+        deleteTree(SANDBOX);
+    }
+
     private static Path tempDir() {
         try {
-            Path dir = Files.createTempDirectory("kiln-image-fuzz");
-            dir.toFile().deleteOnExit();
-            return dir;
+            return Files.createTempDirectory("kiln-image-fuzz");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
