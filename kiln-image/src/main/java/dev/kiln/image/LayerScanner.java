@@ -22,7 +22,8 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * Checks the layers of one image, bottom to top, and computes each layer's uncompressed digest (its diff id).
  *
  * <p>The rules (docs/ARCHITECTURE.md, "Hostile layers"): an entry is rejected when its name, or a hard link's
- * target, is absolute or has a {@code ..} component; when it is a character or block device, a FIFO, a sparse
+ * target, is absolute or has a {@code ..} component; when a hard link's target is not a file of this layer (before
+ * the link) or of a lower one; when it is a character or block device, a FIFO, a sparse
  * file or of an unknown type; when it would be written through a symbolic link, that is, a directory on its path
  * is a symlink made by this layer or a lower one (whiteouts and opaque markers take effect only after the layer
  * that holds them, and never un-make a symlink of that same layer); when it is a whiteout of nothing
@@ -41,6 +42,9 @@ final class LayerScanner {
     private final Set<String> symlinks = new HashSet<>();
     private final Set<String> madeThisLayer = new HashSet<>();
     private final List<Predicate<String>> removals = new ArrayList<>();
+    /** Non-directories visible to the next entry, as hard-link targets: from lower layers and this one so far. */
+    private final Set<String> files = new HashSet<>();
+    private final Set<String> filesThisLayer = new HashSet<>();
 
     /**
      * Scans the next layer (in manifest order) and returns the sha256 of its uncompressed tar.
@@ -49,6 +53,7 @@ final class LayerScanner {
      */
     Digest scan(Path blob, boolean gzip, String label) {
         madeThisLayer.clear();
+        filesThisLayer.clear();
         removals.clear();
         MessageDigest md = Digest.sha256();
         try (InputStream file = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
@@ -65,6 +70,9 @@ final class LayerScanner {
                     + (gzip ? "gzip-compressed " : "") + "tar: " + e.getMessage(), e);
         }
         symlinks.removeIf(s -> !madeThisLayer.contains(s) && removals.stream().anyMatch(r -> r.test(s)));
+        if (!removals.isEmpty()) {
+            files.removeIf(f -> !filesThisLayer.contains(f) && removals.stream().anyMatch(r -> r.test(f)));
+        }
         return Digest.fromDigest(md);
     }
 
@@ -98,6 +106,7 @@ final class LayerScanner {
             }
             symlinks.add(path);
             madeThisLayer.add(path);
+            made(path);
             return;
         }
         if (entry.isLink()) {
@@ -109,6 +118,10 @@ final class LayerScanner {
                 if (symlinks.contains(dir)) {
                     throw EntryPath.unsafe(label, raw, "is a hard link through the symbolic link '" + dir + "'");
                 }
+            }
+            if (!files.contains(target)) {
+                throw EntryPath.unsafe(label, raw, "is a hard link to '" + target
+                        + "', which is not a file of this layer (before it) or of a lower one");
             }
         } else if (!entry.isDirectory() && !isRegular(entry)) {
             throw EntryPath.unsafe(label, raw, "has the unsupported tar type '" + (char) entry.getLinkFlag() + "'");
@@ -124,7 +137,16 @@ final class LayerScanner {
         String name = EntryPath.basename(path);
         if (name.startsWith(WHITEOUT)) {
             whiteout(entry, path, name, raw, label);
+        } else if (entry.isDirectory()) {
+            files.remove(path);
+        } else {
+            made(path);
         }
+    }
+
+    private void made(String file) {
+        files.add(file);
+        filesThisLayer.add(file);
     }
 
     private void whiteout(TarArchiveEntry entry, String path, String name, String raw, String label) {

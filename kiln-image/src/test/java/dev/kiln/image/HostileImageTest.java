@@ -57,6 +57,8 @@ class HostileImageTest {
                         "has a '..' component"),
                 Arguments.of("hardlink-through-symlink", new Fixtures.Tar().symlink("e", "/etc")
                         .hardlink("stolen", "e/shadow").bytes(), "entry 'stolen' is a hard link through the symbolic link 'e'"),
+                Arguments.of("hardlink-to-nothing", new Fixtures.Tar().hardlink("stolen", "etc/shadow").bytes(),
+                        "entry 'stolen' is a hard link to 'etc/shadow', which is not a file of this layer"),
                 Arguments.of("char-device", new Fixtures.Tar().dir("dev").charDevice("dev/mem").bytes(),
                         "entry 'dev/mem' is a device node"),
                 Arguments.of("block-device", new Fixtures.Tar().dir("dev").blockDevice("dev/sda").bytes(),
@@ -92,6 +94,25 @@ class HostileImageTest {
                 .bytes();
         store.importFrom(Fixtures.ociLayout(sources.resolve("setuid"), Fixtures.image(List.of(layer), true), "setuid:1"));
         assertThat(store.inspect("setuid:1").layers()).hasSize(1);
+    }
+
+    @Test
+    void hardLinksNeedATargetInThisOrALowerLayer() {
+        byte[] lower = new Fixtures.Tar().dir("a").file("a/x", "x").bytes();
+        byte[] linkDown = new Fixtures.Tar().dir("b").hardlink("b/x", "a/x").file("b/y", "y").hardlink("b/y2", "b/y").bytes();
+        store.importFrom(Fixtures.ociLayout(sources.resolve("links"), Fixtures.image(List.of(lower, linkDown), true), "links:1"));
+        assertThat(store.inspect("links:1").layers()).hasSize(2);
+
+        byte[] whiteout = new Fixtures.Tar().file("a/.wh.x", "").bytes();
+        byte[] linkToRemoved = new Fixtures.Tar().hardlink("c", "a/x").bytes();
+        refusedAndNothingChanged(Fixtures.ociLayout(sources.resolve("removed"),
+                Fixtures.image(List.of(lower, whiteout, linkToRemoved), true), "removed:1"), "is a hard link to 'a/x'");
+        byte[] opaque = new Fixtures.Tar().file("a/.wh..wh..opq", "").bytes();
+        refusedAndNothingChanged(Fixtures.ociLayout(sources.resolve("opaque"),
+                Fixtures.image(List.of(lower, opaque, linkToRemoved), true), "opaque:1"), "is a hard link to 'a/x'");
+        byte[] linkBeforeTarget = new Fixtures.Tar().hardlink("d", "e").file("e", "e").bytes();
+        refusedAndNothingChanged(Fixtures.ociLayout(sources.resolve("order"),
+                Fixtures.image(List.of(linkBeforeTarget), true), "order:1"), "is a hard link to 'e'");
     }
 
     private void refusedAndNothingChanged(Path source, String why) {
