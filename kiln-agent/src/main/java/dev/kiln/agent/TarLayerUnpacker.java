@@ -31,7 +31,8 @@ import java.util.zip.GZIPInputStream;
  *
  * <h2>Hostile entries (refused: the whole layer fails with BAD_IMAGE)</h2>
  * <ul>
- *   <li>a name or hard-link target that is absolute or has a {@code ..} component;</li>
+ *   <li>a name or hard-link target that is absolute, has a {@code ..} component or a NUL character (a PAX
+ *       record can carry one), and a symbolic link target with a NUL;</li>
  *   <li>a hard link whose target does not exist in the root, or is a directory;</li>
  *   <li>a path whose parent exists as something other than a directory (after resolving links inside).</li>
  * </ul>
@@ -91,6 +92,10 @@ final class TarLayerUnpacker implements LayerUnpacker {
                             int[] counts) throws IOException {
         String name = entry.getName();
         List<String> parts = checkedComponents(name, "entry");
+        if (entry.isSymbolicLink() && entry.getLinkName().indexOf('\0') >= 0) {
+            throw hostile("symbolic link '" + name + "' has a target with a NUL character: '"
+                    + shown(entry.getLinkName()) + "'");
+        }
         if (parts.isEmpty()) {
             return; // "./" itself: the root keeps its own metadata
         }
@@ -141,6 +146,9 @@ final class TarLayerUnpacker implements LayerUnpacker {
 
     /** The components of a name from the tar, refusing absolute names and {@code ..}. */
     private static List<String> checkedComponents(String name, String what) {
+        if (name.indexOf('\0') >= 0) {
+            throw hostile(what + " '" + shown(name) + "' contains a NUL character");
+        }
         if (name.startsWith("/")) {
             throw hostile(what + " '" + name + "' is an absolute path");
         }
@@ -233,6 +241,11 @@ final class TarLayerUnpacker implements LayerUnpacker {
         Files.setAttribute(target, "unix:mode", entry.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
         FileTime mtime = FileTime.fromMillis(entry.getModTime().getTime());
         Files.setLastModifiedTime(target, mtime);
+    }
+
+    /** A name for a message: a NUL (which a PAX record can carry) shown as {@code \\0}. */
+    private static String shown(String name) {
+        return name.replace("\0", "\\0");
     }
 
     private static AgentException hostile(String message) {

@@ -2,7 +2,6 @@ package dev.kiln.host;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -331,17 +330,7 @@ final class ApiHandler extends Handler.Abstract {
         } catch (IOException e) {
             throw new HostException(HostError.BAD_REQUEST, "cannot read the request body: " + e.getMessage(), "retry");
         }
-        if (body.length() > MAX_BODY) {
-            throw new HostException(HostError.BAD_REQUEST, "request body over " + MAX_BODY + " bytes", "send less");
-        }
-        try {
-            return json.readValue(body.isBlank() ? "{}" : body, type);
-        } catch (UnrecognizedPropertyException e) {
-            throw new HostException(HostError.UNKNOWN_FIELD, "unknown field '" + e.getPropertyName() + "' in the request",
-                    "known fields: " + e.getKnownPropertyIds());
-        } catch (JsonProcessingException e) {
-            throw new HostException(HostError.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), "send a JSON object as in docs/API.md");
-        }
+        return RequestBodies.decode(json, body, type);
     }
 
     private static String required(Fields q, String key) {

@@ -22,14 +22,17 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * Checks the layers of one image, bottom to top, and computes each layer's uncompressed digest (its diff id).
  *
  * <p>The rules (docs/ARCHITECTURE.md, "Hostile layers"): an entry is rejected when its name, or a hard link's
- * target, is absolute or has a {@code ..} component; when it is a character or block device, a FIFO, a sparse
+ * target, is absolute or has a {@code ..} component; when a hard link's target is not a file of this layer (before
+ * the link) or of a lower one; when it is a character or block device, a FIFO, a sparse
  * file or of an unknown type; when it would be written through a symbolic link, that is, a directory on its path
  * is a symlink made by this layer or a lower one (whiteouts and opaque markers take effect only after the layer
  * that holds them, and never un-make a symlink of that same layer); when it is a whiteout of nothing
  * ({@code .wh.} alone) or of {@code .}/{@code ..}, or an AUFS meta file {@code .wh..wh.*} other than the opaque
- * marker {@code .wh..wh..opq}. Symlink targets are not checked: absolute and {@code ..} targets are normal in a
- * root file system and resolve inside the container's root, which is safe as long as no entry is written
- * through a symlink, which the rule above ensures.
+ * marker {@code .wh..wh..opq}; when it is a symbolic link whose target is empty or holds a NUL (a PAX record can
+ * carry one; no file system can). Symlink targets are not otherwise checked: absolute and {@code ..} targets are
+ * normal in a root file system and resolve inside the container's root, which is safe as long as no entry is
+ * written through a symlink, which the rule above ensures. Setuid and setgid files are accepted: they are normal in
+ * a root file system ({@code su}, {@code passwd}), and the microVM, not the container, is the isolation boundary.
  */
 final class LayerScanner {
     static final String WHITEOUT = ".wh.";
@@ -39,6 +42,9 @@ final class LayerScanner {
     private final Set<String> symlinks = new HashSet<>();
     private final Set<String> madeThisLayer = new HashSet<>();
     private final List<Predicate<String>> removals = new ArrayList<>();
+    /** Non-directories visible to the next entry, as hard-link targets: from lower layers and this one so far. */
+    private final Set<String> files = new HashSet<>();
+    private final Set<String> filesThisLayer = new HashSet<>();
 
     /**
      * Scans the next layer (in manifest order) and returns the sha256 of its uncompressed tar.
@@ -47,6 +53,7 @@ final class LayerScanner {
      */
     Digest scan(Path blob, boolean gzip, String label) {
         madeThisLayer.clear();
+        filesThisLayer.clear();
         removals.clear();
         MessageDigest md = Digest.sha256();
         try (InputStream file = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
@@ -63,6 +70,9 @@ final class LayerScanner {
                     + (gzip ? "gzip-compressed " : "") + "tar: " + e.getMessage(), e);
         }
         symlinks.removeIf(s -> !madeThisLayer.contains(s) && removals.stream().anyMatch(r -> r.test(s)));
+        if (!removals.isEmpty()) {
+            files.removeIf(f -> !filesThisLayer.contains(f) && removals.stream().anyMatch(r -> r.test(f)));
+        }
         return Digest.fromDigest(md);
     }
 
@@ -87,8 +97,16 @@ final class LayerScanner {
             throw EntryPath.unsafe(label, raw, "names the root but is not a directory");
         }
         if (entry.isSymbolicLink()) {
+            String target = entry.getLinkName();
+            if (target.isEmpty()) {
+                throw EntryPath.unsafe(label, raw, "is a symbolic link with an empty target, which Linux cannot create");
+            }
+            if (target.indexOf('\0') >= 0) {
+                throw EntryPath.unsafe(label, raw, "is a symbolic link whose target contains a NUL character");
+            }
             symlinks.add(path);
             madeThisLayer.add(path);
+            made(path);
             return;
         }
         if (entry.isLink()) {
@@ -100,6 +118,10 @@ final class LayerScanner {
                 if (symlinks.contains(dir)) {
                     throw EntryPath.unsafe(label, raw, "is a hard link through the symbolic link '" + dir + "'");
                 }
+            }
+            if (!files.contains(target)) {
+                throw EntryPath.unsafe(label, raw, "is a hard link to '" + target
+                        + "', which is not a file of this layer (before it) or of a lower one");
             }
         } else if (!entry.isDirectory() && !isRegular(entry)) {
             throw EntryPath.unsafe(label, raw, "has the unsupported tar type '" + (char) entry.getLinkFlag() + "'");
@@ -115,7 +137,16 @@ final class LayerScanner {
         String name = EntryPath.basename(path);
         if (name.startsWith(WHITEOUT)) {
             whiteout(entry, path, name, raw, label);
+        } else if (entry.isDirectory()) {
+            files.remove(path);
+        } else {
+            made(path);
         }
+    }
+
+    private void made(String file) {
+        files.add(file);
+        filesThisLayer.add(file);
     }
 
     private void whiteout(TarArchiveEntry entry, String path, String name, String raw, String label) {

@@ -48,6 +48,10 @@ final class Fixtures {
             return entry(name, TarConstants.LF_NORMAL, 0644, content, "");
         }
 
+        Tar file(String name, String content, int mode) {
+            return entry(name, TarConstants.LF_NORMAL, mode, content.getBytes(StandardCharsets.UTF_8), "");
+        }
+
         Tar symlink(String name, String target) {
             return entry(name, TarConstants.LF_SYMLINK, 0777, new byte[0], target);
         }

@@ -194,6 +194,19 @@ public final class LambdaApi extends Handler.Abstract {
     }
 
     private FunctionRecord create(JsonNode body) {
+        CreateFunction request = createRequest(body);
+        return functions.create(request.name(), request.change());
+    }
+
+    /** A CreateFunction body, checked for shape: the service checks the values. */
+    record CreateFunction(String name, FunctionService.Change change) {
+    }
+
+    /**
+     * Decodes a CreateFunction body; {@link LambdaApiFuzzTest} holds it to returning or throwing a
+     * {@link LambdaException} (InvalidParameterValueException) that says what is wrong.
+     */
+    static CreateFunction createRequest(JsonNode body) {
         known(body, CONFIG_FIELDS);
         String name = text(body, "FunctionName").orElseThrow(() -> invalid("FunctionName is required"));
         JsonNode code = body.path("Code");
@@ -203,7 +216,7 @@ public final class LambdaApi extends Handler.Abstract {
         known(code, Set.of("ZipFile", "ImageUri", "S3Bucket", "S3Key", "S3ObjectVersion", "SourceKMSKeyArn"));
         noS3(code);
         FunctionService.Change c = change(body, true);
-        return functions.create(name, new FunctionService.Change(c.runtime(), c.handler(), c.role(), c.description(),
+        return new CreateFunction(name, new FunctionService.Change(c.runtime(), c.handler(), c.role(), c.description(),
                 c.memoryMb(), c.timeoutSeconds(), c.environment(), c.packageType(), text(code, "ImageUri"),
                 zip(code.path("ZipFile"))));
     }
@@ -393,13 +406,17 @@ public final class LambdaApi extends Handler.Abstract {
     }
 
     private static JsonNode body(Request request) {
-        byte[] bytes = read(request, MAX_BODY);
+        return parseBody(read(request, MAX_BODY));
+    }
+
+    /** A request body as a JSON object (empty is {@code {}}), or an InvalidParameterValueException. */
+    static JsonNode parseBody(byte[] bytes) {
         if (bytes.length == 0) {
             return JSON.createObjectNode();
         }
         try {
             JsonNode node = JSON.readTree(bytes);
-            if (!node.isObject()) {
+            if (node == null || !node.isObject()) {
                 throw invalid("the request body must be a JSON object");
             }
             return node;
