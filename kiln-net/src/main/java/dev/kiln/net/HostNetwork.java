@@ -43,6 +43,17 @@ public interface HostNetwork extends AutoCloseable {
      */
     VmNetwork attach(String vmId, NicLimits limits);
 
+    /**
+     * As {@link #attach(String, NicLimits)}, with the guest's policy (tenant, egress), which the lease keeps and
+     * the tap's isolation rules carry ({@link NetworkConfig#isolation()}). Attaching again with another policy
+     * replaces it. ({@link #attach(String, NicLimits)} keeps an existing lease's policy, or gives a new one
+     * {@link GuestPolicy#defaults()}.)
+     */
+    VmNetwork attach(String vmId, NicLimits limits, GuestPolicy policy);
+
+    /** The vm's guest policy from its lease; empty when it is not attached. */
+    Optional<GuestPolicy> policy(String vmId);
+
     /** The vm's network from the persisted leases; empty when it is not attached. */
     Optional<VmNetwork> lookup(String vmId);
 
