@@ -218,7 +218,8 @@ final class GuestGuard {
     }
 
     private JsonNode elements(String family, String set) {
-        JsonNode listing = commands.checkJson("nft", "-j", "list", "set", family, config.nftTableName(), set);
+        JsonNode listing = commands.checkJson("nft", "-j", "list", set.equals(TENANT_OF) ? "map" : "set", family,
+                config.nftTableName(), set);
         for (JsonNode item : listing.path("nftables")) {
             if (item.has("set")) {
                 return item.path("set").path("elem");
