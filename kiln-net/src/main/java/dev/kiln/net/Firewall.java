@@ -104,7 +104,7 @@ final class Firewall {
             return Optional.of(NftRuleset.of(NftRuleset.Family.BRIDGE, config.nftTableName(), forward));
         }
         forward = forward.rule(new Statement.Jump(GuestGuard.TENANTS),
-                new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX), new Match.OutInterfacePrefix(LinkLabel.TAP_PREFIX));
+                new Match.Fixed("iifname @" + GuestGuard.GUEST_PORT + " oifname @" + GuestGuard.GUEST_PORT));
         var chains = new ArrayList<>(GuestGuard.bridgeGuardChains());
         chains.add(forward);
         chains.add(GuestGuard.tenantChain());

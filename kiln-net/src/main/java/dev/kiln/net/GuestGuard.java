@@ -9,7 +9,6 @@ import dev.kiln.net.NftRuleset.Policy;
 import dev.kiln.net.NftRuleset.Statement;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -34,6 +33,7 @@ import java.util.function.Function;
  * the same transaction: a restarted daemon never leaves a running guest unguarded or cut off.
  */
 final class GuestGuard {
+    static final String GUEST_PORT = "guest_port";
     static final String GUEST_MAC = "guest_mac";
     static final String GUEST_IP = "guest_ip";
     static final String TENANT_OF = "tenant_of";
@@ -62,6 +62,7 @@ final class GuestGuard {
     /** The bridge table's sets with the given leases' elements. */
     static List<NamedSet> bridgeSets(List<Lease> leases) {
         return List.of(
+                new NamedSet(GUEST_PORT, "ifname", "", render(leases, GuestGuard::quotedTap)),
                 new NamedSet(GUEST_MAC, "ifname . ether_addr", "", render(leases, GuestGuard::macElement)),
                 new NamedSet(GUEST_IP, "ifname . ipv4_addr", "", render(leases, GuestGuard::ipElement)),
                 new NamedSet(TENANT_OF, "ifname", "mark", render(leases, GuestGuard::tenantOfElement)),
@@ -82,7 +83,7 @@ final class GuestGuard {
      */
     static List<NftRuleset.Chain> bridgeGuardChains() {
         var prerouting = NftRuleset.Chain.base("prerouting", ChainType.FILTER, Hook.PREROUTING, "-200", Policy.ACCEPT)
-                .rule(new Statement.Jump(GUEST_IN), new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX));
+                .rule(new Statement.Jump(GUEST_IN), new Match.Fixed("iifname @" + GUEST_PORT));
         var guestIn = NftRuleset.Chain.regular(GUEST_IN)
                 .rule(Statement.DROP, new Match.Fixed("iifname . ether saddr != @" + GUEST_MAC))
                 .rule(Statement.DROP, new Match.Fixed("ether type arp iifname . arp saddr ether != @" + GUEST_MAC))
@@ -136,18 +137,30 @@ final class GuestGuard {
 
     /**
      * Gives the vm's tap its identity and policy: replaces whatever elements the tap had with the lease's, in one
-     * transaction.
+     * transaction. When the kernel already holds exactly those elements it only reads.
      */
     void admit(Lease lease) {
-        var script = new StringBuilder();
-        deleteScript(Set.of(lease.tap()), address -> false, script);
         String bridgeTable = "bridge " + config.nftTableName();
-        script.append(add(bridgeTable, GUEST_MAC, macElement(lease)));
-        script.append(add(bridgeTable, GUEST_IP, ipElement(lease)));
-        script.append(add(bridgeTable, TENANT_OF, tenantOfElement(lease)));
-        script.append(add(bridgeTable, TENANT_PORT, tenantPortElement(lease)));
+        var wanted = new LinkedHashSet<String>();
+        wanted.add(GUEST_PORT + " " + quotedTap(lease));
+        wanted.add(GUEST_MAC + " " + macElement(lease));
+        wanted.add(GUEST_IP + " " + ipElement(lease));
+        wanted.add(TENANT_OF + " " + tenantOfElement(lease));
+        wanted.add(TENANT_PORT + " " + tenantPortElement(lease));
         if (lease.egress() == GuestPolicy.Egress.DENY) {
-            script.append(add("ip " + config.nftTableName(), EGRESS_DENY, lease.address()));
+            wanted.add(EGRESS_DENY + " " + lease.address());
+        }
+        var script = new StringBuilder();
+        var held = new LinkedHashSet<String>();
+        deleteScript(Set.of(lease.tap()), address -> false, script, held);
+        if (held.equals(wanted)) {
+            return;
+        }
+        for (String element : wanted) {
+            int space = element.indexOf(' ');
+            String set = element.substring(0, space);
+            String table = set.equals(EGRESS_DENY) ? "ip " + config.nftTableName() : bridgeTable;
+            script.append(add(table, set, element.substring(space + 1)));
         }
         commands.checkWithInput(script.toString(), "nft", "-f", "-");
     }
@@ -155,7 +168,7 @@ final class GuestGuard {
     /** Deletes every element of these taps (and the egress entries of the addresses they had); idempotent. */
     void revoke(Set<String> taps) {
         var script = new StringBuilder();
-        deleteScript(taps, address -> false, script);
+        deleteScript(taps, address -> false, script, new LinkedHashSet<>());
         if (!script.isEmpty()) {
             commands.checkWithInput(script.toString(), "nft", "-f", "-");
         }
@@ -164,13 +177,13 @@ final class GuestGuard {
     /** Deletes the elements of every tap not in {@code liveTaps} and every denied address not in {@code liveIps}. */
     List<String> retainOnly(Set<String> liveTaps, Set<String> liveIps) {
         var stale = new LinkedHashSet<String>();
-        for (String tap : portsIn(GUEST_MAC)) {
+        for (String tap : portsIn(GUEST_PORT)) {
             if (!liveTaps.contains(tap)) {
                 stale.add(tap);
             }
         }
         var script = new StringBuilder();
-        deleteScript(stale, address -> !liveIps.contains(address), script);
+        deleteScript(stale, address -> !liveIps.contains(address), script, new LinkedHashSet<>());
         if (!script.isEmpty()) {
             commands.checkWithInput(script.toString(), "nft", "-f", "-");
         }
@@ -188,12 +201,14 @@ final class GuestGuard {
 
     /**
      * Appends {@code delete element} lines for the elements of {@code taps} in every bridge set, and for the
-     * denied addresses those taps had and for those {@code staleIp} accepts.
+     * denied addresses those taps had and for those {@code staleIp} accepts. Adds to {@code held} the elements of
+     * those taps as {@code "set element"}, rendered like {@link #macElement} and its siblings.
      */
-    private void deleteScript(Set<String> taps, java.util.function.Predicate<String> staleIp, StringBuilder script) {
+    private void deleteScript(Set<String> taps, java.util.function.Predicate<String> staleIp, StringBuilder script,
+                              Set<String> held) {
         String bridgeTable = "bridge " + config.nftTableName();
         var addresses = new LinkedHashSet<String>();
-        for (String set : List.of(GUEST_MAC, GUEST_IP, TENANT_OF, TENANT_PORT)) {
+        for (String set : List.of(GUEST_PORT, GUEST_MAC, GUEST_IP, TENANT_OF, TENANT_PORT)) {
             for (JsonNode element : elements("bridge", set)) {
                 List<JsonNode> key = key(element);
                 String tap = key.get(0).asText();
@@ -203,6 +218,8 @@ final class GuestGuard {
                 if (set.equals(GUEST_IP)) {
                     addresses.add(key.get(1).asText());
                 }
+                held.add(set + " " + renderKey(key) + (element.isArray() && element.size() > 1
+                        ? " : " + element.get(1).asLong() : ""));
                 script.append("delete element ").append(bridgeTable).append(' ').append(set).append(" { ")
                         .append(renderKey(key)).append(" }\n");
             }
@@ -210,6 +227,9 @@ final class GuestGuard {
         for (JsonNode element : elements("ip", EGRESS_DENY)) {
             String address = element.isObject() && element.has("elem") ? element.path("elem").path("val").asText()
                     : element.asText();
+            if (addresses.contains(address)) {
+                held.add(EGRESS_DENY + " " + address);
+            }
             if (addresses.contains(address) || staleIp.test(address)) {
                 script.append("delete element ip ").append(config.nftTableName()).append(' ').append(EGRESS_DENY)
                         .append(" { ").append(Ipv4Cidr.toText(Ipv4Cidr.toBits(address))).append(" }\n");
@@ -290,10 +310,10 @@ final class GuestGuard {
     }
 
     static String tenantOfElement(Lease lease) {
-        return quotedTap(lease) + " : 0x" + HexFormat.of().toHexDigits((int) tenantNumber(lease.tenant()));
+        return quotedTap(lease) + " : " + tenantNumber(lease.tenant());
     }
 
     static String tenantPortElement(Lease lease) {
-        return quotedTap(lease) + " . 0x" + HexFormat.of().toHexDigits((int) tenantNumber(lease.tenant()));
+        return quotedTap(lease) + " . " + tenantNumber(lease.tenant());
     }
 }

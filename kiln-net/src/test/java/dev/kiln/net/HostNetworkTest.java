@@ -145,6 +145,42 @@ class HostNetworkTest {
     }
 
     @Test
+    void aTapSendsOnlyFromItsOwnMacAndAddressAndOnlyIpv4OrArp() throws Exception {
+        HostNetwork network = open();
+        VmNetwork a = network.attach("vm-a", NicLimits.none());
+        VmNetwork b = network.attach("vm-b", NicLimits.none());
+        String unleased = network.config().subnet().addressAt(200);
+        try (TapHandle tapA = TapHandle.open(a.tapName()); TapHandle tapB = TapHandle.open(b.tapName())) {
+            byte[] spoofedIp = "kiln-spoofed-ip".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] spoofedMac = "kiln-spoofed-mac".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] genuine = "kiln-genuine".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            MacAddress otherMac = MacAddress.forVm("not-a-vm-of-this-host");
+            var received = new java.util.ArrayList<byte[]>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (received.stream().noneMatch(f -> Frames.contains(f, genuine)) && System.nanoTime() < deadline) {
+                tapA.write(Frames.udp(a.mac(), b.mac(), unleased, b.address().address(), spoofedIp));
+                tapA.write(Frames.udp(otherMac, b.mac(), a.address().address(), b.address().address(), spoofedMac));
+                tapA.write(Frames.experimental(a.mac(), b.mac(), 200));
+                tapA.write(Frames.udp(a.mac(), b.mac(), a.address().address(), b.address().address(), genuine));
+                tapB.read(Duration.ofMillis(200)).ifPresent(received::add);
+                for (var next = tapB.poll(); next.isPresent(); next = tapB.poll()) {
+                    received.add(next.get());
+                }
+            }
+            assertThat(received).as("the genuine datagram arrived").anyMatch(f -> Frames.contains(f, genuine));
+            assertThat(received).as("spoofed IP").noneMatch(f -> Frames.contains(f, spoofedIp));
+            assertThat(received).as("spoofed MAC").noneMatch(f -> Frames.contains(f, spoofedMac));
+            assertThat(received).as("another EtherType")
+                    .noneMatch(f -> Frames.etherType(f) == Frames.ETH_EXPERIMENTAL);
+
+            byte[] spoofedArp = Frames.arpRequest(a.mac(), unleased, a.gateway());
+            tapA.write(spoofedArp);
+            assertThat(tapA.read(Duration.ofSeconds(1)).filter(f -> Frames.isArpReplyFrom(f, a.gateway())))
+                    .as("no ARP reply to a request with a spoofed sender address").isEmpty();
+        }
+    }
+
+    @Test
     void attachTwiceIsIdempotent() {
         HostNetwork network = open();
         VmNetwork first = network.attach("vm-a", LIMITED);
