@@ -133,7 +133,10 @@ public final class HostAgent implements AutoCloseable {
         HostNetwork network;
         try {
             NetworkConfig netConfig = new NetworkConfig(config.bridge(), Ipv4Cidr.parse(config.subnet()),
-                    config.stateDir(), List.of(GuestProtocol.CONTROL_PORT, AgentProtocol.PORT));
+                    config.stateDir(), List.of(GuestProtocol.CONTROL_PORT, AgentProtocol.PORT))
+                    // what guests reach of the host: the registry / guest gateway, and the bench's iperf3 port
+                    .withGuestServicePorts(List.of(config.registryPort(), HostConfig.BENCH_IPERF_PORT))
+                    .withIsolation(config.guestIsolation() ? NetworkConfig.Isolation.ON : NetworkConfig.Isolation.OFF);
             if (config.clusterCidr().isPresent()) {
                 netConfig = netConfig.withClusterCidr(Ipv4Cidr.parse(config.clusterCidr().get()));
             }

@@ -107,6 +107,7 @@ public final class VmService implements AutoCloseable {
                     "give at least " + (ScratchDisk.MIN_BYTES >> 20) + "M");
         }
         dev.kiln.net.NicLimits nicLimits = NetLimits.toNet(req.netRate());
+        guestPolicy(req);
         // Validate everything that needs no side effect before any host resource is made.
         new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), "", drives, List.of());
 
@@ -149,7 +150,7 @@ public final class VmService implements AutoCloseable {
         VmNetwork net = null;
         try {
             long t0 = System.nanoTime();
-            net = network.attach(id.value(), nicLimits);
+            net = network.attach(id.value(), nicLimits, guestPolicy(req));
             long networkMs = (System.nanoTime() - t0) / 1_000_000;
             String token = HexFormat.of().formatHex(randomBytes(16));
             Files.createDirectories(dir);
@@ -382,6 +383,20 @@ public final class VmService implements AutoCloseable {
                 throw new HostException(HostError.HOST_ERROR, "cannot restore " + name + ": " + e.getMessage(),
                         "check free space");
             }
+        }
+    }
+
+    /**
+     * The request's tenant and egress policy for the VM's network ({@code default} and {@code allow} unless given).
+     *
+     * @throws HostException {@link HostError#INVALID_SPEC} for a malformed tenant or an egress other than allow/deny
+     */
+    static dev.kiln.net.GuestPolicy guestPolicy(VmCreateRequest req) {
+        try {
+            return new dev.kiln.net.GuestPolicy(req.tenant().orElse(dev.kiln.net.GuestPolicy.DEFAULT_TENANT),
+                    req.egress().map(dev.kiln.net.GuestPolicy.Egress::parse).orElse(dev.kiln.net.GuestPolicy.Egress.ALLOW));
+        } catch (dev.kiln.net.NetException e) {
+            throw HostException.from(e);
         }
     }
 
