@@ -337,6 +337,8 @@ public final class VmService implements AutoCloseable {
                 // tap or the previous clone's, which has its own MAC by now. Forget it on every port, so that frames
                 // for this clone, which has that MAC until it takes its own, are flooded to it
                 forgetFdbEntries(snap.mac(), net.bridge());
+                // until it takes its own identity the clone sends as the template: the guest guard must let it
+                network.lendIdentity(id.value(), new dev.kiln.net.MacAddress(snap.mac()), snap.ip());
                 byte[] entropy = randomBytes(64);
                 new AgentClient(snap.ip(), snap.token()).identity(new dev.kiln.api.agent.GuestIdentityChange(
                         net.address().toString(), net.gateway(), net.mac().value(), clock.millis(),
@@ -351,6 +353,7 @@ public final class VmService implements AutoCloseable {
                     }
                     Thread.sleep(20);
                 }
+                network.returnIdentity(id.value());
                 phases.put("identity", (System.nanoTime() - t2) / 1_000_000);
                 long total = (System.nanoTime() - t0) / 1_000_000;
                 VmRecord ready = rec.withReady(clock.instant(), total, new BootPhases(phases.getOrDefault("network",

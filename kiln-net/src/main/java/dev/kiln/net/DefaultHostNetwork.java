@@ -153,6 +153,33 @@ final class DefaultHostNetwork implements HostNetwork {
     }
 
     @Override
+    public void lendIdentity(String vmId, MacAddress mac, String address) {
+        LinkLabel.requireVmId(vmId);
+        Objects.requireNonNull(mac, "mac");
+        Ipv4Cidr.toBits(Objects.requireNonNull(address, "address"));
+        forVm(vmId, () -> {
+            Lease lease = leases.read().find(vmId).orElseThrow(() -> notAttached(vmId, "has no lease"));
+            if (config.isolation() == NetworkConfig.Isolation.ON) {
+                guard.lend(lease, mac, address);
+                LOG.info("vm {} may also send as {} {} until it takes its own identity", vmId, mac.value(), address);
+            }
+            return lease;
+        });
+    }
+
+    @Override
+    public void returnIdentity(String vmId) {
+        LinkLabel.requireVmId(vmId);
+        forVm(vmId, () -> {
+            Optional<Lease> lease = leases.read().find(vmId);
+            if (lease.isPresent() && config.isolation() == NetworkConfig.Isolation.ON) {
+                guard.admit(lease.get());
+            }
+            return lease;
+        });
+    }
+
+    @Override
     public Optional<GuestPolicy> policy(String vmId) {
         LinkLabel.requireVmId(vmId);
         return leases.read().find(vmId).map(Lease::policy);

@@ -165,6 +165,14 @@ final class GuestGuard {
         commands.checkWithInput(script.toString(), "nft", "-f", "-");
     }
 
+    /** Adds a second identity to the lease's tap (a snapshot clone's template's MAC and address). */
+    void lend(Lease lease, MacAddress mac, String address) {
+        String bridgeTable = "bridge " + config.nftTableName();
+        commands.checkWithInput(add(bridgeTable, GUEST_MAC, quotedTap(lease) + " . " + mac.value())
+                + add(bridgeTable, GUEST_IP, quotedTap(lease) + " . " + Ipv4Cidr.toText(Ipv4Cidr.toBits(address))),
+                "nft", "-f", "-");
+    }
+
     /** Deletes every element of these taps (and the egress entries of the addresses they had); idempotent. */
     void revoke(Set<String> taps) {
         var script = new StringBuilder();

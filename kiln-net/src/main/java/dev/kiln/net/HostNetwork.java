@@ -51,6 +51,18 @@ public interface HostNetwork extends AutoCloseable {
      */
     VmNetwork attach(String vmId, NicLimits limits, GuestPolicy policy);
 
+    /**
+     * Lets the vm's tap also send as {@code mac} and {@code address}, besides its own lease: a snapshot clone wakes
+     * up with its template's identity and answers there until it takes its own. {@link #returnIdentity} ends it.
+     * Does nothing with isolation off.
+     *
+     * @throws NetException {@link NetError#NOT_ATTACHED}, {@link NetError#INVALID_ARGUMENT}
+     */
+    void lendIdentity(String vmId, MacAddress mac, String address);
+
+    /** Back to the vm's own identity only (ends {@link #lendIdentity}); idempotent. */
+    void returnIdentity(String vmId);
+
     /** The vm's guest policy from its lease; empty when it is not attached. */
     Optional<GuestPolicy> policy(String vmId);
 

@@ -157,6 +157,17 @@ class GuestIsolationNetnsTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("from-own-ip"));
         Thread.sleep(500);
         assertThat(received).doesNotContain("from-spoofed-ip");
+
+        // a snapshot clone sends as its template until it takes its own identity: lent, the address passes
+        network.lendIdentity(alpha1.vmId, alpha1.vm.mac(), spoofed);
+        sendUdp(alpha1, alpha2.ip(), 7001, spoofed, "from-lent-ip");
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("from-lent-ip"));
+        network.returnIdentity(alpha1.vmId);
+        sendUdp(alpha1, alpha2.ip(), 7001, spoofed, "from-returned-ip");
+        sendUdp(alpha1, alpha2.ip(), 7001, alpha1.ip(), "own-again");
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("own-again"));
+        Thread.sleep(500);
+        assertThat(received).doesNotContain("from-returned-ip");
         check("ip", "-n", alpha1.ns, "addr", "del", spoofed + "/32", "dev", "eth0");
     }
 
