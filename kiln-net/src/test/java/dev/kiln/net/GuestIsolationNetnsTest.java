@@ -48,6 +48,7 @@ class GuestIsolationNetnsTest {
     private final List<Process> servers = new CopyOnWriteArrayList<>();
     private Path procSys;
     private HostNetwork network;
+    private NetworkConfig config;
     private String gateway;
 
     private static final class Guest {
@@ -89,11 +90,10 @@ class GuestIsolationNetnsTest {
         procSys = Files.createTempDirectory("kt-iso-procsys");
         Files.createDirectories(procSys.resolve("net/ipv4"));
         Files.writeString(procSys.resolve("net/ipv4/ip_forward"), "1\n");
-        var config = new NetworkConfig(BRIDGE, Ipv4Cidr.parse("10.92.0.0/24"),
+        config = new NetworkConfig(BRIDGE, Ipv4Cidr.parse("10.92.0.0/24"),
                 Files.createTempDirectory("kt-iso-state"), List.of(10070))
                 .withGuestServicePorts(List.of(SERVICE_PORT));
-        network = DefaultHostNetwork.open(config, new HostEnvironment(new NetnsRunner(hostNs),
-                Path.of("/dev/net/tun"), procSys));
+        network = DefaultHostNetwork.open(config, environment());
         gateway = config.subnet().gateway();
         for (Guest guest : List.of(alpha1, alpha2, beta)) {
             plug(guest);
@@ -219,6 +219,18 @@ class GuestIsolationNetnsTest {
 
     @Test
     @Order(7)
+    void reopeningTheNetworkKeepsEveryGuestsElements() {
+        network.close();
+        network = DefaultHostNetwork.open(config, environment());
+        assertThat(check("ip", "netns", "exec", hostNs, "nft", "list", "set", "bridge", "kiln_kt_br",
+                GuestGuard.GUEST_IP)).contains(alpha1.ip()).contains(alpha2.ip()).contains(beta.ip());
+        assertThat(ping(alpha1, alpha2.ip())).as("alpha1 -> alpha2 after the reopen").isZero();
+        assertThat(ping(alpha1, beta.ip())).as("alpha1 -> beta after the reopen").isNotZero();
+        assertThat(connect(alpha1.ns, gateway, SERVICE_PORT)).contains("registry-ok");
+    }
+
+    @Test
+    @Order(8)
     void detachRemovesTheGuestsElementsAndItCanSendNothing() {
         String tap = beta.vm.tapName();
         network.detach(beta.vmId);
@@ -258,6 +270,10 @@ class GuestIsolationNetnsTest {
             Files.deleteIfExists(procSys);
         }
         assertThat(failures).isEmpty();
+    }
+
+    private HostEnvironment environment() {
+        return new HostEnvironment(new NetnsRunner(hostNs), Path.of("/dev/net/tun"), procSys);
     }
 
     private void serve(String ns, String address, int port, String answer) throws IOException {
