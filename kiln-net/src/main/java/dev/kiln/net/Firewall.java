@@ -29,6 +29,10 @@ import java.util.Optional;
  * reach each other's control endpoint or agent, while the host (whose traffic leaves through the bridge device,
  * not a port) still can. This does not depend on {@code br_netfilter}.
  *
+ * <p>With isolation on ({@link NetworkConfig#isolation()}, the default) both tables also carry {@link GuestGuard}'s
+ * sets and chains: anti-spoofing and tenants in the bridge table, the host's input from the bridge and the egress
+ * policy in the ip table.
+ *
  * <h2>In a cluster network</h2>
  * With a cluster CIDR ({@link NetworkConfig#clusterCidr()}) guests of other hosts are on the same layer-2 segment,
  * reached through the overlay device ({@code kvx<vni>}, a port of the bridge). The rules change where that matters:
@@ -103,7 +107,8 @@ final class Firewall {
         if (!guard) {
             return Optional.of(NftRuleset.of(NftRuleset.Family.BRIDGE, config.nftTableName(), forward));
         }
-        forward = forward.rule(new Statement.Jump(GuestGuard.TENANTS),
+        forward = forward.rule(Statement.DROP, GuestGuard.unknownTapMatches())
+                .rule(new Statement.Jump(GuestGuard.TENANTS),
                 new Match.Fixed("iifname @" + GuestGuard.GUEST_PORT + " oifname @" + GuestGuard.GUEST_PORT));
         var chains = new ArrayList<>(GuestGuard.bridgeGuardChains());
         chains.add(forward);

@@ -25,9 +25,14 @@ import java.util.function.Function;
  *   <li>{@code ip} table: {@value #EGRESS_DENY} (the IPs of guests whose egress is denied).</li>
  * </ul>
  * The rules never change after the network opens; a vm's attach adds its elements and its detach deletes them, each
- * in one {@code nft -f -} transaction, so vms come and go concurrently without rewriting each other's rules. The
- * rules key on the set contents, so a kiln tap without elements (created but not admitted, or a stale one) can send
- * nothing: the guard fails closed.
+ * in one {@code nft -f -} transaction, so vms come and go concurrently without rewriting each other's rules.
+ *
+ * <p>Bridge-family rules see the ports of every bridge in the namespace, and this kernel has no {@code meta ibrname}
+ * to tell them apart, so the guard keys on this network's own ports ({@value #GUEST_PORT}), never on the
+ * {@code ktap-*} prefix: another kiln network on the host (a test, a second daemon) never drops this one's frames.
+ * A kiln tap is admitted before it is created. A {@code ktap-*} port without elements (made by hand) is not checked
+ * at prerouting, but the bridge drops what it sends to this network's guests: a port that forwards to one of them
+ * is on this bridge.
  *
  * <p>The tables are re-created when the network opens, with the elements of every leased vm rendered into them in
  * the same transaction: a restarted daemon never leaves a running guest unguarded or cut off.
@@ -92,6 +97,12 @@ final class GuestGuard {
                 .rule(Statement.ACCEPT, new Match.Fixed("ether type ip iifname . ip saddr @" + GUEST_IP))
                 .rule(Statement.DROP);
         return List.of(prerouting, guestIn);
+    }
+
+    /** Bridge forward: a kiln tap of this bridge that was never admitted reaches none of its guests. */
+    static Match[] unknownTapMatches() {
+        return new Match[] {new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX),
+                new Match.Fixed("iifname != @" + GUEST_PORT + " oifname @" + GUEST_PORT)};
     }
 
     /**

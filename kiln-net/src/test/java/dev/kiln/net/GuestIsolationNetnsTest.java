@@ -39,6 +39,7 @@ class GuestIsolationNetnsTest {
     private final String suffix = TestHost.randomSuffix(4);
     private final String hostNs = "kt-iso-" + suffix + "-h";
     private final String outsideNs = "kt-iso-" + suffix + "-o";
+    private final String strayNs = "kt-iso-" + suffix + "-x";
     private final Guest alpha1 = new Guest("alpha1", "kt-iso-" + suffix + "-a1",
             new GuestPolicy("alpha", GuestPolicy.Egress.ALLOW));
     private final Guest alpha2 = new Guest("alpha2", "kt-iso-" + suffix + "-a2",
@@ -142,6 +143,24 @@ class GuestIsolationNetnsTest {
         assertThat(ping(alpha1, beta.ip())).as("alpha1 -> beta (other tenant)").isNotZero();
         assertThat(ping(beta, alpha1.ip())).as("beta -> alpha1 (other tenant)").isNotZero();
         assertThat(ping(beta, gateway)).as("beta still reaches the gateway").isZero();
+    }
+
+    @Test
+    @Order(9)
+    void aKilnTapThatWasNeverAdmittedReachesNoGuest() {
+        String stray = "ktap-x" + suffix;
+        check("ip", "netns", "add", strayNs);
+        check("ip", "-n", hostNs, "link", "add", stray, "type", "veth", "peer", "name", "eth0", "netns", strayNs);
+        check("ip", "-n", hostNs, "link", "set", stray, "master", BRIDGE);
+        check("ip", "-n", hostNs, "link", "set", stray, "up");
+        check("ip", "-n", strayNs, "addr", "add", "10.92.0.100/24", "dev", "eth0");
+        check("ip", "-n", strayNs, "link", "set", "eth0", "up");
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+                .until(() -> run(List.of("ip", "netns", "exec", strayNs, "busybox", "ping", "-c", "1", "-W", "1",
+                        gateway)).ok());
+        assertThat(run(List.of("ip", "netns", "exec", strayNs, "busybox", "ping", "-c", "2", "-W", "1",
+                alpha1.ip())).ok()).as("the stray port -> alpha1").isFalse();
+        assertThat(ping(alpha2, alpha1.ip())).as("an admitted guest -> alpha1").isZero();
     }
 
     @Test
@@ -257,7 +276,7 @@ class GuestIsolationNetnsTest {
                 failures.add("teardown: " + e.getMessage());
             }
         }
-        for (String ns : List.of(alpha1.ns, alpha2.ns, beta.ns, outsideNs, hostNs)) {
+        for (String ns : List.of(alpha1.ns, alpha2.ns, beta.ns, strayNs, outsideNs, hostNs)) {
             run(List.of("ip", "netns", "del", ns));
         }
         if (run(List.of("ip", "netns", "list")).stdout().contains("kt-iso-" + suffix)) {

@@ -101,6 +101,7 @@ class NftRulesetTest {
                     type filter hook forward priority 0; policy accept;
                     iifname "ktap-*" ip protocol tcp tcp dport { 10070, 10071 } drop
                     iifname "kvx*" ip protocol tcp tcp dport { 10070, 10071 } drop
+                    iifname "ktap-*" iifname != @guest_port oifname @guest_port drop
                     iifname @guest_port oifname @guest_port jump tenants
                   }
                   chain tenants {
