@@ -238,12 +238,22 @@ class HostNetworkTest {
         assertThat(first.releasedLeases()).containsExactly("vm-a");
         assertThat(host.links.find(b.tapName())).isPresent();
         assertThat(network.lookup("vm-b")).contains(b);
+        var guard = new GuestGuard(host.commands, network.config());
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).containsExactly(b.tapName());
+        // elements of a tap that has no lease (a crash between admit and the lease's release) go with a sweep
+        guard.admit(new Lease("ghost", network.config().subnet().addressAt(100), "02:00:00:00:00:99", "ktap-ghost01",
+                "ghosts", GuestPolicy.Egress.DENY));
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).contains("ktap-ghost01");
 
         SweepReport second = network.sweep(Set.of());
         assertThat(second.removedLinks()).containsExactly(b.tapName());
         assertThat(second.releasedLeases()).containsExactly("vm-b");
         assertThat(host.kilnVmLinks(bridge)).isEmpty();
         assertThat(network.sweep(Set.of()).isEmpty()).isTrue();
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).isEmpty();
+        assertThat(guard.portsIn(GuestGuard.TENANT_PORT)).isEmpty();
+        assertThat(host.commands.check("nft", "list", "set", "ip", network.config().nftTableName(),
+                GuestGuard.EGRESS_DENY)).doesNotContain(network.config().subnet().addressAt(100));
 
         assertThat(host.links.find(foreign)).isPresent();
         assertThat(host.links.find(lookalike)).isPresent();
@@ -428,10 +438,16 @@ class HostNetworkTest {
         assertThat(byVm).hasSize(12);
         assertThat(byVm.values().stream().map(VmNetwork::address).distinct()).hasSize(12);
         assertThat(byVm.values().stream().map(VmNetwork::tapName).distinct()).hasSize(12);
+        var guard = new GuestGuard(host.commands, network.config());
+        assertThat(guard.portsIn(GuestGuard.GUEST_MAC)).as("one MAC element per vm after concurrent attaches")
+                .containsExactlyInAnyOrderElementsOf(byVm.values().stream().map(VmNetwork::tapName).toList());
+        assertThat(guard.portsIn(GuestGuard.GUEST_IP)).hasSize(12);
         try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
             byVm.keySet().forEach(vmId -> pool.submit(() -> network.detach(vmId)));
         }
         assertThat(host.kilnVmLinks(network.config().bridgeName())).isEmpty();
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).as("no element left after concurrent detaches").isEmpty();
+        assertThat(guard.portsIn(GuestGuard.TENANT_PORT)).isEmpty();
     }
 
     @Test
