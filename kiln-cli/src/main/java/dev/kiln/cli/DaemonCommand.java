@@ -107,6 +107,13 @@ public final class DaemonCommand extends KilnSubcommand {
                     + "--no-function-cpu-share: every slot may use its whole vCPUs. Default: on.")
     boolean functionCpuShare;
 
+    @Option(names = "--guest-isolation", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Isolate guests on the bridge: each sends only from its own MAC and IP, reaches only guests "
+                    + "of its tenant and, of the host, only kiln's guest ports (registry/gateway, bench iperf3), and "
+                    + "its egress policy holds. --no-guest-isolation turns all of it off, for debugging only "
+                    + "(the daemon warns). Default: on.")
+    boolean guestIsolation;
+
     @Option(names = "--image-cache", paramLabel = "DIR",
             description = "Where the guest image (kernel, initramfs, root file system) is built and cached; several "
                     + "daemons on one machine may share one. Default: STATE_DIR/cache.")
@@ -125,7 +132,13 @@ public final class DaemonCommand extends KilnSubcommand {
                 .withKernel(Optional.ofNullable(kernel))
                 .withFakeDriver(fake)
                 .withBootTimeout(dev.kiln.host.Durations.parse(bootTimeout))
-                .withClusterCidr(Optional.ofNullable(clusterCidr));
+                .withClusterCidr(Optional.ofNullable(clusterCidr))
+                .withGuestIsolation(guestIsolation);
+        if (!guestIsolation && !cleanup) {
+            err().println("WARNING: guest isolation is OFF (--no-guest-isolation): guests can spoof MAC and IP"
+                    + " addresses, reach guests of other tenants and every service of this host on " + bridge
+                    + ", and egress policies are not enforced. Use this only for debugging.");
+        }
         if (imageCache != null) {
             config = config.withImageCache(imageCache.toAbsolutePath());
         }

@@ -90,6 +90,17 @@ final class VmRunCommand extends KilnSubcommand {
                     + "limit per direction; packet limits need tc's police action on this host).", "Default: unlimited."})
     List<RateSpec> netRates = new ArrayList<>();
 
+    @Option(names = "--tenant", paramLabel = "NAME",
+            description = {"The guest's tenant: on the bridge it reaches only guests of the same tenant (1..63 of a-z, "
+                    + "0-9 and '-').", "Default: default."})
+    Optional<String> tenant = Optional.empty();
+
+    @Option(names = "--egress", paramLabel = "allow|deny",
+            description = {"Whether the guest may reach anything off the bridge (the internet, the host's other "
+                    + "networks); kiln's guest ports on the bridge address stay reachable either way.",
+                "Default: allow."})
+    Optional<String> egress = Optional.empty();
+
     @Option(names = "--disk-rate", paramLabel = "SPEC", converter = Converters.DiskRateConverter.class,
             description = {"Limit every extra disk: BYTES/REFILL[+BURST] or ops:COUNT/REFILL[+BURST], e.g. 10M/1s or "
                     + "ops:500/1s. May be given twice: once for bandwidth, once for ops.", "Default: unlimited."})
@@ -154,6 +165,8 @@ final class VmRunCommand extends KilnSubcommand {
         RateSpec.diskRateJson(diskRates, f).ifPresent(d -> r.set("diskRate", d));
         r.put("driver", driver.name().toLowerCase(Locale.ROOT));
         r.put("bootTimeout", Durations.toApi(bootTimeout));
+        tenant.ifPresent(t -> r.put("tenant", t));
+        egress.ifPresent(e -> r.put("egress", e));
         return r;
     }
 }

@@ -9,7 +9,6 @@ import dev.kiln.guest.GuestImageBuilder;
 import dev.kiln.guest.GuestImageOptions;
 import dev.kiln.guest.GuestProtocol;
 import dev.kiln.net.HostNetwork;
-import dev.kiln.net.Ipv4Cidr;
 import dev.kiln.net.NetworkConfig;
 import dev.kiln.net.NicLimits;
 import dev.kiln.net.VmNetwork;
@@ -92,8 +91,10 @@ public final class VmStartBench extends KilnSubcommand {
             throw new CliException("BAD_REQUEST", "the daemon uses guest image " + health.path("guestImage").asText()
                     + " but this host builds " + image.digest(), "start the daemon with default options", ExitCodes.USAGE);
         }
-        NetworkConfig netConfig = new NetworkConfig(health.path("bridge").asText(), Ipv4Cidr.parse(health.path("subnet").asText()),
-                root().stateDir());
+        // the daemon's own network config (re-opening the network re-creates its nftables tables from it)
+        NetworkConfig netConfig = dev.kiln.host.HostAgent.networkConfig(dev.kiln.host.HostConfig.defaults()
+                .withStateDir(root().stateDir())
+                .withNetwork(health.path("bridge").asText(), health.path("subnet").asText()));
         Duration settleTime = dev.kiln.host.Durations.parse(settle);
         List<Long> kiln = new ArrayList<>();
         List<Long> bare = new ArrayList<>();

@@ -83,6 +83,23 @@ public final class HostAgent implements AutoCloseable {
                 gateway, Clock.systemUTC());
     }
 
+    /**
+     * The host network of a daemon with this config: its guests' host-only ports (control endpoint, agent), the
+     * host's ports they may open (the registry / guest gateway and the bench's iperf3 port), isolation, and the
+     * cluster CIDR. Anything else that opens the daemon's network (e.g. {@code kiln bench vm-start}) must use the
+     * same, or it would re-create the daemon's tables with other rules.
+     */
+    public static NetworkConfig networkConfig(HostConfig config) {
+        NetworkConfig netConfig = new NetworkConfig(config.bridge(), Ipv4Cidr.parse(config.subnet()),
+                config.stateDir(), List.of(GuestProtocol.CONTROL_PORT, AgentProtocol.PORT))
+                .withGuestServicePorts(List.of(config.registryPort(), HostConfig.BENCH_IPERF_PORT))
+                .withIsolation(config.guestIsolation() ? NetworkConfig.Isolation.ON : NetworkConfig.Isolation.OFF);
+        if (config.clusterCidr().isPresent()) {
+            netConfig = netConfig.withClusterCidr(Ipv4Cidr.parse(config.clusterCidr().get()));
+        }
+        return netConfig;
+    }
+
     public static HostAgent start(HostConfig config) {
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
@@ -132,12 +149,7 @@ public final class HostAgent implements AutoCloseable {
         }
         HostNetwork network;
         try {
-            NetworkConfig netConfig = new NetworkConfig(config.bridge(), Ipv4Cidr.parse(config.subnet()),
-                    config.stateDir(), List.of(GuestProtocol.CONTROL_PORT, AgentProtocol.PORT));
-            if (config.clusterCidr().isPresent()) {
-                netConfig = netConfig.withClusterCidr(Ipv4Cidr.parse(config.clusterCidr().get()));
-            }
-            network = HostNetwork.open(netConfig);
+            network = HostNetwork.open(networkConfig(config));
         } catch (RuntimeException e) {
             throw HostException.from(e);
         }

@@ -107,6 +107,7 @@ public final class VmService implements AutoCloseable {
                     "give at least " + (ScratchDisk.MIN_BYTES >> 20) + "M");
         }
         dev.kiln.net.NicLimits nicLimits = NetLimits.toNet(req.netRate());
+        guestPolicy(req);
         // Validate everything that needs no side effect before any host resource is made.
         boolean hugePages = req.hugePages().orElse(false);
         new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), "", drives, List.of())
@@ -154,7 +155,7 @@ public final class VmService implements AutoCloseable {
         VmNetwork net = null;
         try {
             long t0 = System.nanoTime();
-            net = network.attach(id.value(), nicLimits);
+            net = network.attach(id.value(), nicLimits, guestPolicy(req));
             long networkMs = (System.nanoTime() - t0) / 1_000_000;
             String token = HexFormat.of().formatHex(randomBytes(16));
             Files.createDirectories(dir);
@@ -342,6 +343,8 @@ public final class VmService implements AutoCloseable {
                 // tap or the previous clone's, which has its own MAC by now. Forget it on every port, so that frames
                 // for this clone, which has that MAC until it takes its own, are flooded to it
                 forgetFdbEntries(snap.mac(), net.bridge());
+                // until it takes its own identity the clone sends as the template: the guest guard must let it
+                network.lendIdentity(id.value(), new dev.kiln.net.MacAddress(snap.mac()), snap.ip());
                 byte[] entropy = randomBytes(64);
                 new AgentClient(snap.ip(), snap.token()).identity(new dev.kiln.api.agent.GuestIdentityChange(
                         net.address().toString(), net.gateway(), net.mac().value(), clock.millis(),
@@ -356,6 +359,7 @@ public final class VmService implements AutoCloseable {
                     }
                     Thread.sleep(20);
                 }
+                network.returnIdentity(id.value());
                 phases.put("identity", (System.nanoTime() - t2) / 1_000_000);
                 long total = (System.nanoTime() - t0) / 1_000_000;
                 VmRecord ready = rec.withReady(clock.instant(), total, new BootPhases(phases.getOrDefault("network",
@@ -388,6 +392,20 @@ public final class VmService implements AutoCloseable {
                 throw new HostException(HostError.HOST_ERROR, "cannot restore " + name + ": " + e.getMessage(),
                         "check free space");
             }
+        }
+    }
+
+    /**
+     * The request's tenant and egress policy for the VM's network ({@code default} and {@code allow} unless given).
+     *
+     * @throws HostException {@link HostError#INVALID_SPEC} for a malformed tenant or an egress other than allow/deny
+     */
+    static dev.kiln.net.GuestPolicy guestPolicy(VmCreateRequest req) {
+        try {
+            return new dev.kiln.net.GuestPolicy(req.tenant().orElse(dev.kiln.net.GuestPolicy.DEFAULT_TENANT),
+                    req.egress().map(dev.kiln.net.GuestPolicy.Egress::parse).orElse(dev.kiln.net.GuestPolicy.Egress.ALLOW));
+        } catch (dev.kiln.net.NetException e) {
+            throw HostException.from(e);
         }
     }
 

@@ -80,6 +80,17 @@ class HostApiTest {
     }
 
     @Test
+    void aBadTenantOrEgressIsRejectedBeforeAnythingIsCreated() throws Exception {
+        var tenant = http.send("POST", "/v1/vms", "{\"name\":\"t\",\"tenant\":\"Team A\"}");
+        assertThat(tenant.status()).isEqualTo(400);
+        assertThat(tenant.body()).contains("INVALID_SPEC").contains("invalid tenant 'Team A'");
+        var egress = http.send("POST", "/v1/vms", "{\"name\":\"e\",\"egress\":\"sometimes\"}");
+        assertThat(egress.status()).isEqualTo(400);
+        assertThat(egress.body()).contains("INVALID_SPEC").contains("allow or deny");
+        assertNothingCreated();
+    }
+
+    @Test
     void aMissingDiskFileIsRejected() throws Exception {
         var r = http.send("POST", "/v1/vms", "{\"disks\":[{\"path\":\"/nonexistent/disk.img\",\"readOnly\":true}]}");
         assertThat(r.status()).isEqualTo(422);

@@ -26,7 +26,7 @@ final class TestHosts {
             String tag = HexFormat.of().formatHex(b);
             return new HostConfig(state, state.resolve("kiln.sock"), IMAGE_CACHE, "kbr-it" + tag, freeSubnet(),
                     Optional.empty(), Duration.ofSeconds(120), fake, HostConfig.DEFAULT_SCRATCH_BYTES,
-                    HostConfig.DEFAULT_REGISTRY_PORT, Optional.empty());
+                    HostConfig.DEFAULT_REGISTRY_PORT, Optional.empty(), true);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -15,6 +15,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,7 @@ final class DefaultHostNetwork implements HostNetwork {
     private final TrafficShaper shaper;
     private final Firewall firewall;
     private final LeaseStore leases;
+    private final GuestGuard guard;
     private final ReentrantReadWriteLock hostLock = new ReentrantReadWriteLock();
     private final Lock[] vmLocks = new Lock[STRIPES];
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.OPEN);
@@ -52,6 +54,7 @@ final class DefaultHostNetwork implements HostNetwork {
         this.shaper = new TrafficShaper(commands, links);
         this.firewall = new Firewall(commands);
         this.leases = new LeaseStore(config.netStateDir(), config.subnet(), json);
+        this.guard = new GuestGuard(commands, config);
         for (int i = 0; i < STRIPES; i++) {
             vmLocks[i] = new ReentrantLock();
         }
@@ -68,24 +71,46 @@ final class DefaultHostNetwork implements HostNetwork {
         }
         var network = new DefaultHostNetwork(config, env);
         network.bridge.ensure(config);
-        network.firewall.ensure(Firewall.rulesetFor(config));
-        Firewall.isolationRulesetFor(config).ifPresentOrElse(network.firewall::ensure,
+        List<Lease> leased = network.leases.read().leases();
+        network.firewall.ensure(Firewall.rulesetFor(config, leased));
+        Firewall.isolationRulesetFor(config, leased).ifPresentOrElse(network.firewall::ensure,
                 () -> network.firewall.remove(NftRuleset.Family.BRIDGE, config.nftTableName()));
         new IpForwarding(env.procSys()).ensureEnabled();
         LOG.info("kiln network ready: bridge {} with {}, nft table ip {}", config.bridgeName(),
                 config.gatewayAddress(), config.nftTableName());
+        if (config.isolation() == NetworkConfig.Isolation.OFF) {
+            LOG.warn("GUEST ISOLATION IS OFF on bridge {}: guests can spoof MAC and IP addresses, reach each other"
+                    + " across tenants, reach every service of the host on the bridge, and egress policies are not"
+                    + " enforced. Use this only for debugging.", config.bridgeName());
+        } else {
+            LOG.info("guest isolation on bridge {}: anti-spoofing, tenants, guest service ports {} on {}, egress"
+                    + " policy ({} leased vm(s) restored)", config.bridgeName(), config.guestServicePorts(),
+                    config.subnet().gateway(), leased.size());
+        }
         return network;
     }
 
     @Override
     public VmNetwork attach(String vmId, NicLimits limits) {
+        return attach(vmId, limits, Optional.empty());
+    }
+
+    @Override
+    public VmNetwork attach(String vmId, NicLimits limits, GuestPolicy policy) {
+        return attach(vmId, limits, Optional.of(Objects.requireNonNull(policy, "policy")));
+    }
+
+    /** With an empty policy, an existing lease keeps its policy and a new one gets the default. */
+    private VmNetwork attach(String vmId, NicLimits limits, Optional<GuestPolicy> policy) {
         LinkLabel.requireVmId(vmId);
         TrafficShaper.Plan plan = TrafficShaper.Plan.of(Objects.requireNonNull(limits, "limits"));
         return forVm(vmId, () -> {
             var label = new LinkLabel.Vm(vmId, config.bridgeName());
             LeaseTable.Allocation allocation = leases.modify(table -> {
+                GuestPolicy wanted = policy.orElseGet(() -> table.find(vmId).map(Lease::policy)
+                        .orElseGet(GuestPolicy::defaults));
                 var result = table.allocate(vmId, MacAddress.forVm(vmId), LinkLabel.tapName(config.bridgeName(),
-                        vmId));
+                        vmId), wanted);
                 return new LeaseStore.Change<>(result.table(), result);
             });
             Lease lease = allocation.lease();
@@ -93,12 +118,18 @@ final class DefaultHostNetwork implements HostNetwork {
             boolean ifbExisted = vmLinks.find(ifb).isPresent();
             boolean tapCreated = false;
             try {
+                if (config.isolation() == NetworkConfig.Isolation.ON) {
+                    guard.admit(lease);
+                }
                 tapCreated = vmLinks.ensureTap(lease.tap(), label);
                 shaper.apply(lease.tap(), ifb, label, plan);
             } catch (RuntimeException e) {
                 LOG.warn("attach of vm {} failed, undoing: {}", vmId, e.getMessage());
                 if (tapCreated) {
                     VmLinks.undo(e, () -> links.delete(lease.tap()));
+                }
+                if (allocation.created() && config.isolation() == NetworkConfig.Isolation.ON) {
+                    VmLinks.undo(e, () -> guard.revoke(Set.of(lease.tap())));
                 }
                 if (!ifbExisted) {
                     VmLinks.undo(e, () -> vmLinks.find(ifb).filter(link -> link.hasLabel(label))
@@ -109,7 +140,8 @@ final class DefaultHostNetwork implements HostNetwork {
                 }
                 throw e;
             }
-            LOG.info("attached vm {}: tap {} address {}", vmId, lease.tap(), lease.address());
+            LOG.info("attached vm {}: tap {} address {} tenant {} egress {}", vmId, lease.tap(), lease.address(),
+                    lease.tenant(), lease.egress().keyword());
             return toNetwork(lease);
         });
     }
@@ -118,6 +150,39 @@ final class DefaultHostNetwork implements HostNetwork {
     public Optional<VmNetwork> lookup(String vmId) {
         LinkLabel.requireVmId(vmId);
         return leases.read().find(vmId).map(this::toNetwork);
+    }
+
+    @Override
+    public void lendIdentity(String vmId, MacAddress mac, String address) {
+        LinkLabel.requireVmId(vmId);
+        Objects.requireNonNull(mac, "mac");
+        Ipv4Cidr.toBits(Objects.requireNonNull(address, "address"));
+        forVm(vmId, () -> {
+            Lease lease = leases.read().find(vmId).orElseThrow(() -> notAttached(vmId, "has no lease"));
+            if (config.isolation() == NetworkConfig.Isolation.ON) {
+                guard.lend(lease, mac, address);
+                LOG.info("vm {} may also send as {} {} until it takes its own identity", vmId, mac.value(), address);
+            }
+            return lease;
+        });
+    }
+
+    @Override
+    public void returnIdentity(String vmId) {
+        LinkLabel.requireVmId(vmId);
+        forVm(vmId, () -> {
+            Optional<Lease> lease = leases.read().find(vmId);
+            if (lease.isPresent() && config.isolation() == NetworkConfig.Isolation.ON) {
+                guard.admit(lease.get());
+            }
+            return lease;
+        });
+    }
+
+    @Override
+    public Optional<GuestPolicy> policy(String vmId) {
+        LinkLabel.requireVmId(vmId);
+        return leases.read().find(vmId).map(Lease::policy);
     }
 
     @Override
@@ -161,6 +226,14 @@ final class DefaultHostNetwork implements HostNetwork {
                 String name = labelled.link().name();
                 if (!live.contains(labelled.label().vmId()) && links.delete(name)) {
                     removedLinks.add(name);
+                }
+            }
+            if (config.isolation() == NetworkConfig.Isolation.ON) {
+                List<Lease> kept = leases.read().leases();
+                List<String> stale = guard.retainOnly(kept.stream().map(Lease::tap).collect(Collectors.toSet()),
+                        kept.stream().map(Lease::address).collect(Collectors.toSet()));
+                if (!stale.isEmpty()) {
+                    LOG.info("sweep of {} removed the guard elements of tap(s) {}", config.bridgeName(), stale);
                 }
             }
             var report = new SweepReport(List.copyOf(removedLinks), released);
@@ -216,6 +289,9 @@ final class DefaultHostNetwork implements HostNetwork {
     private List<String> removeVm(String vmId, Optional<Lease> lease) {
         String tap = lease.map(Lease::tap).orElse(LinkLabel.tapName(config.bridgeName(), vmId));
         List<String> removed = vmLinks.remove(vmId, tap);
+        if (config.isolation() == NetworkConfig.Isolation.ON) {
+            guard.revoke(Set.of(tap));
+        }
         if (lease.isPresent()) {
             links.forgetNeighbour(config.bridgeName(), lease.get().address());
             leases.modify(table -> new LeaseStore.Change<>(table.release(vmId), 0));

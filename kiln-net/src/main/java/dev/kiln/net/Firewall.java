@@ -8,6 +8,7 @@ import dev.kiln.net.NftRuleset.Policy;
 import dev.kiln.net.NftRuleset.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,6 +28,10 @@ import java.util.Optional;
  * frames that a kiln tap sends to another bridge port with one of those TCP destination ports: guests cannot
  * reach each other's control endpoint or agent, while the host (whose traffic leaves through the bridge device,
  * not a port) still can. This does not depend on {@code br_netfilter}.
+ *
+ * <p>With isolation on ({@link NetworkConfig#isolation()}, the default) both tables also carry {@link GuestGuard}'s
+ * sets and chains: anti-spoofing and tenants in the bridge table, the host's input from the bridge and the egress
+ * policy in the ip table.
  *
  * <h2>In a cluster network</h2>
  * With a cluster CIDR ({@link NetworkConfig#clusterCidr()}) guests of other hosts are on the same layer-2 segment,
@@ -57,30 +62,64 @@ final class Firewall {
         this.commands = commands;
     }
 
-    static NftRuleset rulesetFor(NetworkConfig config) {
+    static NftRuleset rulesetFor(NetworkConfig config, List<Lease> leases) {
         String bridge = config.bridgeName();
         var masquerade = new ArrayList<Match>();
         masquerade.add(new Match.SourceIn(config.subnet()));
         config.clusterCidr().ifPresent(cluster -> masquerade.add(new Match.DestinationIn(cluster, true)));
         masquerade.add(new Match.OutInterface(bridge, true));
-        return NftRuleset.of(NftRuleset.Family.IP, config.nftTableName(),
-                NftRuleset.Chain.base("postrouting", ChainType.NAT, Hook.POSTROUTING, "srcnat", Policy.ACCEPT)
-                        .rule(Statement.MASQUERADE, masquerade.toArray(Match[]::new)),
-                NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "filter", Policy.ACCEPT)
-                        .rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
-                        .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false)));
+        var postrouting = NftRuleset.Chain.base("postrouting", ChainType.NAT, Hook.POSTROUTING, "srcnat",
+                Policy.ACCEPT).rule(Statement.MASQUERADE, masquerade.toArray(Match[]::new));
+        var forward = NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "filter", Policy.ACCEPT);
+        if (config.isolation() == NetworkConfig.Isolation.OFF) {
+            return NftRuleset.of(NftRuleset.Family.IP, config.nftTableName(), postrouting,
+                    forward.rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
+                            .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false)));
+        }
+        forward = forward.rule(Statement.DROP, GuestGuard.egressDenyMatches(config))
+                .rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
+                .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false));
+        var chains = new ArrayList<NftRuleset.Chain>(List.of(postrouting, forward));
+        chains.addAll(GuestGuard.hostInputChains(config));
+        return new NftRuleset(NftRuleset.Family.IP, config.nftTableName(), GuestGuard.ipSets(leases), chains);
     }
 
-    /** The bridge-family table that keeps guests off each other's host-only ports; empty when there are none. */
-    static Optional<NftRuleset> isolationRulesetFor(NetworkConfig config) {
-        if (config.hostOnlyPorts().isEmpty()) {
+    /** {@link #rulesetFor(NetworkConfig, List)} without leases. */
+    static NftRuleset rulesetFor(NetworkConfig config) {
+        return rulesetFor(config, List.of());
+    }
+
+    /**
+     * The bridge-family table: guests off each other's host-only ports and, with isolation on, the guard (anti-
+     * spoofing, tenants; see {@link GuestGuard}) with the leases' elements; empty when there is nothing to do.
+     */
+    static Optional<NftRuleset> isolationRulesetFor(NetworkConfig config, List<Lease> leases) {
+        boolean guard = config.isolation() == NetworkConfig.Isolation.ON;
+        if (config.hostOnlyPorts().isEmpty() && !guard) {
             return Optional.empty();
         }
-        var ports = new Match.TcpDestinationPorts(config.hostOnlyPorts());
-        var forward = NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "0", Policy.ACCEPT)
-                .rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX), ports);
-        forward = forward.rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.OVERLAY_PREFIX), ports);
-        return Optional.of(NftRuleset.of(NftRuleset.Family.BRIDGE, config.nftTableName(), forward));
+        var forward = NftRuleset.Chain.base("forward", ChainType.FILTER, Hook.FORWARD, "0", Policy.ACCEPT);
+        if (!config.hostOnlyPorts().isEmpty()) {
+            var ports = new Match.TcpDestinationPorts(config.hostOnlyPorts());
+            forward = forward.rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.TAP_PREFIX), ports)
+                    .rule(Statement.DROP, new Match.InInterfacePrefix(LinkLabel.OVERLAY_PREFIX), ports);
+        }
+        if (!guard) {
+            return Optional.of(NftRuleset.of(NftRuleset.Family.BRIDGE, config.nftTableName(), forward));
+        }
+        forward = forward.rule(Statement.DROP, GuestGuard.unknownTapMatches())
+                .rule(new Statement.Jump(GuestGuard.TENANTS),
+                new Match.Fixed("iifname @" + GuestGuard.GUEST_PORT + " oifname @" + GuestGuard.GUEST_PORT));
+        var chains = new ArrayList<>(GuestGuard.bridgeGuardChains());
+        chains.add(forward);
+        chains.add(GuestGuard.tenantChain());
+        return Optional.of(new NftRuleset(NftRuleset.Family.BRIDGE, config.nftTableName(),
+                GuestGuard.bridgeSets(leases), chains));
+    }
+
+    /** {@link #isolationRulesetFor(NetworkConfig, List)} without leases. */
+    static Optional<NftRuleset> isolationRulesetFor(NetworkConfig config) {
+        return isolationRulesetFor(config, List.of());
     }
 
     /** Atomically (re)creates the table, then verifies that the kernel holds every chain with every rule. */
@@ -96,7 +135,7 @@ final class Firewall {
             }
         }
         for (NftRuleset.Chain chain : ruleset.chains()) {
-            if (!chain.hook().keyword().equals(hooks.get(chain.name()))
+            if (!chain.hookKeyword().equals(hooks.get(chain.name()))
                     || rules.getOrDefault(chain.name(), 0) != chain.rules().size()) {
                 throw new NetException(NetError.VERIFY_FAILED, "nftables table " + ruleset.qualifiedTable()
                         + " lacks chain " + chain.name() + " or some of its " + chain.rules().size() + " rules",

@@ -12,6 +12,11 @@ import java.util.Set;
  * {@link VxlanOverlay} device on the bridge carries {@code kiln:overlay,bridge=<bridge>}, and the nftables table is
  * named {@link NetworkConfig#nftTableName()}. Sweeps and teardown only touch labelled links.
  *
+ * <p>Guests are isolated on the bridge unless {@link NetworkConfig#isolation()} is off ({@link GuestGuard}): a tap
+ * sends only from its vm's MAC and address, reaches only guests of its tenant, of the host only
+ * {@link NetworkConfig#guestServicePorts()} on the gateway (and replies to the host's own connections), and nothing
+ * off the bridge when its egress is denied ({@link GuestPolicy}).
+ *
  * <p>In a cluster network ({@link NetworkConfig#withClusterCidr}) the bridge's gateway and every guest address
  * carry the cluster prefix, while leases still come from the host's own subnet.
  *
@@ -42,6 +47,29 @@ public interface HostNetwork extends AutoCloseable {
      *                      {@link NetError#LINK_CONFLICT}, {@link NetError#INVALID_ARGUMENT}, ...
      */
     VmNetwork attach(String vmId, NicLimits limits);
+
+    /**
+     * As {@link #attach(String, NicLimits)}, with the guest's policy (tenant, egress), which the lease keeps and
+     * the tap's isolation rules carry ({@link NetworkConfig#isolation()}). Attaching again with another policy
+     * replaces it. ({@link #attach(String, NicLimits)} keeps an existing lease's policy, or gives a new one
+     * {@link GuestPolicy#defaults()}.)
+     */
+    VmNetwork attach(String vmId, NicLimits limits, GuestPolicy policy);
+
+    /**
+     * Lets the vm's tap also send as {@code mac} and {@code address}, besides its own lease: a snapshot clone wakes
+     * up with its template's identity and answers there until it takes its own. {@link #returnIdentity} ends it.
+     * Does nothing with isolation off.
+     *
+     * @throws NetException {@link NetError#NOT_ATTACHED}, {@link NetError#INVALID_ARGUMENT}
+     */
+    void lendIdentity(String vmId, MacAddress mac, String address);
+
+    /** Back to the vm's own identity only (ends {@link #lendIdentity}); idempotent. */
+    void returnIdentity(String vmId);
+
+    /** The vm's guest policy from its lease; empty when it is not attached. */
+    Optional<GuestPolicy> policy(String vmId);
 
     /** The vm's network from the persisted leases; empty when it is not attached. */
     Optional<VmNetwork> lookup(String vmId);

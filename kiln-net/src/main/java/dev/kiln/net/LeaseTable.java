@@ -47,16 +47,27 @@ record LeaseTable(Ipv4Cidr subnet, List<Lease> leases) {
      * free address. Throws {@link NetError#ADDRESS_EXHAUSTED} when every host address is leased.
      */
     Allocation allocate(String vmId, MacAddress mac, String tap) {
+        return allocate(vmId, mac, tap, GuestPolicy.defaults());
+    }
+
+    /** As {@link #allocate(String, MacAddress, String)}; an existing lease takes the given policy. */
+    Allocation allocate(String vmId, MacAddress mac, String tap, GuestPolicy policy) {
         Optional<Lease> existing = find(vmId);
         if (existing.isPresent()) {
-            return new Allocation(this, existing.get(), false);
+            if (existing.get().policy().equals(policy)) {
+                return new Allocation(this, existing.get(), false);
+            }
+            Lease updated = existing.get().withPolicy(policy);
+            var all = new ArrayList<>(release(vmId).leases());
+            all.add(updated);
+            return new Allocation(new LeaseTable(subnet, all), updated, false);
         }
         Set<String> taken = new HashSet<>();
         leases.forEach(lease -> taken.add(lease.address()));
         for (long offset = FIRST_OFFSET; offset < subnet.size() - 1; offset++) {
             String address = subnet.addressAt(offset);
             if (!taken.contains(address)) {
-                var lease = new Lease(vmId, address, mac.value(), tap);
+                var lease = new Lease(vmId, address, mac.value(), tap, policy.tenant(), policy.egress());
                 var all = new ArrayList<>(leases);
                 all.add(lease);
                 return new Allocation(new LeaseTable(subnet, all), lease, true);

@@ -27,19 +27,28 @@ import java.util.regex.Pattern;
  * @param onLink     the network that is on-link on the bridge: the cluster CIDR, or {@code subnet} itself when
  *                   this host is not part of a cluster network (see {@link #clusterCidr()}); it must contain
  *                   {@code subnet}
+ * @param guestServicePorts the host's TCP ports on the bridge address that guests may open (kiln's image registry
+ *                   and guest gateway, say): with isolation on, guests reach nothing else on the host but replies
+ *                   to the host's own connections, ICMP echo, and these
+ * @param isolation  whether guests are isolated ({@link GuestGuard}): on unless turned off for debugging
  */
 public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir, List<Integer> hostOnlyPorts,
-                            Ipv4Cidr onLink) {
+                            Ipv4Cidr onLink, List<Integer> guestServicePorts, Isolation isolation) {
     public static final String DEFAULT_BRIDGE = "kiln0";
     public static final String DEFAULT_SUBNET = "10.77.0.0/24";
     private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,14}");
+
+    /** Guest isolation on the bridge: anti-spoofing, tenants, host services, egress policy ({@link GuestGuard}). */
+    public enum Isolation { ON, OFF }
 
     public NetworkConfig {
         Objects.requireNonNull(bridgeName, "bridgeName");
         Objects.requireNonNull(subnet, "subnet");
         Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(isolation, "isolation");
         hostOnlyPorts = List.copyOf(hostOnlyPorts);
-        for (int port : hostOnlyPorts) {
+        guestServicePorts = List.copyOf(guestServicePorts);
+        for (int port : java.util.stream.Stream.concat(hostOnlyPorts.stream(), guestServicePorts.stream()).toList()) {
             if (port < 1 || port > 65535) {
                 throw new NetException(NetError.INVALID_ARGUMENT, "invalid port " + port, "use 1..65535");
             }
@@ -69,6 +78,12 @@ public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir, L
         }
     }
 
+    /** Isolation on, no guest service port. */
+    public NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir, List<Integer> hostOnlyPorts,
+                         Ipv4Cidr onLink) {
+        this(bridgeName, subnet, stateDir, hostOnlyPorts, onLink, List.of(), Isolation.ON);
+    }
+
     /** A network that is not part of a cluster network (the on-link network is {@code subnet}). */
     public NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir, List<Integer> hostOnlyPorts) {
         this(bridgeName, subnet, stateDir, hostOnlyPorts, subnet);
@@ -81,7 +96,17 @@ public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir, L
 
     /** The same network with these host-only guest ports. */
     public NetworkConfig withHostOnlyPorts(List<Integer> ports) {
-        return new NetworkConfig(bridgeName, subnet, stateDir, ports, onLink);
+        return new NetworkConfig(bridgeName, subnet, stateDir, ports, onLink, guestServicePorts, isolation);
+    }
+
+    /** The same network whose guests may open these TCP ports on the bridge address. */
+    public NetworkConfig withGuestServicePorts(List<Integer> ports) {
+        return new NetworkConfig(bridgeName, subnet, stateDir, hostOnlyPorts, onLink, ports, isolation);
+    }
+
+    /** The same network with guest isolation on or (for debugging only) off. */
+    public NetworkConfig withIsolation(Isolation value) {
+        return new NetworkConfig(bridgeName, subnet, stateDir, hostOnlyPorts, onLink, guestServicePorts, value);
     }
 
     /**
@@ -92,7 +117,8 @@ public record NetworkConfig(String bridgeName, Ipv4Cidr subnet, Path stateDir, L
      *                      {@code subnet} or is larger than a /8
      */
     public NetworkConfig withClusterCidr(Ipv4Cidr cidr) {
-        return new NetworkConfig(bridgeName, subnet, stateDir, hostOnlyPorts, Objects.requireNonNull(cidr, "cidr"));
+        return new NetworkConfig(bridgeName, subnet, stateDir, hostOnlyPorts, Objects.requireNonNull(cidr, "cidr"),
+                guestServicePorts, isolation);
     }
 
     /**

@@ -64,12 +64,13 @@ class ClusterNetworkTest {
                 "ip saddr 10.90.2.0/24 ip daddr != 10.90.0.0/16 oifname != \"kbr1\" masquerade",
                 "iifname \"kbr1\" accept", "oifname \"kbr1\" accept");
         assertThat(Firewall.rulesetFor(single).render())
-                .contains("ip saddr 10.90.2.0/24 oifname != \"kbr1\" masquerade").doesNotContain("daddr");
+                .contains("ip saddr 10.90.2.0/24 oifname != \"kbr1\" masquerade").doesNotContain("daddr !=");
     }
 
     @Test
     void hostOnlyPortsAreClosedToTheOverlayToo() {
-        assertThat(Firewall.isolationRulesetFor(clustered).orElseThrow().render()).isEqualTo("""
+        var unguarded = clustered.withIsolation(NetworkConfig.Isolation.OFF);
+        assertThat(Firewall.isolationRulesetFor(unguarded).orElseThrow().render()).isEqualTo("""
                 table bridge kiln_kbr1
                 delete table bridge kiln_kbr1
                 table bridge kiln_kbr1 {
@@ -82,7 +83,9 @@ class ClusterNetworkTest {
                 """);
         assertThat(Firewall.isolationRulesetFor(single).orElseThrow().render())
                 .as("the overlay rule is in every isolation table").contains("iifname \"kvx*\"");
-        assertThat(Firewall.isolationRulesetFor(clustered.withHostOnlyPorts(List.of()))).isEmpty();
+        assertThat(Firewall.isolationRulesetFor(clustered).orElseThrow().render())
+                .as("with the guard too").contains("iifname \"kvx*\" ip protocol tcp tcp dport { 10070, 10071 } drop");
+        assertThat(Firewall.isolationRulesetFor(unguarded.withHostOnlyPorts(List.of()))).isEmpty();
     }
 
     @Test

@@ -145,6 +145,42 @@ class HostNetworkTest {
     }
 
     @Test
+    void aTapSendsOnlyFromItsOwnMacAndAddressAndOnlyIpv4OrArp() throws Exception {
+        HostNetwork network = open();
+        VmNetwork a = network.attach("vm-a", NicLimits.none());
+        VmNetwork b = network.attach("vm-b", NicLimits.none());
+        String unleased = network.config().subnet().addressAt(200);
+        try (TapHandle tapA = TapHandle.open(a.tapName()); TapHandle tapB = TapHandle.open(b.tapName())) {
+            byte[] spoofedIp = "kiln-spoofed-ip".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] spoofedMac = "kiln-spoofed-mac".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] genuine = "kiln-genuine".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            MacAddress otherMac = MacAddress.forVm("not-a-vm-of-this-host");
+            var received = new java.util.ArrayList<byte[]>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (received.stream().noneMatch(f -> Frames.contains(f, genuine)) && System.nanoTime() < deadline) {
+                tapA.write(Frames.udp(a.mac(), b.mac(), unleased, b.address().address(), spoofedIp));
+                tapA.write(Frames.udp(otherMac, b.mac(), a.address().address(), b.address().address(), spoofedMac));
+                tapA.write(Frames.experimental(a.mac(), b.mac(), 200));
+                tapA.write(Frames.udp(a.mac(), b.mac(), a.address().address(), b.address().address(), genuine));
+                tapB.read(Duration.ofMillis(200)).ifPresent(received::add);
+                for (var next = tapB.poll(); next.isPresent(); next = tapB.poll()) {
+                    received.add(next.get());
+                }
+            }
+            assertThat(received).as("the genuine datagram arrived").anyMatch(f -> Frames.contains(f, genuine));
+            assertThat(received).as("spoofed IP").noneMatch(f -> Frames.contains(f, spoofedIp));
+            assertThat(received).as("spoofed MAC").noneMatch(f -> Frames.contains(f, spoofedMac));
+            assertThat(received).as("another EtherType")
+                    .noneMatch(f -> Frames.etherType(f) == Frames.ETH_EXPERIMENTAL);
+
+            byte[] spoofedArp = Frames.arpRequest(a.mac(), unleased, a.gateway());
+            tapA.write(spoofedArp);
+            assertThat(tapA.read(Duration.ofSeconds(1)).filter(f -> Frames.isArpReplyFrom(f, a.gateway())))
+                    .as("no ARP reply to a request with a spoofed sender address").isEmpty();
+        }
+    }
+
+    @Test
     void attachTwiceIsIdempotent() {
         HostNetwork network = open();
         VmNetwork first = network.attach("vm-a", LIMITED);
@@ -202,12 +238,22 @@ class HostNetworkTest {
         assertThat(first.releasedLeases()).containsExactly("vm-a");
         assertThat(host.links.find(b.tapName())).isPresent();
         assertThat(network.lookup("vm-b")).contains(b);
+        var guard = new GuestGuard(host.commands, network.config());
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).containsExactly(b.tapName());
+        // elements of a tap that has no lease (a crash between admit and the lease's release) go with a sweep
+        guard.admit(new Lease("ghost", network.config().subnet().addressAt(100), "02:00:00:00:00:99", "ktap-ghost01",
+                "ghosts", GuestPolicy.Egress.DENY));
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).contains("ktap-ghost01");
 
         SweepReport second = network.sweep(Set.of());
         assertThat(second.removedLinks()).containsExactly(b.tapName());
         assertThat(second.releasedLeases()).containsExactly("vm-b");
         assertThat(host.kilnVmLinks(bridge)).isEmpty();
         assertThat(network.sweep(Set.of()).isEmpty()).isTrue();
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).isEmpty();
+        assertThat(guard.portsIn(GuestGuard.TENANT_PORT)).isEmpty();
+        assertThat(host.commands.check("nft", "list", "set", "ip", network.config().nftTableName(),
+                GuestGuard.EGRESS_DENY)).doesNotContain(network.config().subnet().addressAt(100));
 
         assertThat(host.links.find(foreign)).isPresent();
         assertThat(host.links.find(lookalike)).isPresent();
@@ -392,10 +438,16 @@ class HostNetworkTest {
         assertThat(byVm).hasSize(12);
         assertThat(byVm.values().stream().map(VmNetwork::address).distinct()).hasSize(12);
         assertThat(byVm.values().stream().map(VmNetwork::tapName).distinct()).hasSize(12);
+        var guard = new GuestGuard(host.commands, network.config());
+        assertThat(guard.portsIn(GuestGuard.GUEST_MAC)).as("one MAC element per vm after concurrent attaches")
+                .containsExactlyInAnyOrderElementsOf(byVm.values().stream().map(VmNetwork::tapName).toList());
+        assertThat(guard.portsIn(GuestGuard.GUEST_IP)).hasSize(12);
         try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
             byVm.keySet().forEach(vmId -> pool.submit(() -> network.detach(vmId)));
         }
         assertThat(host.kilnVmLinks(network.config().bridgeName())).isEmpty();
+        assertThat(guard.portsIn(GuestGuard.GUEST_PORT)).as("no element left after concurrent detaches").isEmpty();
+        assertThat(guard.portsIn(GuestGuard.TENANT_PORT)).isEmpty();
     }
 
     @Test

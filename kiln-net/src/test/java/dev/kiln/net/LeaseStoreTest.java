@@ -44,6 +44,24 @@ class LeaseStoreTest {
     }
 
     @Test
+    void leasesKeepTheirPolicyAndOlderFilesReadAsTheDefault() throws Exception {
+        Files.createDirectories(dir.resolve("net"));
+        Files.writeString(dir.resolve("net/leases.json"), "{\"version\":1,\"subnet\":\"10.77.0.0/24\",\"leases\":"
+                + "[{\"vmId\":\"old\",\"address\":\"10.77.0.2\",\"mac\":\"02:00:00:00:00:01\",\"tap\":\"ktap-1\"}]}");
+        var store = new LeaseStore(dir.resolve("net"), SUBNET, json);
+        assertThat(store.read().find("old").orElseThrow().policy()).isEqualTo(GuestPolicy.defaults());
+
+        var policy = new GuestPolicy("team-a", GuestPolicy.Egress.DENY);
+        store.modify(table -> {
+            var allocation = table.allocate("new", MacAddress.forVm("new"), "ktap-2", policy);
+            return new LeaseStore.Change<>(allocation.table(), 0);
+        });
+        var reopened = new LeaseStore(dir.resolve("net"), SUBNET, json);
+        assertThat(reopened.read().find("new").orElseThrow().policy()).isEqualTo(policy);
+        assertThat(reopened.read().find("old").orElseThrow().policy()).isEqualTo(GuestPolicy.defaults());
+    }
+
+    @Test
     void rejectsUnknownFieldsAndOtherSubnets() throws Exception {
         Files.createDirectories(dir.resolve("net"));
         Path file = dir.resolve("net/leases.json");

@@ -10,7 +10,8 @@ class NftRulesetTest {
 
     @Test
     void rendersAnAtomicRecreateOfTheKilnTable() {
-        NftRuleset ruleset = Firewall.rulesetFor(NetworkConfig.defaults(Path.of("/tmp/x")));
+        NftRuleset ruleset = Firewall.rulesetFor(NetworkConfig.defaults(Path.of("/tmp/x"))
+                .withIsolation(NetworkConfig.Isolation.OFF));
         assertThat(ruleset.render()).isEqualTo("""
                 table ip kiln
                 delete table ip kiln
@@ -30,7 +31,8 @@ class NftRulesetTest {
 
     @Test
     void isolationTableDropsGuestToGuestTrafficToHostOnlyPorts() {
-        var config = NetworkConfig.defaults(Path.of("/tmp/x")).withHostOnlyPorts(java.util.List.of(10070, 10071));
+        var config = NetworkConfig.defaults(Path.of("/tmp/x")).withHostOnlyPorts(java.util.List.of(10070, 10071))
+                .withIsolation(NetworkConfig.Isolation.OFF);
         assertThat(Firewall.isolationRulesetFor(config).orElseThrow().render()).isEqualTo("""
                 table bridge kiln
                 delete table bridge kiln
@@ -42,9 +44,99 @@ class NftRulesetTest {
                   }
                 }
                 """);
-        assertThat(Firewall.isolationRulesetFor(NetworkConfig.defaults(Path.of("/tmp/x")))).isEmpty();
+        assertThat(Firewall.isolationRulesetFor(NetworkConfig.defaults(Path.of("/tmp/x"))
+                .withIsolation(NetworkConfig.Isolation.OFF))).isEmpty();
         assertThatThrownBy(() -> config.withHostOnlyPorts(java.util.List.of(0)))
                 .isInstanceOf(NetException.class).hasMessageContaining("invalid port 0");
+    }
+
+    @Test
+    void theGuardIsOnByDefaultAndCarriesEveryLeasedGuestsElements() {
+        var config = NetworkConfig.defaults(Path.of("/tmp/x")).withHostOnlyPorts(java.util.List.of(10070, 10071))
+                .withGuestServicePorts(java.util.List.of(10080));
+        assertThat(config.isolation()).isEqualTo(NetworkConfig.Isolation.ON);
+        var leases = java.util.List.of(
+                new Lease("a", "10.77.0.2", "02:00:00:00:00:0a", "ktap-0000000a", "alpha", GuestPolicy.Egress.DENY),
+                new Lease("b", "10.77.0.3", "02:00:00:00:00:0b", "ktap-0000000b"));
+        long alpha = GuestGuard.tenantNumber("alpha");
+        long standard = GuestGuard.tenantNumber(GuestPolicy.DEFAULT_TENANT);
+        assertThat(alpha).isNotEqualTo(standard);
+        assertThat(Firewall.isolationRulesetFor(config, leases).orElseThrow().render()).isEqualTo("""
+                table bridge kiln
+                delete table bridge kiln
+                table bridge kiln {
+                  set guest_port {
+                    type ifname
+                    elements = { "ktap-0000000a", "ktap-0000000b" }
+                  }
+                  set guest_mac {
+                    type ifname . ether_addr
+                    elements = { "ktap-0000000a" . 02:00:00:00:00:0a, "ktap-0000000b" . 02:00:00:00:00:0b }
+                  }
+                  set guest_ip {
+                    type ifname . ipv4_addr
+                    elements = { "ktap-0000000a" . 10.77.0.2, "ktap-0000000b" . 10.77.0.3 }
+                  }
+                  map tenant_of {
+                    type ifname : mark
+                    elements = { "ktap-0000000a" : ALPHA, "ktap-0000000b" : DEFAULT }
+                  }
+                  set tenant_port {
+                    type ifname . mark
+                    elements = { "ktap-0000000a" . ALPHA, "ktap-0000000b" . DEFAULT }
+                  }
+                  chain prerouting {
+                    type filter hook prerouting priority -200; policy accept;
+                    iifname @guest_port jump guest_in
+                  }
+                  chain guest_in {
+                    iifname . ether saddr != @guest_mac drop
+                    ether type arp iifname . arp saddr ether != @guest_mac drop
+                    ether type arp iifname . arp saddr ip != @guest_ip drop
+                    ether type arp accept
+                    ether type ip iifname . ip saddr @guest_ip accept
+                    drop
+                  }
+                  chain forward {
+                    type filter hook forward priority 0; policy accept;
+                    iifname "ktap-*" ip protocol tcp tcp dport { 10070, 10071 } drop
+                    iifname "kvx*" ip protocol tcp tcp dport { 10070, 10071 } drop
+                    iifname "ktap-*" iifname != @guest_port oifname @guest_port drop
+                    iifname @guest_port oifname @guest_port jump tenants
+                  }
+                  chain tenants {
+                    meta mark set iifname map @tenant_of
+                    oifname . meta mark @tenant_port meta mark set 0 accept
+                    drop
+                  }
+                }
+                """.replace("ALPHA", Long.toString(alpha)).replace("DEFAULT", Long.toString(standard)));
+        String ip = Firewall.rulesetFor(config, leases).render();
+        assertThat(ip).contains("""
+                  set egress_deny {
+                    type ipv4_addr
+                    elements = { 10.77.0.2 }
+                  }
+                """).contains("""
+                    iifname "kiln0" oifname != "kiln0" ip saddr @egress_deny drop
+                    iifname "kiln0" accept
+                """).contains("""
+                  chain guests_to_host {
+                    ct state established,related accept
+                    ip daddr 10.77.0.1 ip protocol tcp tcp dport { 10080 } accept
+                    ip daddr 10.77.0.1 icmp type echo-request accept
+                    drop
+                  }
+                """);
+    }
+
+    @Test
+    void badPolicyValuesAreClearErrors() {
+        assertThatThrownBy(() -> new GuestPolicy("Bad_Tenant", GuestPolicy.Egress.ALLOW))
+                .isInstanceOf(NetException.class).hasMessageContaining("invalid tenant 'Bad_Tenant'");
+        assertThatThrownBy(() -> GuestPolicy.Egress.parse("sometimes"))
+                .isInstanceOf(NetException.class).hasMessageContaining("invalid egress policy 'sometimes'");
+        assertThat(GuestPolicy.Egress.parse("DENY")).isEqualTo(GuestPolicy.Egress.DENY);
     }
 
     @Test

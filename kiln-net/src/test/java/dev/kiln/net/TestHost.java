@@ -98,6 +98,9 @@ final class TestHost {
         if (nftTableExists(config.nftTableName())) {
             commands.check("nft", "delete", "table", "ip", config.nftTableName());
         }
+        if (new Firewall(commands).exists(NftRuleset.Family.BRIDGE, config.nftTableName())) {
+            commands.check("nft", "delete", "table", "bridge", config.nftTableName());
+        }
         if (!failures.isEmpty()) {
             throw new AssertionError("cleanup failed: " + failures);
         }
