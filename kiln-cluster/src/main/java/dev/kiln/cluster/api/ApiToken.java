@@ -2,20 +2,13 @@ package dev.kiln.cluster.api;
 
 import dev.kiln.cluster.ClusterError;
 import dev.kiln.cluster.ClusterException;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -31,7 +24,6 @@ public final class ApiToken {
     public static final String ENV = "KILN_API_TOKEN";
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern FORM = Pattern.compile("[A-Za-z0-9_\\-.~+/=]{32,512}");
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final String value;
     private final byte[] digest;
@@ -66,54 +58,20 @@ public final class ApiToken {
 
     /** The token in {@code file}, if the file exists. */
     public static Optional<ApiToken> read(Path file) {
-        try {
-            return Optional.of(of(Files.readString(file, StandardCharsets.UTF_8), file.toString()));
-        } catch (java.nio.file.NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new ClusterException(ClusterError.UNAVAILABLE, "cannot read the API token in " + file + ": " + e,
-                    "run kiln as root (the file is readable by root only), or set " + ENV);
-        }
+        return SecretFile.read(file).map(text -> of(text, file.toString()));
     }
 
     /** The token of the daemon whose state directory is {@code stateDir}: its {@value #FILE}, made first if absent. */
     public static ApiToken loadOrCreate(Path stateDir) {
         Path file = stateDir.resolve(FILE);
-        Optional<ApiToken> existing = read(file);
-        if (existing.isPresent()) {
-            existing.get().write(file); // again, so that the mode is 0600 whatever it was
-            return existing.get();
-        }
-        ApiToken made = generate();
-        made.write(file);
-        return made;
+        ApiToken token = read(file).orElseGet(ApiToken::generate);
+        token.write(file); // also when it existed, so that its mode is 0600 whatever it was
+        return token;
     }
 
-    /**
-     * Writes the token to {@code file} with mode 0600: into a new file beside it, created with that mode, then moved
-     * over the old one, so that no reader ever sees a partial token or a wider mode.
-     */
+    /** Writes the token to {@code file}, mode 0600 ({@link SecretFile}). */
     public void write(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(dir);
-            Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp",
-                    PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-            try {
-                Files.writeString(temp, value + "\n", StandardCharsets.UTF_8);
-                Files.setPosixFilePermissions(temp, OWNER_ONLY);
-                try {
-                    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(temp);
-            }
-        } catch (IOException e) {
-            throw new ClusterException(ClusterError.UNAVAILABLE, "cannot write the API token to " + file + ": " + e,
-                    "check that the state directory is writable by the daemon (root)", e);
-        }
+        SecretFile.write(file, value + "\n");
     }
 
     /** The token's text, for a client's {@code Authorization} header. */

@@ -8,6 +8,7 @@ import dev.kiln.host.VmSlotBackend;
 import dev.kiln.host.fn.FunctionService;
 import dev.kiln.host.fn.FunctionStore;
 import dev.kiln.host.fn.LambdaApi;
+import dev.kiln.host.fn.SigV4Verifier;
 import dev.kiln.host.fn.SlotManager;
 import dev.kiln.cluster.control.ControlConfig;
 import dev.kiln.cluster.control.ControlPlane;
@@ -164,6 +165,7 @@ public final class ClusterMode implements AutoCloseable {
                 endpoints = List.of(etcd.get().endpoint());
             }
             kv = connect(endpoints);
+            ClusterSecrets secrets = ClusterSecrets.establish(stateDir, kv);
             ResourceStore store = new ResourceStore(kv, clock);
             String host = options.hostName().orElseGet(ClusterMode::machineName);
             String address = options.advertise().orElseGet(ClusterMode::address);
@@ -182,12 +184,15 @@ public final class ClusterMode implements AutoCloseable {
                     peerImages, "http://" + network.config().subnet().gateway() + ":" + registryPort, clock,
                     options.functionPool().orElse(ClusterOptions.DEFAULT_FUNCTION_POOL),
                     options.functionSnapshots().orElse(true), options.functionCpuShare().orElse(true));
-            functions.routeWith(new PeerFunctions(host, witness::apis));
+            functions.routeWith(new PeerFunctions(host, witness::apis, secrets.token()));
             String apiHost = options.apiHost().orElse("127.0.0.1");
             LambdaApi lambda = new LambdaApi(functions, "http://" + (apiHost.contains(":") ? "[" + apiHost + "]"
                     : apiHost) + ":" + apiPort);
+            // the Lambda API takes the bearer token or a Signature Version 4 with the cluster's access key
+            var signed = lambda.signed(new SigV4Verifier(secrets::credentials), clock);
             api = ClusterApiServer.start(store, apiHost, apiPort, Optional.of(new ContainerPodLogs(containers)),
-                    LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, lambda)).toList());
+                    LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, signed,
+                            ClusterApiServer.Access.TOKEN_OR_OWN)).toList(), secrets.token());
             HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1),
                     HostRuntime.DEFAULT_FENCE_AFTER, witness);
             runtime.heartbeat();
