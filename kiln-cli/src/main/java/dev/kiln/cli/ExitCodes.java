@@ -20,6 +20,8 @@ public final class ExitCodes {
     public static final int HOST = 7;
     public static final int TIMEOUT = 8;
     public static final int DAEMON_UNREACHABLE = 10;
+    /** The API refused the request's token (or there is none to send). */
+    public static final int UNAUTHENTICATED = 11;
 
     private ExitCodes() {
     }
