@@ -24,7 +24,10 @@ import picocli.CommandLine.Option;
             "",
             "With --join the daemon becomes a member of a cluster of several hosts that share one etcd cluster: it "
                     + "registers its Host, runs a control-plane replica (only the elected leader acts) and the "
-                    + "cluster API, and with --cluster-cidr links its bridge to the other hosts' by a VXLAN overlay.",
+                    + "cluster API, and with --cluster-cidr links its bridge to the other hosts' by a VXLAN overlay. "
+                    + "It takes the cluster's API token and Lambda access key from etcd (the first host put them "
+                    + "there) into STATE/api-token and STATE/lambda-credentials (mode 0600), so kiln's commands on "
+                    + "this host reach the API of any host.",
             "",
             "Ctrl-C or SIGTERM stops the daemon and leaves the VMs running; the next daemon re-adopts them. "
                     + "With --cleanup it instead removes every VM, the bridge, taps and the nftables table, and exits."},

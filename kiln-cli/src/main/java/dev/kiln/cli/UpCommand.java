@@ -21,6 +21,12 @@ import picocli.CommandLine.Option;
                 + "deployments, scheduling, node health) and this host's runtime, which boots a microVM for each Node "
                 + "placed here (or takes a pre-booted one from its warm pool) and runs each Pod's containers in its "
                 + "Node's microVM.",
+                "The API on port 7070 needs a bearer token (all of it but GET /healthz): 256 random bits, made at the "
+                        + "first 'kiln up' and kept in STATE/api-token (mode 0600, root only), where kiln's commands "
+                        + "find it ($KILN_API_TOKEN overrides). Its Lambda routes also take AWS Signature Version 4 "
+                        + "with the access key in STATE/lambda-credentials ('kiln fn credentials' prints it). The "
+                        + "hosts of a cluster share both: the first host puts its own into etcd, the others take them "
+                        + "from there into their state directories.",
                 "Membership survives a daemon restart; 'kiln down' ends it. Then 'kiln apply -f examples/cluster/'."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
