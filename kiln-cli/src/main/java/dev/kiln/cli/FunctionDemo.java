@@ -74,7 +74,8 @@ final class FunctionDemo {
             lambda.send("DELETE", FnCommand.FnSubcommand.path("demo-java"), null, Map.of(), Duration.ofMinutes(2));
             note.accept("kiln fn rm demo-java");
         }
-        note.accept("the same API serves AWS's SDKs and CLI: aws lambda invoke --endpoint-url " + api
+        note.accept("the same API serves AWS's SDKs and CLI, signed with the key of 'kiln fn credentials': "
+                + "kiln fn credentials >> ~/.aws/credentials; aws lambda invoke --profile kiln --endpoint-url " + api
                 + " --function-name NAME out.json");
     }
 

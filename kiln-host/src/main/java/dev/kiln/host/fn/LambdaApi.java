@@ -128,7 +128,12 @@ public final class LambdaApi extends Handler.Abstract {
             if (check.isPresent()) {
                 Instant now = check.get().clock().instant();
                 SigV4.Request unread = signed(request, new byte[0]);
-                check.get().verifier().precheck(unread, now);
+                try {
+                    check.get().verifier().precheck(unread, now);
+                } catch (LambdaException refused) {
+                    drain(request); // so that a client still sending its body reads the 403, not a reset
+                    throw refused;
+                }
                 byte[] bytes = read(request, limitOf(path));
                 check.get().verifier().verify(signed(request, bytes), now);
                 body = limit -> {
@@ -153,6 +158,20 @@ public final class LambdaApi extends Handler.Abstract {
         response.getHeaders().put("Content-Length", answer.body().length);
         response.write(true, ByteBuffer.wrap(answer.body()), callback);
         return true;
+    }
+
+    /** Reads and drops up to 16 MiB of a refused request's body. */
+    private static void drain(Request request) {
+        try {
+            InputStream in = Content.Source.asInputStream(request);
+            byte[] buffer = new byte[8192];
+            long left = 16L << 20;
+            for (int n; left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0; ) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot drain the request body: {}", e.toString());
+        }
     }
 
     /** The most of a body a call may have: an invocation's payload, or a request with a zip. */
