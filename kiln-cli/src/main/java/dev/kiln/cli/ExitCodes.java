@@ -29,7 +29,7 @@ public final class ExitCodes {
     /** The exit code for an error code, or, when the code is unknown, for the HTTP status that carried it. */
     public static int forError(String code, int httpStatus) {
         return switch (code) {
-            case "BAD_REQUEST", "INVALID_SPEC", "UNKNOWN_FIELD" -> USAGE;
+            case "BAD_REQUEST", "INVALID_SPEC", "UNKNOWN_FIELD", "PAYLOAD_TOO_LARGE" -> USAGE;
             case "VM_NOT_FOUND" -> NOT_FOUND;
             case "NAME_TAKEN", "INVALID_PHASE", "VM_RUNNING" -> CONFLICT;
             case "FILE_NOT_FOUND" -> FILE_NOT_FOUND;

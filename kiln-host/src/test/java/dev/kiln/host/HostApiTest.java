@@ -91,6 +91,15 @@ class HostApiTest {
     }
 
     @Test
+    void aBodyOverTheLimitIs413AndNothingIsCreated() throws Exception {
+        String big = "{\"name\":\"x\",\"pad\":\"" + "p".repeat((1 << 20) + 10) + "\"}";
+        var r = http.send("POST", "/v1/vms", big);
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.body()).contains("PAYLOAD_TOO_LARGE").contains("larger than 1 MiB");
+        assertNothingCreated();
+    }
+
+    @Test
     void malformedJsonIsABadRequest() throws Exception {
         var r = http.send("POST", "/v1/vms", "{\"name\": ");
         assertThat(r.status()).isEqualTo(400);
