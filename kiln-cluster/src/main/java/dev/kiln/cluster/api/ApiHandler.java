@@ -67,7 +67,7 @@ final class ApiHandler extends Handler.Abstract {
         } else if (!open(method, path) && (bearer || mounted.map(m -> m.access() == ClusterApiServer.Access.TOKEN)
                 .orElse(true))) {
             drain(request);
-            RuntimeException refused = ApiProblem.unauthenticated(bearer);
+            RuntimeException refused = ApiProblem.unauthenticated(authorization, bearer);
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"kiln\"");
             fail(method, path, refused, response, callback);
             return true;

@@ -70,10 +70,12 @@ final class ApiProblem extends ClusterException {
     }
 
     /** A request without the API's bearer token, or with a wrong one (401, with {@code WWW-Authenticate: Bearer}). */
-    static ApiProblem unauthenticated(boolean presented) {
-        return new ApiProblem(401, ClusterError.UNAUTHENTICATED, presented
+    static ApiProblem unauthenticated(java.util.Optional<String> authorization, boolean bearer) {
+        return new ApiProblem(401, ClusterError.UNAUTHENTICATED, bearer
                 ? "the bearer token in the Authorization header is not this API's token"
-                : "the request has no Authorization header; kiln's API needs 'Authorization: Bearer <token>'",
+                : authorization.isEmpty()
+                ? "the request has no Authorization header; kiln's API needs 'Authorization: Bearer <token>'"
+                : "the Authorization header is not 'Bearer <token>', which kiln's API needs here",
                 "the token is in STATE/api-token of a daemon of this cluster (root only, default "
                         + "/var/lib/kiln/api-token); kiln's commands read it from there, or from $" + ApiToken.ENV,
                 "", List.of(), null);

@@ -95,7 +95,8 @@ class ApiAuthTest {
         refused(get(DEPLOYMENTS, Optional.of(other)), "not this API's token");
         refused(get(DEPLOYMENTS, Optional.of("Bearer " + token.value().substring(1))), "not this API's token");
         refused(get(DEPLOYMENTS, Optional.of("Bearer " + token.value() + "x")), "not this API's token");
-        refused(get(DEPLOYMENTS, Optional.of("Basic " + token.value())), "no Authorization header");
+        refused(get(DEPLOYMENTS, Optional.of("Basic " + token.value())), "is not 'Bearer <token>'");
+        refused(get(DEPLOYMENTS, Optional.of("AWS4-HMAC-SHA256 Credential=x")), "is not 'Bearer <token>'");
         // a wrong bearer token is refused by the server even on a mount that authenticates on its own
         refused(get("/own/x", Optional.of(other)), "not this API's token");
     }
