@@ -453,7 +453,7 @@ final class FnCommand {
         JsonOption json;
 
         @Option(names = "--env", description = "Print shell assignments of AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY "
-                + "and AWS_REGION instead of a profile.")
+                + "and AWS_REGION instead of a profile. Default: a profile for ~/.aws/credentials.")
         boolean env;
 
         @Option(names = "--profile", paramLabel = "NAME", defaultValue = "kiln",
