@@ -119,6 +119,18 @@ public final class DaemonCommand extends KilnSubcommand {
             description = "Remove every VM and all of kiln's host networking (bridge, taps, nftables table), then exit.")
     boolean cleanup;
 
+    @Option(names = "--api-token-file", paramLabel = "FILE",
+            description = "With --join: make the token in FILE (at least 32 characters) the cluster's API token, on every host "
+                    + "within seconds (STATE/api-token is written again). Default: keep the cluster's, or make one "
+                    + "(256 random bits) at the first start.")
+    java.nio.file.Path apiTokenFile;
+
+    @Option(names = "--lambda-credentials-file", paramLabel = "FILE",
+            description = "With --join: make the access key in FILE ({\"accessKeyId\": \"AKIA...\", \"secretAccessKey\": "
+                    + "\"...\"}) the one the Lambda API accepts signatures from, on every host. Default: keep the "
+                    + "cluster's, or make one at the first start ('kiln fn credentials' shows it).")
+    java.nio.file.Path lambdaCredentialsFile;
+
     @Override
     public Integer call() throws InterruptedException {
         HostConfig config = HostConfig.defaults()
@@ -150,6 +162,12 @@ public final class DaemonCommand extends KilnSubcommand {
                     .withFunctionCpuShare(functionCpuShare);
             if (hostName != null) {
                 options = options.withHostName(hostName);
+            }
+            if (apiTokenFile != null) {
+                options = options.withApiTokenFile(apiTokenFile.toAbsolutePath().toString());
+            }
+            if (lambdaCredentialsFile != null) {
+                options = options.withLambdaCredentialsFile(lambdaCredentialsFile.toAbsolutePath().toString());
             }
             if (advertise != null) {
                 options = options.withAdvertise(advertise);

@@ -37,10 +37,10 @@ final class ApiHandler extends Handler.Abstract {
     private final PodLogs podLogs;
     private final long maxBody;
     private final List<ClusterApiServer.Mount> mounts;
-    private final ApiToken token;
+    private final java.util.function.Supplier<ApiToken> token;
 
     ApiHandler(ResourceStore store, Optional<PodLogSource> logs, ApiSettings settings,
-               List<ClusterApiServer.Mount> mounts, ApiToken token) {
+               List<ClusterApiServer.Mount> mounts, java.util.function.Supplier<ApiToken> token) {
         this.mounts = List.copyOf(mounts);
         this.token = token;
         this.resources = new ResourceCalls(store);
@@ -62,7 +62,7 @@ final class ApiHandler extends Handler.Abstract {
                 .findFirst();
         Optional<String> authorization = Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION));
         boolean bearer = authorization.flatMap(ApiToken::bearer).isPresent();
-        if (token.authorizes(authorization)) {
+        if (token.get().authorizes(authorization)) {
             request.setAttribute(AUTHENTICATED, Boolean.TRUE);
         } else if (!open(method, path) && (bearer || mounted.map(m -> m.access() == ClusterApiServer.Access.TOKEN)
                 .orElse(true))) {

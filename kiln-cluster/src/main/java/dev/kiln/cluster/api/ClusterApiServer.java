@@ -38,9 +38,10 @@ public final class ClusterApiServer implements AutoCloseable {
     private final ApiHandler handler;
     private final String host;
     private final int port;
-    private final ApiToken token;
+    private final java.util.function.Supplier<ApiToken> token;
 
-    private ClusterApiServer(Server server, ApiHandler handler, String host, int port, ApiToken token) {
+    private ClusterApiServer(Server server, ApiHandler handler, String host, int port,
+                             java.util.function.Supplier<ApiToken> token) {
         this.server = server;
         this.handler = handler;
         this.host = host;
@@ -56,7 +57,8 @@ public final class ClusterApiServer implements AutoCloseable {
      * @throws ClusterException UNAVAILABLE when the port is taken or the address cannot be bound
      */
     public static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs) {
-        return start(store, host, port, logs, List.of(), ApiToken.generate(), ApiSettings.DEFAULTS);
+        ApiToken token = ApiToken.generate();
+        return start(store, host, port, logs, List.of(), () -> token, ApiSettings.DEFAULTS);
     }
 
     /**
@@ -66,18 +68,26 @@ public final class ClusterApiServer implements AutoCloseable {
      */
     public static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
                                          List<Mount> mounts) {
-        return start(store, host, port, logs, mounts, ApiToken.generate(), ApiSettings.DEFAULTS);
+        ApiToken token = ApiToken.generate();
+        return start(store, host, port, logs, mounts, () -> token, ApiSettings.DEFAULTS);
     }
 
     /** As {@link #start(ResourceStore, String, int, Optional, List)}, with the token that requests must carry. */
     public static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
                                          List<Mount> mounts, ApiToken token) {
+        return start(store, host, port, logs, mounts, () -> token, ApiSettings.DEFAULTS);
+    }
+
+    /** As above, with the token asked on every request (so that a changed token takes effect at once). */
+    public static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
+                                         List<Mount> mounts, java.util.function.Supplier<ApiToken> token) {
         return start(store, host, port, logs, mounts, token, ApiSettings.DEFAULTS);
     }
 
     static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
                                   ApiSettings settings) {
-        return start(store, host, port, logs, List.of(), ApiToken.generate(), settings);
+        ApiToken token = ApiToken.generate();
+        return start(store, host, port, logs, List.of(), () -> token, settings);
     }
 
     /** How a mount's requests are authenticated. */
@@ -115,7 +125,8 @@ public final class ClusterApiServer implements AutoCloseable {
     }
 
     static ClusterApiServer start(ResourceStore store, String host, int port, Optional<PodLogSource> logs,
-                                  List<Mount> mounts, ApiToken token, ApiSettings settings) {
+                                  List<Mount> mounts, java.util.function.Supplier<ApiToken> token,
+                                  ApiSettings settings) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(host, "host");
@@ -156,7 +167,7 @@ public final class ClusterApiServer implements AutoCloseable {
 
     /** The bearer token that requests must carry. */
     public ApiToken token() {
-        return token;
+        return token.get();
     }
 
     /** {@code http://host:port}, what {@link ClusterClient#connect} takes. */

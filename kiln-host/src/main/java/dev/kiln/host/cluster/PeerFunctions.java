@@ -42,11 +42,11 @@ final class PeerFunctions implements FunctionRouter {
 
     private final String self;
     private final Supplier<Map<String, URI>> peers;
-    private final ApiToken token;
+    private final Supplier<ApiToken> token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** @param token the cluster's API token, which every host's API requires (the hosts share it) */
-    PeerFunctions(String self, Supplier<Map<String, URI>> peers, ApiToken token) {
+    PeerFunctions(String self, Supplier<Map<String, URI>> peers, Supplier<ApiToken> token) {
         this.self = self;
         this.peers = peers;
         this.token = token;
@@ -72,7 +72,7 @@ final class PeerFunctions implements FunctionRouter {
         }
         HttpRequest request = HttpRequest.newBuilder(api.resolve("/2015-03-31/functions/"
                         + URLEncoder.encode(function, StandardCharsets.UTF_8) + "/invocations"))
-                .timeout(INVOKE_TIMEOUT).header(LambdaApi.FORWARDED_BY, self).header("Authorization", token.header())
+                .timeout(INVOKE_TIMEOUT).header(LambdaApi.FORWARDED_BY, self).header("Authorization", token.get().header())
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
         HttpResponse<byte[]> response;

@@ -74,7 +74,7 @@ class FunctionRoutingTest {
                 Map<String, URI> others = new LinkedHashMap<>(ready);
                 others.remove(name);
                 return others;
-            }, secrets.token()));
+            }, secrets::token));
             hosts.put(name, new TestHost(name, slots, functions, server, secrets));
             ready.put(name, server.uri());
         }
