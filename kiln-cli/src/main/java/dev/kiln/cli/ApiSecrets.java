@@ -33,7 +33,9 @@ final class ApiSecrets {
                     "the daemon writes it at 'kiln up'; pass the daemon's --state-dir, or set " + ApiToken.ENV
                             + " to the content of its api-token file", ExitCodes.UNAUTHENTICATED));
         } catch (ClusterException e) {
-            throw ClusterSubcommand.toCli(e);
+            // a malformed $KILN_API_TOKEN, or a file this user may not read (it is root's)
+            throw new CliException("UNAUTHENTICATED", e.getMessage(), e.hint().orElse(""), ExitCodes.UNAUTHENTICATED,
+                    e);
         }
     }
 
