@@ -62,7 +62,8 @@ final class ClusterDemo {
         JsonNode status = daemon.clusterUp(options);
         note.accept((wasMember ? "already up" : "up") + ": host " + status.path("host").asText() + ", API "
                 + status.path("api").asText() + ", etcd " + status.path("etcd").path(0).asText());
-        try (ClusterClient cluster = ClusterClient.connect(URI.create(status.path("api").asText()))) {
+        try (ClusterClient cluster = ClusterClient.connect(URI.create(status.path("api").asText()),
+                ApiSecrets.token(daemon))) {
             try {
                 demo(cluster, examples.resolve("cluster"));
                 FunctionDemo functions = new FunctionDemo(daemon, step, note);

@@ -64,7 +64,8 @@ public final class ClusterHealBench extends KilnSubcommand {
         JsonNode status = daemon.clusterUp(JsonNodeFactory.instance.objectNode());
         List<Resource> manifests = Manifests.read(MANIFESTS, "bench");
         List<Run> results = new ArrayList<>();
-        try (ClusterClient cluster = ClusterClient.connect(URI.create(status.path("api").asText()))) {
+        try (ClusterClient cluster = ClusterClient.connect(URI.create(status.path("api").asText()),
+                ApiSecrets.token(daemon))) {
             try {
                 manifests.forEach(cluster::apply);
                 progress("waiting for 3 nodes Ready and 4 pods Running");

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
  */
 abstract class ClusterSubcommand extends KilnSubcommand {
     @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:KILN_SERVER:-http://127.0.0.1:7070}",
-            description = "The cluster API (started by 'kiln up'). Default: ${DEFAULT-VALUE} (env KILN_SERVER).")
+            description = "The cluster API (started by 'kiln up'). Default: ${DEFAULT-VALUE} (env KILN_SERVER). Its "
+                    + "token: $KILN_API_TOKEN, else STATE_DIR/api-token.")
     URI server;
 
     /** The command's work, with a client; cluster errors become kiln errors. */
@@ -20,7 +21,7 @@ abstract class ClusterSubcommand extends KilnSubcommand {
 
     @Override
     public final Integer call() {
-        try (ClusterClient cluster = ClusterClient.connect(server)) {
+        try (ClusterClient cluster = ClusterClient.connect(server, ApiSecrets.token(root().stateDir()))) {
             return run(cluster);
         } catch (ClusterException e) {
             throw toCli(e);
@@ -33,6 +34,7 @@ abstract class ClusterSubcommand extends KilnSubcommand {
             case CONFLICT, ALREADY_EXISTS -> ExitCodes.CONFLICT;
             case INVALID, UNKNOWN_KIND, UNKNOWN_FIELD -> ExitCodes.USAGE;
             case UNAVAILABLE -> ExitCodes.DAEMON_UNREACHABLE;
+            case UNAUTHENTICATED -> ExitCodes.UNAUTHENTICATED;
             case INTERNAL -> ExitCodes.FAILURE;
         };
         return new CliException(e.code().name(), e.getMessage(), e.hint().orElse(""), exit, e);

@@ -24,7 +24,10 @@ import picocli.CommandLine.Option;
             "",
             "With --join the daemon becomes a member of a cluster of several hosts that share one etcd cluster: it "
                     + "registers its Host, runs a control-plane replica (only the elected leader acts) and the "
-                    + "cluster API, and with --cluster-cidr links its bridge to the other hosts' by a VXLAN overlay.",
+                    + "cluster API, and with --cluster-cidr links its bridge to the other hosts' by a VXLAN overlay. "
+                    + "It takes the cluster's API token and Lambda access key from etcd (the first host put them "
+                    + "there) into STATE/api-token and STATE/lambda-credentials (mode 0600), so kiln's commands on "
+                    + "this host reach the API of any host.",
             "",
             "Ctrl-C or SIGTERM stops the daemon and leaves the VMs running; the next daemon re-adopts them. "
                     + "With --cleanup it instead removes every VM, the bridge, taps and the nftables table, and exits."},
@@ -123,6 +126,18 @@ public final class DaemonCommand extends KilnSubcommand {
             description = "Remove every VM and all of kiln's host networking (bridge, taps, nftables table), then exit.")
     boolean cleanup;
 
+    @Option(names = "--api-token-file", paramLabel = "FILE",
+            description = "With --join: make the token in FILE (at least 32 characters) the cluster's API token, on every host "
+                    + "within seconds (STATE/api-token is written again). Default: keep the cluster's, or make one "
+                    + "(256 random bits) at the first start.")
+    java.nio.file.Path apiTokenFile;
+
+    @Option(names = "--lambda-credentials-file", paramLabel = "FILE",
+            description = "With --join: make the access key in FILE ({\"accessKeyId\": \"AKIA...\", \"secretAccessKey\": "
+                    + "\"...\"}) the one the Lambda API accepts signatures from, on every host. Default: keep the "
+                    + "cluster's, or make one at the first start ('kiln fn credentials' shows it).")
+    java.nio.file.Path lambdaCredentialsFile;
+
     @Override
     public Integer call() throws InterruptedException {
         HostConfig config = HostConfig.defaults()
@@ -160,6 +175,12 @@ public final class DaemonCommand extends KilnSubcommand {
                     .withFunctionCpuShare(functionCpuShare);
             if (hostName != null) {
                 options = options.withHostName(hostName);
+            }
+            if (apiTokenFile != null) {
+                options = options.withApiTokenFile(apiTokenFile.toAbsolutePath().toString());
+            }
+            if (lambdaCredentialsFile != null) {
+                options = options.withLambdaCredentialsFile(lambdaCredentialsFile.toAbsolutePath().toString());
             }
             if (advertise != null) {
                 options = options.withAdvertise(advertise);

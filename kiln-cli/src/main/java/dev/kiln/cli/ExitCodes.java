@@ -20,6 +20,8 @@ public final class ExitCodes {
     public static final int HOST = 7;
     public static final int TIMEOUT = 8;
     public static final int DAEMON_UNREACHABLE = 10;
+    /** The API refused the request's token (or there is none to send). */
+    public static final int UNAUTHENTICATED = 11;
 
     private ExitCodes() {
     }
@@ -27,7 +29,7 @@ public final class ExitCodes {
     /** The exit code for an error code, or, when the code is unknown, for the HTTP status that carried it. */
     public static int forError(String code, int httpStatus) {
         return switch (code) {
-            case "BAD_REQUEST", "INVALID_SPEC", "UNKNOWN_FIELD" -> USAGE;
+            case "BAD_REQUEST", "INVALID_SPEC", "UNKNOWN_FIELD", "PAYLOAD_TOO_LARGE" -> USAGE;
             case "VM_NOT_FOUND" -> NOT_FOUND;
             case "NAME_TAKEN", "INVALID_PHASE", "VM_RUNNING" -> CONFLICT;
             case "FILE_NOT_FOUND" -> FILE_NOT_FOUND;

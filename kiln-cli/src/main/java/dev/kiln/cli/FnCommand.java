@@ -36,11 +36,12 @@ import picocli.CommandLine.Parameters;
         optionListHeading = "%nOptions:%n",
         commandListHeading = "%nCommands:%n",
         subcommands = {FnCommand.Create.class, FnCommand.Ls.class, FnCommand.Inspect.class, FnCommand.Invoke.class,
-            FnCommand.Update.class, FnCommand.Rm.class},
+            FnCommand.Update.class, FnCommand.Rm.class, FnCommand.Credentials.class},
         footerHeading = "%nExamples:%n",
         footer = {"  kiln fn create hello --runtime python3.11 --handler app.handler --code examples/functions/python",
             "  kiln fn invoke hello --payload '{\"name\": \"kiln\"}'", "  kiln fn ls",
-            "  aws lambda invoke --endpoint-url http://127.0.0.1:7070 --function-name hello out.json"})
+            "  kiln fn credentials >> ~/.aws/credentials   (the access key AWS's SDKs and CLI sign with)",
+            "  aws lambda invoke --endpoint-url http://127.0.0.1:7070 --profile kiln --function-name hello out.json"})
 final class FnCommand {
     @Mixin
     HelpOption helpOption;
@@ -52,7 +53,7 @@ final class FnCommand {
         URI server;
 
         final LambdaHttp lambda() {
-            return new LambdaHttp(server, root().json());
+            return new LambdaHttp(server, root().json(), ApiSecrets.token(root().stateDir()));
         }
 
         static String path(String name) {
@@ -428,6 +429,51 @@ final class FnCommand {
             lambda().send("DELETE", path(name), null, Map.of(), Duration.ofMinutes(2));
             out().println("function " + name + " removed");
             out().flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "credentials", sortOptions = false, usageHelpAutoWidth = true,
+            header = "Show the access key that the Lambda API accepts signatures from.", synopsisHeading = "%nUsage: ",
+            descriptionHeading = "%nDescription:%n",
+            description = {"kiln's Lambda API checks AWS Signature Version 4 (what AWS's SDKs and CLI send) against "
+                    + "one access key, made when the cluster first starts and shared by all its hosts. The daemon keeps "
+                    + "it in STATE_DIR/lambda-credentials (mode 0600, root only); this prints it as a profile for "
+                    + "~/.aws/credentials, or as environment variables (--env), or as JSON (--json). Any region "
+                    + "works. kiln's own commands use the API token instead (STATE_DIR/api-token or $KILN_API_TOKEN), "
+                    + "which the Lambda API accepts too.",
+                "Guests' calls through the bridge gateway (KILN_LAMBDA_URL) are not signed: any guest of this host "
+                    + "may invoke any function."},
+            optionListHeading = "%nOptions:%n",
+            footerHeading = "%nExamples:%n", footer = {"  kiln fn credentials >> ~/.aws/credentials",
+                "  eval \"$(kiln fn credentials --env)\"; aws lambda list-functions --endpoint-url http://127.0.0.1:7070",
+                "  kiln fn credentials --json"})
+    static final class Credentials extends KilnSubcommand {
+        @Mixin
+        JsonOption json;
+
+        @Option(names = "--env", description = "Print shell assignments of AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY "
+                + "and AWS_REGION instead of a profile. Default: a profile for ~/.aws/credentials.")
+        boolean env;
+
+        @Option(names = "--profile", paramLabel = "NAME", defaultValue = "kiln",
+                description = "The profile's name. Default: ${DEFAULT-VALUE}.")
+        String profile;
+
+        @Override
+        public Integer call() {
+            dev.kiln.host.fn.LambdaCredentials c = ApiSecrets.lambda(root().stateDir());
+            if (json.json) {
+                printJson(root().json().createObjectNode().put("accessKeyId", c.accessKeyId())
+                        .put("secretAccessKey", c.secretAccessKey()).put("region", "us-east-1")
+                        .put("file", root().stateDir().resolve(dev.kiln.host.fn.LambdaCredentials.FILE).toString()));
+            } else if (env) {
+                print("export AWS_ACCESS_KEY_ID=" + c.accessKeyId() + "\nexport AWS_SECRET_ACCESS_KEY="
+                        + c.secretAccessKey() + "\nexport AWS_REGION=us-east-1\n");
+            } else {
+                print("[" + profile + "]\naws_access_key_id = " + c.accessKeyId() + "\naws_secret_access_key = "
+                        + c.secretAccessKey() + "\nregion = us-east-1\n");
+            }
             return ExitCodes.OK;
         }
     }

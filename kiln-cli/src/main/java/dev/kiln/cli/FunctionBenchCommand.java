@@ -177,7 +177,7 @@ final class FunctionBenchCommand extends KilnSubcommand {
         Path dir = out != null ? out : Path.of("bench-results", "functionbench-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmm")));
         Files.createDirectories(dir);
-        Run run = new Run(client(), new LambdaHttp(server, JSON), examples, dir, inputSize, repetitions, natives,
+        Run run = new Run(client(), new LambdaHttp(server, JSON, ApiSecrets.token(root().stateDir())), examples, dir, inputSize, repetitions, natives,
                 sizes, modes, concurrency, quick, this::say);
         ResultFiles.Results results = run.run(chosen, String.join(" ", spec.commandLine().getParseResult()
                 .originalArgs()));

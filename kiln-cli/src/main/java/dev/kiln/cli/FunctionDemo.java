@@ -35,7 +35,7 @@ final class FunctionDemo {
     }
 
     void run(URI api, Path examples) {
-        LambdaHttp lambda = new LambdaHttp(api, json);
+        LambdaHttp lambda = new LambdaHttp(api, json, ApiSecrets.token(daemon));
         ensureImage("python3-runtime:1", examples.resolve("images/python3-runtime.yaml"),
                 "Debian's python3 from the mirror with mmdebstrap, about a minute the first time");
         step.accept("kiln fn create demo-hello --runtime python3.11 --handler app.handler --code "
@@ -74,7 +74,8 @@ final class FunctionDemo {
             lambda.send("DELETE", FnCommand.FnSubcommand.path("demo-java"), null, Map.of(), Duration.ofMinutes(2));
             note.accept("kiln fn rm demo-java");
         }
-        note.accept("the same API serves AWS's SDKs and CLI: aws lambda invoke --endpoint-url " + api
+        note.accept("the same API serves AWS's SDKs and CLI, signed with the key of 'kiln fn credentials': "
+                + "kiln fn credentials >> ~/.aws/credentials; aws lambda invoke --profile kiln --endpoint-url " + api
                 + " --function-name NAME out.json");
     }
 
@@ -91,7 +92,7 @@ final class FunctionDemo {
                 + "--memory 2048 --reps 1  (a short FunctionBench pass; the image functionbench:1 is built the first "
                 + "time: Debian's numpy, Pillow, OpenCV, scikit-learn and PyTorch, about 5 minutes and 2 GB)");
         Path dir = Path.of("bench-results", "demo-functionbench");
-        FunctionBenchCommand.Run run = new FunctionBenchCommand.Run(daemon, new LambdaHttp(api, json), examples, dir,
+        FunctionBenchCommand.Run run = new FunctionBenchCommand.Run(daemon, new LambdaHttp(api, json, ApiSecrets.token(daemon)), examples, dir,
                 Workloads.Size.TEST, 1, 1, List.of(2048), List.of("cold", "warm"), 1, false, note);
         try {
             ResultFiles.Results results = run.run(FunctionBenchCommand.choose(DEMO_WORKLOADS),

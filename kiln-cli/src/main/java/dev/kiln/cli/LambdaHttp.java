@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Map;
+import dev.kiln.cluster.api.ApiToken;
 
 /**
  * A small client of kiln's Lambda-compatible API (what {@code kiln fn} uses): JSON in, JSON out, and Lambda's errors
@@ -29,11 +30,14 @@ final class LambdaHttp {
 
     private final URI server;
     private final ObjectMapper json;
+    private final ApiToken token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    LambdaHttp(URI server, ObjectMapper json) {
+    /** @param token kiln's API token, which the Lambda API accepts beside Signature Version 4 */
+    LambdaHttp(URI server, ObjectMapper json, ApiToken token) {
         this.server = server;
         this.json = json;
+        this.token = token;
     }
 
     JsonNode get(String path) {
@@ -50,6 +54,7 @@ final class LambdaHttp {
         HttpRequest.Builder b = HttpRequest.newBuilder(server.resolve(path)).timeout(timeout)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
+        b.header("Authorization", token.header());
         headers.forEach(b::header);
         HttpResponse<byte[]> r;
         try {
@@ -81,11 +86,14 @@ final class LambdaHttp {
                 case 404 -> ExitCodes.NOT_FOUND;
                 case 409 -> ExitCodes.CONFLICT;
                 case 400, 413 -> ExitCodes.USAGE;
+                case 401, 403 -> ExitCodes.UNAUTHENTICATED;
                 default -> ExitCodes.FAILURE;
             };
             String hint = switch (a.status()) {
                 case 404 -> "list functions with 'kiln fn ls'";
                 case 429 -> "too many invocations at once for its reserved concurrency; try again";
+                case 401 -> "the token is in STATE_DIR/api-token of a daemon of this cluster; pass --state-dir, or "
+                        + "set " + ApiToken.ENV;
                 default -> "";
             };
             throw new CliException(type == null ? "HTTP_" + a.status() : type, message, hint, exit);

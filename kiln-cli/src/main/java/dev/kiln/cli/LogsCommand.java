@@ -54,7 +54,7 @@ final class LogsCommand extends KilnSubcommand {
             if (e.exitCode() != ExitCodes.NOT_FOUND) {
                 throw e;
             }
-            try (ClusterClient cluster = ClusterClient.connect(server)) {
+            try (ClusterClient cluster = ClusterClient.connect(server, ApiSecrets.token(root().stateDir()))) {
                 cluster.get(dev.kiln.cluster.model.Kind.POD, name);
             } catch (ClusterException notAPod) {
                 throw e; // neither a container nor a pod: the container's error says it best
@@ -65,7 +65,7 @@ final class LogsCommand extends KilnSubcommand {
     }
 
     private int podLogs(String pod) {
-        try (ClusterClient cluster = ClusterClient.connect(server);
+        try (ClusterClient cluster = ClusterClient.connect(server, ApiSecrets.token(root().stateDir()));
              InputStream in = cluster.podLog(pod, Optional.ofNullable(container), follow)) {
             byte[] buf = new byte[8192];
             int n;

@@ -48,7 +48,8 @@ import picocli.CommandLine.ScopeType;
             " 6:the VM failed to boot, or its VMM failed or died",
             " 7:this host lacks something (a VMM, /dev/net/tun, a tool); see 'kiln doctor'",
             " 8:timed out",
-            "10:the daemon cannot be reached"},
+            "10:the daemon cannot be reached",
+            "11:the cluster API refused the token (or none was found): see KILN_API_TOKEN below"},
         footerHeading = "%nExamples:%n",
         footer = {
             "  kiln doctor                         check this host",
@@ -62,6 +63,8 @@ import picocli.CommandLine.ScopeType;
             "",
             "Environment:",
             "  KILN_SOCKET, KILN_STATE_DIR         the defaults of --socket and --state-dir",
+            "  KILN_API_TOKEN                      the bearer token of the API on port 7070 (kiln get/apply/fn/...);",
+            "                                      default: the file STATE_DIR/api-token that 'kiln up' writes (0600)",
             "  KILN_DEBUG=1                        print the stack trace of an internal error"})
 public final class Main implements AutoCloseable {
     @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT, defaultValue = "${env:KILN_SOCKET:-/run/kiln/kiln.sock}",

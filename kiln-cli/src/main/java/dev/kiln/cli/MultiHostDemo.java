@@ -47,6 +47,11 @@ final class MultiHostDemo {
         this.note = note;
     }
 
+    /** The cluster's API token, as h1 wrote it to its state directory (every host has the same one). */
+    static dev.kiln.cluster.api.ApiToken token() {
+        return ApiSecrets.token(ROOT.resolve("h1"));
+    }
+
     private static Path socket(int i) {
         return ROOT.resolve("h" + i).resolve("kiln.sock");
     }
@@ -78,7 +83,7 @@ final class MultiHostDemo {
                 .toString(), "busybox-httpd:latest");
         note.accept("h1: built busybox-httpd:latest (" + Sizes.human(built.path("images").path(0).path("size")
                 .asLong()) + "); the other hosts will pull it from h1 when a pod needs it");
-        ClusterClient cluster = ClusterClient.connect(URI.create("http://" + address(1) + ":7070"));
+        ClusterClient cluster = ClusterClient.connect(URI.create("http://" + address(1) + ":7070"), token());
         ClusterClient other = null;
         try {
             await(cluster, hosts + " hosts Ready", c -> hosts(c).stream()
@@ -142,7 +147,7 @@ final class MultiHostDemo {
             note.accept(String.format("%s leads after %.1f s (the old leader's lease ran out)", next, secs(k)));
             // from now on ask the new leader's API: the host crashed next is never the leader
             other = ClusterClient.connect(URI.create("http://" + address(Integer.parseInt(next.substring(1)))
-                    + ":7070"));
+                    + ":7070"), token());
             final ClusterClient api = other;
             script(project.resolve("scripts/test-hosts.sh"), Duration.ofMinutes(4), "start", leader);
             note.accept(leader + "'s daemon started again: it rejoins as a standby, its VMs re-adopted");

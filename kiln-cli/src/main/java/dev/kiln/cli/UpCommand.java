@@ -21,6 +21,12 @@ import picocli.CommandLine.Option;
                 + "deployments, scheduling, node health) and this host's runtime, which boots a microVM for each Node "
                 + "placed here (or takes a pre-booted one from its warm pool) and runs each Pod's containers in its "
                 + "Node's microVM.",
+                "The API on port 7070 needs a bearer token (all of it but GET /healthz): 256 random bits, made at the "
+                        + "first 'kiln up' and kept in STATE/api-token (mode 0600, root only), where kiln's commands "
+                        + "find it ($KILN_API_TOKEN overrides). Its Lambda routes also take AWS Signature Version 4 "
+                        + "with the access key in STATE/lambda-credentials ('kiln fn credentials' prints it). The "
+                        + "hosts of a cluster share both: the first host puts its own into etcd, the others take them "
+                        + "from there into their state directories.",
                 "Membership survives a daemon restart; 'kiln down' ends it. Then 'kiln apply -f examples/cluster/'."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
@@ -60,6 +66,18 @@ final class UpCommand extends KilnSubcommand {
                     + "--no-function-cpu-share: every slot may use its whole vCPUs. Default: on.")
     boolean functionCpuShare;
 
+    @Option(names = "--api-token-file", paramLabel = "FILE",
+            description = "Make the token in FILE (at least 32 characters) the cluster's API token, on every host "
+                    + "within seconds (STATE/api-token is written again). Default: keep the cluster's, or make one "
+                    + "(256 random bits) at the first start.")
+    java.nio.file.Path apiTokenFile;
+
+    @Option(names = "--lambda-credentials-file", paramLabel = "FILE",
+            description = "Make the access key in FILE ({\"accessKeyId\": \"AKIA...\", \"secretAccessKey\": "
+                    + "\"...\"}) the one the Lambda API accepts signatures from, on every host. Default: keep the "
+                    + "cluster's, or make one at the first start ('kiln fn credentials' shows it).")
+    java.nio.file.Path lambdaCredentialsFile;
+
     @Option(names = "--name", paramLabel = "HOST",
             description = "This host's name in the cluster. Default: the machine's host name.")
     String name;
@@ -81,6 +99,10 @@ final class UpCommand extends KilnSubcommand {
         options.put("functionSnapshots", functionSnapshots);
         options.put("functionCpuShare", functionCpuShare);
         Optional.ofNullable(name).ifPresent(n -> options.put("hostName", n));
+        // absolute: the daemon reads them, from its own working directory
+        Optional.ofNullable(apiTokenFile).ifPresent(f -> options.put("apiTokenFile", f.toAbsolutePath().toString()));
+        Optional.ofNullable(lambdaCredentialsFile).ifPresent(f -> options.put("lambdaCredentialsFile",
+                f.toAbsolutePath().toString()));
         if (!json.json) {
             err().println("joining the cluster (starting etcd and the cluster API)...");
             err().flush();

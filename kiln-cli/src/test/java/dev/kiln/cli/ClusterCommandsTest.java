@@ -29,8 +29,16 @@ class ClusterCommandsTest {
     @BeforeAll
     static void start() {
         server = ClusterApiServer.start(new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC()),
-                "127.0.0.1", 0, Optional.empty());
+                "127.0.0.1", 0, Optional.empty(), java.util.List.of(),
+                dev.kiln.cluster.api.ApiToken.loadOrCreate(dir)); // as 'kiln up' does
         url = server.uri().toString();
+    }
+
+    /** A kiln command line as a user types it; the daemon's state directory holds the API token. */
+    private static CliRunner.Result run(String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of("--state-dir", dir.toString()));
+        all.addAll(java.util.List.of(args));
+        return CliRunner.run(all.toArray(String[]::new));
     }
 
     @AfterAll
@@ -44,27 +52,27 @@ class ClusterCommandsTest {
 
     @Test
     void applyGetDescribeScaleAndDeleteTheExamples() {
-        var applied = CliRunner.run("apply", "-f", examples().toString(), "--server", url);
+        var applied = run("apply", "-f", examples().toString(), "--server", url);
         assertThat(applied.exitCode()).as(applied.err()).isZero();
         assertThat(applied.out()).contains("deployment/web created").contains("nodepool/workers created");
-        assertThat(CliRunner.run("apply", "-f", examples().toString(), "--server", url).out())
+        assertThat(run("apply", "-f", examples().toString(), "--server", url).out())
                 .contains("deployment/web unchanged");
 
-        var pools = CliRunner.run("get", "np", "--server", url);
+        var pools = run("get", "np", "--server", url);
         assertThat(pools.out()).startsWith("NAME").contains("workers").contains("512Mi");
-        var yaml = CliRunner.run("get", "deployments", "web", "-o", "yaml", "--server", url);
+        var yaml = run("get", "deployments", "web", "-o", "yaml", "--server", url);
         assertThat(yaml.out()).contains("kind: Deployment").contains("replicas: 2");
 
-        assertThat(CliRunner.run("scale", "deployment", "web", "--replicas", "5", "--server", url).out())
+        assertThat(run("scale", "deployment", "web", "--replicas", "5", "--server", url).out())
                 .contains("deployment/web scaled to 5");
-        assertThat(CliRunner.run("get", "deploy", "web", "-o", "json", "--server", url).out())
+        assertThat(run("get", "deploy", "web", "-o", "json", "--server", url).out())
                 .contains("\"replicas\" : 5");
-        assertThat(CliRunner.run("describe", "deployment", "web", "--server", url).out())
+        assertThat(run("describe", "deployment", "web", "--server", url).out())
                 .contains("name: web").contains("Events:");
 
-        var deleted = CliRunner.run("delete", "-f", examples().toString(), "--server", url);
+        var deleted = run("delete", "-f", examples().toString(), "--server", url);
         assertThat(deleted.out()).contains("deployment/web deleted").contains("nodepool/workers deleted");
-        assertThat(CliRunner.run("get", "pods", "--server", url).err()).contains("no pods found");
+        assertThat(run("get", "pods", "--server", url).err()).contains("no pods found");
     }
 
     @Test
@@ -80,20 +88,20 @@ class ClusterCommandsTest {
                 metadata: {name: broken}
                 spec: {replicsa: 2}
                 """);
-        var r = CliRunner.run("apply", "-f", bad.toString(), "--server", url);
+        var r = run("apply", "-f", bad.toString(), "--server", url);
         assertThat(r.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("replicsa").contains("document 2");
-        assertThat(CliRunner.run("get", "nodepools", "fine", "--server", url).exitCode())
+        assertThat(run("get", "nodepools", "fine", "--server", url).exitCode())
                 .as("the valid first document was not applied either").isEqualTo(ExitCodes.NOT_FOUND);
 
-        var negative = CliRunner.run("scale", "deployment", "nope", "--replicas", "1", "--server", url);
+        var negative = run("scale", "deployment", "nope", "--replicas", "1", "--server", url);
         assertThat(negative.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
-        assertThat(CliRunner.run("get", "widgets", "--server", url).err()).contains("unknown kind");
+        assertThat(run("get", "widgets", "--server", url).err()).contains("unknown kind");
     }
 
     @Test
     void noServerIsAClearError() {
-        var r = CliRunner.run("get", "pods", "--server", "http://127.0.0.1:1");
+        var r = run("get", "pods", "--server", "http://127.0.0.1:1");
         assertThat(r.exitCode()).isEqualTo(ExitCodes.DAEMON_UNREACHABLE);
         assertThat(r.err()).contains("no kiln API server at").contains("kiln up");
     }

@@ -107,7 +107,7 @@ class FunctionBenchCommandTest {
         try {
             FunctionBenchCommand.Run run = new FunctionBenchCommand.Run(null, new LambdaHttp(java.net.URI.create(
                     "http://127.0.0.1:" + server.getAddress().getPort()), new com.fasterxml.jackson.databind
-                    .ObjectMapper()), Path.of("../examples"), Path.of("unused"), Workloads.Size.TEST, 1, 0,
+                    .ObjectMapper(), dev.kiln.cluster.api.ApiToken.generate()), Path.of("../examples"), Path.of("unused"), Workloads.Size.TEST, 1, 0,
                     List.of(2048), List.of("cold", "warm"), 1, true, line -> { });
             Workloads.Workload w = Workloads.named("float_operation").orElseThrow();
             var event = w.event(Workloads.Size.TEST);

@@ -79,7 +79,7 @@ class MultiHostClusterTest {
         CliRunner.Result r = CliRunner.run(socket(1), "image", "build",
                 PROJECT.resolve("examples/images/busybox-httpd.yaml").toString(), "--tag", "busybox-httpd:latest");
         assertThat(r.exitCode()).as("image build on h1: %s", r.err()).isZero();
-        cluster = ClusterClient.connect(URI.create("http://" + address(1) + ":7070"));
+        cluster = ClusterClient.connect(URI.create("http://" + address(1) + ":7070"), token(1));
     }
 
     @AfterAll
@@ -278,7 +278,7 @@ class MultiHostClusterTest {
         CliRunner.Result built = CliRunner.run(socket(1), "image", "build",
                 PROJECT.resolve("examples/functions/shell/image.yaml").toString(), "--tag", "shell-function:1");
         assertThat(built.exitCode()).as("image build on h1: %s", built.err()).isZero();
-        CliRunner.Result created = CliRunner.run(socket(1), "fn", "create", "hello-sh", "--image-uri",
+        CliRunner.Result created = CliRunner.run(socket(1), "--state-dir", state(1), "fn", "create", "hello-sh", "--image-uri",
                 "shell-function:1", "--timeout", "30", "--memory", "1769", "--server", "http://" + address(1) + ":7070");
         assertThat(created.exitCode()).as("fn create: %s", created.err()).isZero();
         String home = dev.kiln.host.fn.HomeHosts.rank("hello-sh", List.of("h1", "h2", "h3")).getFirst();
@@ -318,9 +318,9 @@ class MultiHostClusterTest {
                 + " asked of the home host %.1f ms, forwarded by another host %.1f ms%n", home, other, coldMs,
                 median(direct), median(forwarded));
 
-        CliRunner.Result listed = CliRunner.run(socket(3), "fn", "ls", "--server", "http://" + address(3) + ":7070");
+        CliRunner.Result listed = CliRunner.run(socket(3), "--state-dir", state(3), "fn", "ls", "--server", "http://" + address(3) + ":7070");
         assertThat(listed.out()).as("every host sees it").contains("hello-sh");
-        CliRunner.Result removed = CliRunner.run(socket(2), "fn", "rm", "hello-sh", "--server",
+        CliRunner.Result removed = CliRunner.run(socket(2), "--state-dir", state(2), "fn", "rm", "hello-sh", "--server",
                 "http://" + address(2) + ":7070");
         assertThat(removed.exitCode()).as(removed.err()).isZero();
         for (int i = 1; i <= HOSTS; i++) {
@@ -330,11 +330,21 @@ class MultiHostClusterTest {
                 .as("the slot VM on %s is removed", home).noneMatch(n -> n.startsWith("fn-")));
     }
 
+    /** Host i's state directory, where its daemon wrote the cluster's API token. */
+    private static String state(int i) {
+        return ROOT.resolve("h" + i).toString();
+    }
+
+    /** The API token in host i's state directory: every host has the cluster's one. */
+    private static dev.kiln.cluster.api.ApiToken token(int i) {
+        return dev.kiln.cluster.api.ApiToken.read(ROOT.resolve("h" + i).resolve("api-token")).orElseThrow();
+    }
+
     private static java.net.http.HttpResponse<String> invokeVia(java.net.http.HttpClient http, int host, String event)
             throws IOException, InterruptedException {
         return http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://" + address(host)
                         + ":7070/2015-03-31/functions/hello-sh/invocations")).timeout(Duration.ofMinutes(5))
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(event)).build(),
+                .header("Authorization", token(host).header()).POST(java.net.http.HttpRequest.BodyPublishers.ofString(event)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
@@ -364,7 +374,8 @@ class MultiHostClusterTest {
         String next = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> leader(others), l -> l.isPresent() && !l.get().equals(old)).orElseThrow();
         long failoverMs = since(t0);
-        ClusterClient via = ClusterClient.connect(URI.create("http://" + address(others.iterator().next()) + ":7070"));
+        ClusterClient via = ClusterClient.connect(URI.create("http://" + address(others.iterator().next()) + ":7070"),
+                token(others.iterator().next()));
         ClusterClient previous = cluster;
         cluster = via;
         previous.close();
@@ -395,7 +406,8 @@ class MultiHostClusterTest {
         others.remove(victimIndex);
         // ask a host that stays up (after the leader test the client may talk to the victim)
         ClusterClient previous = cluster;
-        cluster = ClusterClient.connect(URI.create("http://" + address(others.iterator().next()) + ":7070"));
+        cluster = ClusterClient.connect(URI.create("http://" + address(others.iterator().next()) + ":7070"),
+                token(others.iterator().next()));
         previous.close();
         List<String> moved = pods().stream().filter(p -> hostOf(p).equals(victim)).map(Pod::name).toList();
         assertThat(moved).as("pods on %s", victim).isNotEmpty();
@@ -437,7 +449,7 @@ class MultiHostClusterTest {
 
         script(Duration.ofMinutes(1), "etcd-kill", "2");
         long t0 = System.nanoTime();
-        CliRunner.Result refused = CliRunner.run("scale", "deployment", "web", "--replicas", "3", "--server",
+        CliRunner.Result refused = CliRunner.run("--state-dir", state(1), "scale", "deployment", "web", "--replicas", "3", "--server",
                 cluster.server().toString());
         System.out.printf("multi-host: with 2 of 3 etcd members gone a write is refused after %d ms: %s%n",
                 since(t0), refused.err().strip());
@@ -466,7 +478,8 @@ class MultiHostClusterTest {
         Set<Integer> others = new java.util.TreeSet<>(Set.of(1, 2, 3));
         others.remove(index);
         ClusterClient previous = cluster;
-        cluster = ClusterClient.connect(URI.create("http://" + address(others.iterator().next()) + ":7070"));
+        cluster = ClusterClient.connect(URI.create("http://" + address(others.iterator().next()) + ":7070"),
+                token(others.iterator().next()));
         previous.close();
         List<String> moved = pods().stream().filter(p -> hostOf(p).equals(victim)).map(Pod::name).toList();
         long t0 = System.nanoTime();

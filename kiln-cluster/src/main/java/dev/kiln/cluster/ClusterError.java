@@ -16,6 +16,8 @@ public enum ClusterError {
     ALREADY_EXISTS,
     /** The store or another dependency cannot be reached right now; retrying may help. */
     UNAVAILABLE,
+    /** The request did not carry the API's token (or carried a wrong one). */
+    UNAUTHENTICATED,
     /** A bug in kiln. */
     INTERNAL
 }

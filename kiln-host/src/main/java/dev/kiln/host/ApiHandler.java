@@ -75,7 +75,8 @@ final class ApiHandler extends Handler.Abstract {
         try {
             boolean file = method.equals("PUT") && seg.size() == 4 && seg.get(1).equals("containers") && seg.get(3).equals("files");
             if (request.getLength() > (file ? MAX_FILE : MAX_BODY)) {
-                throw new HostException(HostError.BAD_REQUEST, "request body over " + MAX_BODY + " bytes", "send less");
+                drain(request);
+                throw tooLarge(file ? MAX_FILE : MAX_BODY);
             }
             route(method, seg, query, request, response, callback);
         } catch (HostException e) {
@@ -323,10 +324,40 @@ final class ApiHandler extends Handler.Abstract {
         }
     }
 
+    /**
+     * Reads and drops up to 16 MiB more of a refused body, so that a client still sending it reads the answer
+     * instead of a broken pipe.
+     */
+    private static void drain(Request request) {
+        try {
+            java.io.InputStream in = Content.Source.asInputStream(request);
+            byte[] buffer = new byte[8192];
+            long left = 16L << 20;
+            for (int n; left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0; ) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot drain the request body: {}", e.toString());
+        }
+    }
+
+    private static HostException tooLarge(long limit) {
+        return new HostException(HostError.PAYLOAD_TOO_LARGE, "the request body is larger than " + (limit >> 20)
+                + " MiB (" + limit + " bytes)", limit == MAX_BODY ? "a VM, container or image request is a small "
+                + "JSON object (docs/API.md); files go into containers with 'kiln cp' (up to " + (MAX_FILE >> 20)
+                + " MiB)" : "copy a smaller file, or split it");
+    }
+
     private <T> T read(Request req, Class<T> type) {
         String body;
         try {
-            body = Content.Source.asString(req, StandardCharsets.UTF_8);
+            // at most one byte past the limit is read: a chunked body of unknown length cannot fill the memory
+            byte[] bytes = Content.Source.asInputStream(req).readNBytes((int) MAX_BODY + 1);
+            if (bytes.length > MAX_BODY) {
+                drain(req);
+                throw tooLarge(MAX_BODY);
+            }
+            body = new String(bytes, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new HostException(HostError.BAD_REQUEST, "cannot read the request body: " + e.getMessage(), "retry");
         }

@@ -64,7 +64,8 @@ public final class ClusterMembership implements AutoCloseable {
         }
         try {
             Files.createDirectories(file.getParent());
-            Files.write(file, Json.mapper().writeValueAsBytes(options));
+            // the secret files act once: a restarted daemon must not put an old token back over a newer one
+            Files.write(file, Json.mapper().writeValueAsBytes(options.withoutSecretFiles()));
         } catch (IOException e) {
             LOG.warn("cannot save {} (a restarted daemon will not rejoin by itself): {}", file, e.getMessage());
         }

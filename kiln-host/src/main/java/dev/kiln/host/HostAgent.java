@@ -229,10 +229,31 @@ public final class HostAgent implements AutoCloseable {
         try {
             Files.createDirectories(config.stateDir());
             Files.setPosixFilePermissions(config.stateDir(), PosixFilePermissions.fromString("rwx------"));
-            Files.createDirectories(config.socket().toAbsolutePath().getParent());
+            socketDirectory(config.socket().toAbsolutePath().getParent());
         } catch (IOException e) {
             throw new HostException(HostError.HOST_ERROR, "cannot create " + config.stateDir() + ": " + e.getMessage(),
                     "run the daemon as root, or choose --state-dir and --socket you can write", e);
+        }
+    }
+
+    /**
+     * Makes the socket's directory root-only when kiln creates it ({@code /run/kiln}: 0700), and refuses one that
+     * anybody may write to without the sticky bit: there another user could replace the socket with their own.
+     */
+    static void socketDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+        boolean othersWrite = (mode & 0002) != 0;
+        boolean sticky = (mode & 01000) != 0;
+        if (othersWrite && !sticky) {
+            throw new HostException(HostError.HOST_ERROR, "the socket's directory " + dir + " may be written by "
+                    + "anybody (mode " + Integer.toOctalString(mode & 07777) + "): another user could replace the "
+                    + "daemon's socket", "chmod o-w " + dir + ", or pass --socket in a directory only root writes "
+                    + "(the default /run/kiln/kiln.sock)");
         }
     }
 

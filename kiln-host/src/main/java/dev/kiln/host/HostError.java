@@ -5,6 +5,8 @@ public enum HostError {
     BAD_REQUEST(400, 2),
     INVALID_SPEC(400, 2),
     UNKNOWN_FIELD(400, 2),
+    /** A request body over the API's limit (1 MiB; 256 MiB for a file copied into a container). */
+    PAYLOAD_TOO_LARGE(413, 2),
     VM_NOT_FOUND(404, 3),
     NAME_TAKEN(409, 4),
     PORT_IN_USE(409, 4),

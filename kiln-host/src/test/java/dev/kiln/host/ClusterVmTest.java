@@ -56,7 +56,8 @@ class ClusterVmTest {
         etcdPort = ports.get(1);
         var status = agent.cluster().up(ClusterOptions.defaults().withApiPort(apiPort).withEtcdPort(etcdPort)
                 .withHostName("test-host"));
-        cluster = ClusterClient.connect(status.api());
+        cluster = ClusterClient.connect(status.api(), dev.kiln.cluster.api.ApiToken.read(config.stateDir().resolve(
+                dev.kiln.cluster.api.ApiToken.FILE)).orElseThrow());
     }
 
     @AfterAll
@@ -213,7 +214,8 @@ class ClusterVmTest {
         var status = agent.cluster().up(ClusterOptions.defaults().withApiPort(apiPort).withEtcdPort(etcdPort)
                 .withHostName("test-host"));
         cluster.close();
-        cluster = ClusterClient.connect(status.api());
+        cluster = ClusterClient.connect(status.api(), dev.kiln.cluster.api.ApiToken.read(config.stateDir().resolve(
+                dev.kiln.cluster.api.ApiToken.FILE)).orElseThrow());
         assertThat(((Deployment) cluster.get(Kind.DEPLOYMENT, "ticker")).spec().replicas()).isEqualTo(1);
         assertThat(running(1)).extracting(Pod::name).isEqualTo(before);
         cluster.scale(Kind.DEPLOYMENT, "ticker", 2);

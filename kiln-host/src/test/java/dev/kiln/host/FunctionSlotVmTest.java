@@ -407,14 +407,19 @@ class FunctionSlotVmTest {
                 manager, tag -> agent.images().list().stream().anyMatch(i -> i.references().contains(tag)),
                 new FunctionService.Settings("kiln-local", "000000000000", IMAGE, 8, JAVA_IMAGE), Clock.systemUTC(),
                 Duration.ofHours(1));
+        // as the daemon serves it: Signature Version 4 with the access key in the state directory
+        dev.kiln.host.fn.LambdaCredentials keys = dev.kiln.host.fn.LambdaCredentials.loadOrCreate(config.stateDir());
         ClusterApiServer server = ClusterApiServer.start(
                 new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC()), "127.0.0.1", 0,
                 Optional.empty(), LambdaApi.PREFIXES.stream()
-                        .map(p -> new ClusterApiServer.Mount(p, new LambdaApi(functions, "http://127.0.0.1"))).toList());
+                        .map(p -> new ClusterApiServer.Mount(p, new LambdaApi(functions, "http://127.0.0.1")
+                                .signed(new dev.kiln.host.fn.SigV4Verifier(() -> keys), Clock.systemUTC()),
+                                ClusterApiServer.Access.TOKEN_OR_OWN)).toList());
         // the SDK's default read timeout (30 s) is shorter than a cold start under TCG
         LambdaClient client = LambdaClient.builder().endpointOverride(server.uri()).region(Region.of("kiln-local"))
                 .httpClientBuilder(Apache5HttpClient.builder().socketTimeout(Duration.ofMinutes(4)))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("kiln", "kiln")))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(keys.accessKeyId(),
+                        keys.secretAccessKey())))
                 .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofMinutes(4))
                         .retryStrategy(DefaultRetryStrategy.doNotRetry())).build();
         return new Api(client, server);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -46,6 +47,32 @@ class HostApiTest {
     @Test
     void theSocketIsRootOnly() throws Exception {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config.socket()))).isEqualTo("rw-------");
+        int dirMode = (Integer) Files.getAttribute(config.socket().getParent(), "unix:mode");
+        assertThat(dirMode & 0022).as("group or others may write to the socket's directory").isZero();
+        // a non-root user cannot even connect: the socket needs write permission, which only its owner has
+        assertThat(Files.getOwner(config.socket()).getName()).isEqualTo("root");
+    }
+
+    @Test
+    void aWorldWritableSocketDirectoryIsRefusedAndANewOneIsRootOnly() throws Exception {
+        Path open = Files.createTempDirectory("kiln-open-");
+        Path made = open.resolve("run-kiln");
+        try {
+            Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+            HostException e = org.assertj.core.api.Assertions.catchThrowableOfType(HostException.class,
+                    () -> HostAgent.socketDirectory(open));
+            assertThat(e.getMessage()).contains("may be written by anybody (mode 777)");
+            assertThat(e.hint()).contains("chmod o-w " + open);
+
+            HostAgent.socketDirectory(made);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(made))).isEqualTo("rwx------");
+            // like /tmp: sticky, so others cannot replace our socket
+            assertThat(new ProcessBuilder("chmod", "1777", open.toString()).start().waitFor()).isZero();
+            HostAgent.socketDirectory(open);
+        } finally {
+            Files.deleteIfExists(made);
+            Files.deleteIfExists(open);
+        }
     }
 
     @Test
@@ -60,6 +87,15 @@ class HostApiTest {
         var r = http.send("POST", "/v1/vms", "{\"name\":\"x\",\"memroy\":\"256M\"}");
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.body()).contains("UNKNOWN_FIELD").contains("memroy");
+        assertNothingCreated();
+    }
+
+    @Test
+    void aBodyOverTheLimitIs413AndNothingIsCreated() throws Exception {
+        String big = "{\"name\":\"x\",\"pad\":\"" + "p".repeat((1 << 20) + 10) + "\"}";
+        var r = http.send("POST", "/v1/vms", big);
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.body()).contains("PAYLOAD_TOO_LARGE").contains("larger than 1 MiB");
         assertNothingCreated();
     }
 

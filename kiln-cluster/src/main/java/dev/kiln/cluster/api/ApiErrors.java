@@ -41,6 +41,7 @@ final class ApiErrors {
             case NOT_FOUND -> 404;
             case CONFLICT, ALREADY_EXISTS -> 409;
             case UNAVAILABLE -> 503;
+            case UNAUTHENTICATED -> 401;
             case INTERNAL -> 500;
         };
     }
@@ -93,6 +94,7 @@ final class ApiErrors {
     static ClusterError codeFor(int status) {
         return switch (status) {
             case 400, 405, 413, 415, 422 -> ClusterError.INVALID;
+            case 401 -> ClusterError.UNAUTHENTICATED;
             case 404 -> ClusterError.NOT_FOUND;
             case 409 -> ClusterError.CONFLICT;
             case 501, 502, 503, 504 -> ClusterError.UNAVAILABLE;

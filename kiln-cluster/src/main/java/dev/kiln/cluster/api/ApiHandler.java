@@ -28,6 +28,8 @@ final class ApiHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
     /** The most of a refused request's body that is read (and dropped) before answering. */
     static final long DRAIN_LIMIT = 16L << 20;
+    /** The request attribute set once the request's bearer token was accepted. */
+    static final String AUTHENTICATED = "dev.kiln.cluster.api.authenticated";
 
     private final ResourceCalls resources;
     private final ServerSideApply apply;
@@ -35,10 +37,12 @@ final class ApiHandler extends Handler.Abstract {
     private final PodLogs podLogs;
     private final long maxBody;
     private final List<ClusterApiServer.Mount> mounts;
+    private final java.util.function.Supplier<ApiToken> token;
 
     ApiHandler(ResourceStore store, Optional<PodLogSource> logs, ApiSettings settings,
-               List<ClusterApiServer.Mount> mounts) {
+               List<ClusterApiServer.Mount> mounts, java.util.function.Supplier<ApiToken> token) {
         this.mounts = List.copyOf(mounts);
+        this.token = token;
         this.resources = new ResourceCalls(store);
         this.apply = new ServerSideApply(store);
         this.watches = new WatchStream(store, settings.heartbeat());
@@ -54,14 +58,26 @@ final class ApiHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         String method = request.getMethod();
         String path = Request.getPathInContext(request);
-        for (ClusterApiServer.Mount mount : mounts) {
-            if (path.startsWith(mount.prefix())) {
-                try {
-                    return mount.handler().handle(request, response, callback);
-                } catch (Exception e) {
-                    fail(method, path, new IllegalStateException(e.getMessage(), e), response, callback);
-                    return true;
-                }
+        Optional<ClusterApiServer.Mount> mounted = mounts.stream().filter(m -> path.startsWith(m.prefix()))
+                .findFirst();
+        Optional<String> authorization = Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+        boolean bearer = authorization.flatMap(ApiToken::bearer).isPresent();
+        if (token.get().authorizes(authorization)) {
+            request.setAttribute(AUTHENTICATED, Boolean.TRUE);
+        } else if (!open(method, path) && (bearer || mounted.map(m -> m.access() == ClusterApiServer.Access.TOKEN)
+                .orElse(true))) {
+            drain(request);
+            RuntimeException refused = ApiProblem.unauthenticated(authorization, bearer);
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"kiln\"");
+            fail(method, path, refused, response, callback);
+            return true;
+        }
+        if (mounted.isPresent()) {
+            try {
+                return mounted.get().handler().handle(request, response, callback);
+            } catch (Exception e) {
+                fail(method, path, new IllegalStateException(e.getMessage(), e), response, callback);
+                return true;
             }
         }
         try {
@@ -91,6 +107,11 @@ final class ApiHandler extends Handler.Abstract {
             fail(method, path, e, response, callback);
         }
         return true;
+    }
+
+    /** The calls that need no token: the health check, which other hosts ask and which tells nothing else. */
+    private static boolean open(String method, String path) {
+        return method.equals("GET") && path.equals(Routes.HEALTH);
     }
 
     /**
@@ -140,7 +161,11 @@ final class ApiHandler extends Handler.Abstract {
             callback.failed(e);
             return;
         }
+        String challenge = response.getHeaders().get(HttpHeader.WWW_AUTHENTICATE);
         response.reset();
+        if (challenge != null) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge);
+        }
         if (!status.allow().isEmpty()) {
             response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", status.allow()));
         }

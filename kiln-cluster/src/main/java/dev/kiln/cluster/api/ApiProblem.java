@@ -69,6 +69,18 @@ final class ApiProblem extends ClusterException {
                 "send application/json or application/yaml", "", List.of(), null);
     }
 
+    /** A request without the API's bearer token, or with a wrong one (401, with {@code WWW-Authenticate: Bearer}). */
+    static ApiProblem unauthenticated(java.util.Optional<String> authorization, boolean bearer) {
+        return new ApiProblem(401, ClusterError.UNAUTHENTICATED, bearer
+                ? "the bearer token in the Authorization header is not this API's token"
+                : authorization.isEmpty()
+                ? "the request has no Authorization header; kiln's API needs 'Authorization: Bearer <token>'"
+                : "the Authorization header is not 'Bearer <token>', which kiln's API needs here",
+                "the token is in STATE/api-token of a daemon of this cluster (root only, default "
+                        + "/var/lib/kiln/api-token); kiln's commands read it from there, or from $" + ApiToken.ENV,
+                "", List.of(), null);
+    }
+
     static ApiProblem notImplemented(String message, String hint) {
         return new ApiProblem(501, ClusterError.UNAVAILABLE, message, hint, "", List.of(), null);
     }

@@ -44,19 +44,22 @@ public final class ClusterClient implements AutoCloseable {
 
     private final URI server;
     private final HttpClient http;
+    private final ApiToken token;
     private final Set<ClientWatch> watches = ConcurrentHashMap.newKeySet();
 
-    private ClusterClient(URI server, HttpClient http) {
+    private ClusterClient(URI server, HttpClient http, ApiToken token) {
         this.server = server;
         this.http = http;
+        this.token = token;
     }
 
     /**
-     * A client of the server at {@code server}, such as {@code http://127.0.0.1:7070}. Nothing is sent yet; see
-     * {@link #health()}.
+     * A client of the server at {@code server}, such as {@code http://127.0.0.1:7070}, that sends {@code token} with
+     * every call. Nothing is sent yet; see {@link #health()}.
      */
-    public static ClusterClient connect(URI server) {
+    public static ClusterClient connect(URI server, ApiToken token) {
         Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(token, "token");
         if (!("http".equals(server.getScheme()) || "https".equals(server.getScheme())) || server.getHost() == null) {
             throw new ClusterException(ClusterError.INVALID, "'" + server + "' is not an API server address",
                     "pass --server http://HOST:PORT, such as " + DEFAULT_SERVER);
@@ -64,7 +67,7 @@ public final class ClusterClient implements AutoCloseable {
         URI base = URI.create(server.getScheme() + "://" + server.getRawAuthority());
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT).build();
-        return new ClusterClient(base, http);
+        return new ClusterClient(base, http, token);
     }
 
     /** The server's address. */
@@ -208,7 +211,7 @@ public final class ClusterClient implements AutoCloseable {
 
     private HttpResponse<byte[]> call(String method, String path, Optional<byte[]> body, int... ok) {
         HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(path)).timeout(REQUEST_TIMEOUT)
-                .header("Accept", "application/json");
+                .header("Accept", "application/json").header("Authorization", token.header());
         body.ifPresentOrElse(b -> request.header("Content-Type", "application/json")
                         .method(method, HttpRequest.BodyPublishers.ofByteArray(b)),
                 () -> request.method(method, HttpRequest.BodyPublishers.noBody()));
@@ -223,7 +226,8 @@ public final class ClusterClient implements AutoCloseable {
 
     /** A GET whose body is streamed (no request timeout); a failed one throws with the server's Status. */
     private InputStream stream(String path) {
-        HttpRequest request = HttpRequest.newBuilder(server.resolve(path)).GET().build();
+        HttpRequest request = HttpRequest.newBuilder(server.resolve(path)).header("Authorization", token.header())
+                .GET().build();
         HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream(), path);
         if (response.statusCode() == 200) {
             return response.body();

@@ -34,7 +34,7 @@ class ClusterClientTest {
     void start() {
         store = new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC());
         server = ClusterApiServer.start(store, "127.0.0.1", 0, Optional.empty());
-        client = ClusterClient.connect(server.uri());
+        client = ClusterClient.connect(server.uri(), server.token());
     }
 
     @AfterEach

@@ -30,7 +30,7 @@ class EtcdApiTest {
         List<ResourceEvent> events = new CopyOnWriteArrayList<>();
         try (kv; ClusterApiServer server = ClusterApiServer.start(store, "127.0.0.1", 0, Optional.empty(),
                 ApiSettings.DEFAULTS.withHeartbeat(Duration.ofMillis(200)));
-             ClusterClient client = ClusterClient.connect(server.uri())) {
+             ClusterClient client = ClusterClient.connect(server.uri(), server.token())) {
             client.health();
             Resource created = client.create(Fixtures.deployment("web", 2, "web"));
             AutoCloseable watch = client.watch(Kind.DEPLOYMENT, Optional.empty(), events::add);

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 
 /** Manifests and a raw HTTP client for the API tests. */
 final class Fixtures {
@@ -77,8 +78,16 @@ final class Fixtures {
     }
 
     /** One raw request, for status codes and headers. */
-    static HttpResponse<String> send(URI server, String method, String path, String contentType, String body) {
+    static HttpResponse<String> send(ClusterApiServer server, String method, String path, String contentType,
+                                     String body) {
+        return send(server.uri(), Optional.of(server.token().header()), method, path, contentType, body);
+    }
+
+    /** One raw request with the given {@code Authorization} header, or none. */
+    static HttpResponse<String> send(URI server, Optional<String> authorization, String method, String path,
+                                     String contentType, String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(server.resolve(path)).timeout(Duration.ofSeconds(30));
+        authorization.ifPresent(a -> b.header("Authorization", a));
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }
@@ -94,9 +103,9 @@ final class Fixtures {
     }
 
     /** A POST whose body is sent chunked (no Content-Length), as a stream of unknown length is. */
-    static HttpResponse<String> postChunked(URI server, String path, String contentType, byte[] body) {
-        HttpRequest request = HttpRequest.newBuilder(server.resolve(path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", contentType)
+    static HttpResponse<String> postChunked(ClusterApiServer server, String path, String contentType, byte[] body) {
+        HttpRequest request = HttpRequest.newBuilder(server.uri().resolve(path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", contentType).header("Authorization", server.token().header())
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build();
         try {
             return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
@@ -108,7 +117,7 @@ final class Fixtures {
         }
     }
 
-    static HttpResponse<String> get(URI server, String path) {
+    static HttpResponse<String> get(ClusterApiServer server, String path) {
         return send(server, "GET", path, null, null);
     }
 }

@@ -37,7 +37,7 @@ class PodLogTest {
 
     void start(Optional<PodLogSource> logs) {
         server = ClusterApiServer.start(store, "127.0.0.1", 0, logs);
-        client = ClusterClient.connect(server.uri());
+        client = ClusterClient.connect(server.uri(), server.token());
     }
 
     @AfterEach
@@ -59,7 +59,7 @@ class PodLogTest {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("line 1\nline 2\n");
         }
         assertThat(opened).containsExactly(new Opened("web-x", Optional.of("sidecar"), false));
-        assertThat(Fixtures.get(server.uri(), "/apis/kiln.dev/v1/pods/web-x/log").headers()
+        assertThat(Fixtures.get(server, "/apis/kiln.dev/v1/pods/web-x/log").headers()
                 .firstValue("Content-Type")).contains("text/plain; charset=utf-8");
     }
 
@@ -110,7 +110,7 @@ class PodLogTest {
 
         assertThat(e.code()).isEqualTo(ClusterError.UNAVAILABLE);
         assertThat(e.getMessage()).startsWith("this API server has no pod logs");
-        assertThat(Fixtures.get(server.uri(), "/apis/kiln.dev/v1/pods/web-x/log").statusCode()).isEqualTo(501);
+        assertThat(Fixtures.get(server, "/apis/kiln.dev/v1/pods/web-x/log").statusCode()).isEqualTo(501);
     }
 
     @Test

@@ -47,7 +47,7 @@ class WatchTest {
         store = new ResourceStore(kv, Clock.systemUTC());
         server = ClusterApiServer.start(store, "127.0.0.1", 0, Optional.empty(),
                 ApiSettings.DEFAULTS.withHeartbeat(HEARTBEAT));
-        client = ClusterClient.connect(server.uri());
+        client = ClusterClient.connect(server.uri(), server.token());
     }
 
     @AfterEach
@@ -121,7 +121,8 @@ class WatchTest {
     void aRawClientThatHangsUpIsNoticed() throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(server.uri()
-                .resolve("/apis/kiln.dev/v1/deployments?watch=true")).build(), HttpResponse.BodyHandlers.ofInputStream());
+                .resolve("/apis/kiln.dev/v1/deployments?watch=true")).header("Authorization", server.token().header())
+                .build(), HttpResponse.BodyHandlers.ofInputStream());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).contains("application/x-ndjson");
         client.create(Fixtures.deployment("web", 1, "web"));

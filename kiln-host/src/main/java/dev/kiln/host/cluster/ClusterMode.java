@@ -8,6 +8,7 @@ import dev.kiln.host.VmSlotBackend;
 import dev.kiln.host.fn.FunctionService;
 import dev.kiln.host.fn.FunctionStore;
 import dev.kiln.host.fn.LambdaApi;
+import dev.kiln.host.fn.SigV4Verifier;
 import dev.kiln.host.fn.SlotManager;
 import dev.kiln.cluster.control.ControlConfig;
 import dev.kiln.cluster.control.ControlPlane;
@@ -146,6 +147,7 @@ public final class ClusterMode implements AutoCloseable {
         Optional<OverlayPeers> overlay = Optional.empty();
         PeerWitness witness = null;
         FunctionService functions = null;
+        ClusterSecrets secrets = null;
         try {
             Files.createDirectories(dir);
             List<URI> endpoints;
@@ -164,6 +166,8 @@ public final class ClusterMode implements AutoCloseable {
                 endpoints = List.of(etcd.get().endpoint());
             }
             kv = connect(endpoints);
+            secrets = ClusterSecrets.establish(stateDir, kv, options.apiTokenFile().map(Path::of),
+                    options.lambdaCredentialsFile().map(Path::of)).start();
             ResourceStore store = new ResourceStore(kv, clock);
             String host = options.hostName().orElseGet(ClusterMode::machineName);
             String address = options.advertise().orElseGet(ClusterMode::address);
@@ -182,12 +186,15 @@ public final class ClusterMode implements AutoCloseable {
                     peerImages, "http://" + network.config().subnet().gateway() + ":" + registryPort, clock,
                     options.functionPool().orElse(ClusterOptions.DEFAULT_FUNCTION_POOL),
                     options.functionSnapshots().orElse(true), options.functionCpuShare().orElse(true));
-            functions.routeWith(new PeerFunctions(host, witness::apis));
+            functions.routeWith(new PeerFunctions(host, witness::apis, secrets::token));
             String apiHost = options.apiHost().orElse("127.0.0.1");
             LambdaApi lambda = new LambdaApi(functions, "http://" + (apiHost.contains(":") ? "[" + apiHost + "]"
                     : apiHost) + ":" + apiPort);
+            // the Lambda API takes the bearer token or a Signature Version 4 with the cluster's access key
+            var signed = lambda.signed(new SigV4Verifier(secrets::credentials), clock);
             api = ClusterApiServer.start(store, apiHost, apiPort, Optional.of(new ContainerPodLogs(containers)),
-                    LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, lambda)).toList());
+                    LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, signed,
+                            ClusterApiServer.Access.TOKEN_OR_OWN)).toList(), secrets::token);
             HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1),
                     HostRuntime.DEFAULT_FENCE_AFTER, witness);
             runtime.heartbeat();
@@ -216,6 +223,7 @@ public final class ClusterMode implements AutoCloseable {
             ClusterMode mode = new ClusterMode(etcd, kv, api, election, control, runtime, backend, overlay, witness,
                     status, dir.resolve("pods.json"), functions);
             mode.gateway = gateway;
+            mode.secrets = secrets;
             return mode;
         } catch (Exception e) {
             gateway.lambda(Optional.empty());
@@ -226,6 +234,7 @@ public final class ClusterMode implements AutoCloseable {
             if (api != null) api.close();
             if (functions != null) functions.close();
             if (backend != null) backend.close();
+            if (secrets != null) secrets.close();
             if (kv != null) closeQuietly(kv);
             etcd.ifPresent(EtcdProcess::stop);
             if (e instanceof ClusterException ce) {
@@ -393,6 +402,8 @@ public final class ClusterMode implements AutoCloseable {
 
     /** Where this host's guests reach its Lambda API; set once started. */
     private dev.kiln.host.GuestGateway gateway;
+    /** The cluster's API token and Lambda access key, read again from the store every few seconds. */
+    private ClusterSecrets secrets;
 
     @Override
     public void close() {
@@ -414,6 +425,7 @@ public final class ClusterMode implements AutoCloseable {
         api.close();
         functions.close();
         backend.close();
+        secrets.close();
         closeQuietly(kv);
         etcd.ifPresent(EtcdProcess::stop);
         LOG.info("cluster: host {} stopped its cluster services", status.host());

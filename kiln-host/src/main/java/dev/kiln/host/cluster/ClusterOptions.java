@@ -23,11 +23,16 @@ import java.util.Optional;
  *                      made after its first cold start (default true)
  * @param functionCpuShare whether a slot's VMM is limited to its memory size's CPU share (one CPU per 1,769 MB)
  *                      once its runtime has initialized (default true)
+ * @param apiTokenFile  a file whose token becomes the cluster's API token (replacing the one in etcd, on every host
+ *                      within seconds); default: keep the cluster's, or make one
+ * @param lambdaCredentialsFile a file ({@code {"accessKeyId": ..., "secretAccessKey": ...}}) whose access key becomes
+ *                      the one the cluster's Lambda API accepts; default: keep the cluster's, or make one
  */
 public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
                              Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit,
                              Optional<Integer> warmPool, Optional<String> advertise, Optional<Integer> functionPool,
-                             Optional<Boolean> functionSnapshots, Optional<Boolean> functionCpuShare) {
+                             Optional<Boolean> functionSnapshots, Optional<Boolean> functionCpuShare,
+                             Optional<String> apiTokenFile, Optional<String> lambdaCredentialsFile) {
     public static final int DEFAULT_FUNCTION_POOL = 2;
     public static final int DEFAULT_WARM_POOL = 1;
     public static final int DEFAULT_ETCD_PORT = 2479;
@@ -45,6 +50,8 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
         functionPool = orEmpty(functionPool);
         functionSnapshots = orEmpty(functionSnapshots);
         functionCpuShare = orEmpty(functionCpuShare);
+        apiTokenFile = orEmpty(apiTokenFile);
+        lambdaCredentialsFile = orEmpty(lambdaCredentialsFile);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -54,51 +61,67 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
     public static ClusterOptions defaults() {
         return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public ClusterOptions withApiPort(int port) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withEtcdPort(int port) {
-        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withEtcd(List<URI> endpoints) {
-        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withWarmPool(int size) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots, functionCpuShare);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withAdvertise(String address) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool,
-                Optional.of(address), functionPool, functionSnapshots, functionCpuShare);
+                Optional.of(address), functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withApiHost(String address) {
         return new ClusterOptions(etcd, etcdPort, Optional.of(address), apiPort, hostName, cpuOvercommit, warmPool,
-                advertise, functionPool, functionSnapshots, functionCpuShare);
+                advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withHostName(String name) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withFunctionPool(int size) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                Optional.of(size), functionSnapshots, functionCpuShare);
+                Optional.of(size), functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withFunctionSnapshots(boolean on) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, Optional.of(on), functionCpuShare);
+                functionPool, Optional.of(on), functionCpuShare, apiTokenFile, lambdaCredentialsFile);
     }
 
     public ClusterOptions withFunctionCpuShare(boolean on) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, Optional.of(on));
+                functionPool, functionSnapshots, Optional.of(on), apiTokenFile, lambdaCredentialsFile);
+    }
+
+    public ClusterOptions withApiTokenFile(String file) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                functionPool, functionSnapshots, functionCpuShare, Optional.of(file), lambdaCredentialsFile);
+    }
+
+    public ClusterOptions withLambdaCredentialsFile(String file) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                functionPool, functionSnapshots, functionCpuShare, apiTokenFile, Optional.of(file));
+    }
+
+    /** These options without {@link #apiTokenFile} and {@link #lambdaCredentialsFile}, which act once, at the start. */
+    public ClusterOptions withoutSecretFiles() {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                functionPool, functionSnapshots, functionCpuShare, Optional.empty(), Optional.empty());
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.host.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.cluster.api.ApiToken;
 import dev.kiln.host.FunctionReply;
 import dev.kiln.host.fn.FunctionRouter;
 import dev.kiln.host.fn.HomeHosts;
@@ -41,11 +42,14 @@ final class PeerFunctions implements FunctionRouter {
 
     private final String self;
     private final Supplier<Map<String, URI>> peers;
+    private final Supplier<ApiToken> token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    PeerFunctions(String self, Supplier<Map<String, URI>> peers) {
+    /** @param token the cluster's API token, which every host's API requires (the hosts share it) */
+    PeerFunctions(String self, Supplier<Map<String, URI>> peers, Supplier<ApiToken> token) {
         this.self = self;
         this.peers = peers;
+        this.token = token;
     }
 
     @Override
@@ -68,7 +72,7 @@ final class PeerFunctions implements FunctionRouter {
         }
         HttpRequest request = HttpRequest.newBuilder(api.resolve("/2015-03-31/functions/"
                         + URLEncoder.encode(function, StandardCharsets.UTF_8) + "/invocations"))
-                .timeout(INVOKE_TIMEOUT).header(LambdaApi.FORWARDED_BY, self)
+                .timeout(INVOKE_TIMEOUT).header(LambdaApi.FORWARDED_BY, self).header("Authorization", token.get().header())
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
         HttpResponse<byte[]> response;

@@ -22,6 +22,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import dev.kiln.cluster.api.ClusterApiServer;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.TreeMap;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -36,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions, UpdateFunctionCode,
  * UpdateFunctionConfiguration, DeleteFunction, Put/Get/DeleteFunctionConcurrency and Invoke (RequestResponse, Event,
  * DryRun). Errors carry Lambda's type in {@code X-Amzn-ErrorType}, which the SDKs map to their exception classes.
- * Mounted on the cluster API's port (7070) under {@link #PREFIXES}. Requests are not authenticated yet (issue 9 adds
- * Signature Version 4): serve it on loopback only.
+ * Mounted on the cluster API's port (7070) under {@link #PREFIXES} as {@link #signed}: Signature Version 4 with
+ * kiln's {@link LambdaCredentials}, or kiln's bearer token. {@link #handle} itself authenticates nothing (the guest
+ * gateway hands guests' Invoke calls to it).
  */
 public final class LambdaApi extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(LambdaApi.class);
@@ -78,14 +84,66 @@ public final class LambdaApi extends Handler.Abstract {
         }
     }
 
+    /** The request's body, read once: here, or already by the signature check. */
+    @FunctionalInterface
+    private interface Body {
+        /** The body's bytes; more than {@code limit} is 413. */
+        byte[] read(long limit);
+    }
+
+    /** Serves a request as it is, unauthenticated: what the guest gateway hands over, and the tests. */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        return serve(request, response, callback, Optional.empty());
+    }
+
+    /**
+     * This API as the TCP port serves it ({@link ClusterApiServer.Access#TOKEN_OR_OWN}): a request whose kiln bearer
+     * token the server accepted is served; any other must be signed with Signature Version 4 by {@code verifier}'s
+     * access key, or it is refused with 403 as Lambda refuses it. The signature covers the body, so the body is read
+     * (up to the call's limit) before the signature is checked; the rest of the header is checked first.
+     */
+    public Handler signed(SigV4Verifier verifier, Clock clock) {
+        return new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                if (ClusterApiServer.authenticated(request)) {
+                    return serve(request, response, callback, Optional.empty());
+                }
+                return serve(request, response, callback, Optional.of(new Check(verifier, clock)));
+            }
+        };
+    }
+
+    private record Check(SigV4Verifier verifier, Clock clock) {
+    }
+
+    private boolean serve(Request request, Response response, Callback callback, Optional<Check> check) {
         String method = request.getMethod();
         String path = Request.getPathInContext(request);
         String requestId = UUID.randomUUID().toString();
         Answer answer;
         try {
-            answer = route(method, path, request, requestId);
+            Body body = limit -> read(request, limit);
+            if (check.isPresent()) {
+                Instant now = check.get().clock().instant();
+                SigV4.Request unread = signed(request, new byte[0]);
+                try {
+                    check.get().verifier().precheck(unread, now);
+                } catch (LambdaException refused) {
+                    drain(request); // so that a client still sending its body reads the 403, not a reset
+                    throw refused;
+                }
+                byte[] bytes = read(request, limitOf(path));
+                check.get().verifier().verify(signed(request, bytes), now);
+                body = limit -> {
+                    if (bytes.length > limit) {
+                        throw tooLarge(limit);
+                    }
+                    return bytes;
+                };
+            }
+            answer = route(method, path, request, requestId, body);
         } catch (LambdaException e) {
             answer = error(e);
             LOG.debug("{} {} -> {} {}: {}", method, path, e.status(), e.type(), e.getMessage());
@@ -102,7 +160,38 @@ public final class LambdaApi extends Handler.Abstract {
         return true;
     }
 
-    private Answer route(String method, String rawPath, Request request, String requestId) {
+    /** Reads and drops up to 16 MiB of a refused request's body. */
+    private static void drain(Request request) {
+        try {
+            InputStream in = Content.Source.asInputStream(request);
+            byte[] buffer = new byte[8192];
+            long left = 16L << 20;
+            for (int n; left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0; ) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot drain the request body: {}", e.toString());
+        }
+    }
+
+    /** The most of a body a call may have: an invocation's payload, or a request with a zip. */
+    static long limitOf(String path) {
+        return path.endsWith("/invocations") || path.endsWith("/invocations/") ? FunctionService.MAX_PAYLOAD + 1L
+                : MAX_BODY;
+    }
+
+    /** The request as Signature Version 4 sees it: method, raw path and query, headers, body. */
+    private static SigV4.Request signed(Request request, byte[] body) {
+        TreeMap<String, List<String>> headers = new TreeMap<>();
+        for (HttpField f : request.getHeaders()) {
+            headers.computeIfAbsent(f.getLowerCaseName(), k -> new ArrayList<>()).add(f.getValue());
+        }
+        String query = request.getHttpURI().getQuery();
+        return new SigV4.Request(request.getMethod(), request.getHttpURI().getPath(), query == null ? "" : query,
+                headers, body);
+    }
+
+    private Answer route(String method, String rawPath, Request request, String requestId, Body reader) {
         String path = rawPath.endsWith("/") ? rawPath.substring(0, rawPath.length() - 1) : rawPath;
         List<String> seg = new ArrayList<>();
         for (String s : path.substring(1).split("/")) {
@@ -116,7 +205,7 @@ public final class LambdaApi extends Handler.Abstract {
             if (seg.size() == 2) {
                 return switch (method) {
                     case "GET" -> list();
-                    case "POST" -> Answer.json(201, configuration(create(body(request))));
+                    case "POST" -> Answer.json(201, configuration(create(body(reader))));
                     default -> throw notFound(method, rawPath);
                 };
             }
@@ -137,11 +226,11 @@ public final class LambdaApi extends Handler.Abstract {
                         return Answer.json(200, configuration(functions.get(name)));
                     }
                     case "configuration PUT" -> {
-                        JsonNode body = body(request);
+                        JsonNode body = body(reader);
                         return Answer.json(200, configuration(functions.updateConfiguration(name, change(body, false))));
                     }
                     case "code PUT" -> {
-                        JsonNode body = body(request);
+                        JsonNode body = body(reader);
                         known(body, Set.of("ZipFile", "ImageUri", "Publish", "DryRun", "RevisionId", "Architectures",
                                 "S3Bucket", "S3Key", "S3ObjectVersion"));
                         noS3(body);
@@ -153,7 +242,7 @@ public final class LambdaApi extends Handler.Abstract {
                         return new Answer(200, codeOf(r), Map.of("Content-Type", "application/zip"));
                     }
                     case "invocations POST" -> {
-                        return invoke(name, request, requestId);
+                        return invoke(name, request, requestId, reader);
                     }
                     default -> throw notFound(method, rawPath);
                 }
@@ -162,7 +251,7 @@ public final class LambdaApi extends Handler.Abstract {
         if (seg.size() == 4 && seg.get(3).equals("concurrency")) {
             String name = seg.get(2);
             if (api.equals("2017-10-31") && method.equals("PUT")) {
-                JsonNode body = body(request);
+                JsonNode body = body(reader);
                 known(body, Set.of("ReservedConcurrentExecutions"));
                 if (!body.path("ReservedConcurrentExecutions").canConvertToInt()) {
                     throw invalid("ReservedConcurrentExecutions is required, a number");
@@ -251,7 +340,7 @@ public final class LambdaApi extends Handler.Abstract {
                 text(body, "PackageType"), Optional.empty(), Optional.empty());
     }
 
-    private Answer invoke(String name, Request request, String requestId) {
+    private Answer invoke(String name, Request request, String requestId, Body reader) {
         Fields query = Request.extractQueryParameters(request);
         String qualifier = query.getValue("Qualifier");
         if (qualifier != null && !qualifier.equals("$LATEST")) {
@@ -259,7 +348,7 @@ public final class LambdaApi extends Handler.Abstract {
                     + functions.arn(FunctionService.nameOf(name)) + ":" + qualifier + " (kiln keeps $LATEST only)");
         }
         String type = Optional.ofNullable(request.getHeaders().get("X-Amz-Invocation-Type")).orElse("RequestResponse");
-        byte[] payload = read(request, FunctionService.MAX_PAYLOAD + 1L);
+        byte[] payload = reader.read(FunctionService.MAX_PAYLOAD + 1L);
         switch (type) {
             case "DryRun" -> {
                 functions.get(name);
@@ -405,8 +494,8 @@ public final class LambdaApi extends Handler.Abstract {
         return c;
     }
 
-    private static JsonNode body(Request request) {
-        return parseBody(read(request, MAX_BODY));
+    private static JsonNode body(Body reader) {
+        return parseBody(reader.read(MAX_BODY));
     }
 
     /** A request body as a JSON object (empty is {@code {}}), or an InvalidParameterValueException. */
@@ -430,13 +519,20 @@ public final class LambdaApi extends Handler.Abstract {
         try (InputStream in = Content.Source.asInputStream(request)) {
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (bytes.length > limit) {
-                throw new LambdaException(413, "RequestTooLargeException", "Request must be smaller than "
-                        + Math.min(limit, FunctionService.MAX_PAYLOAD) + " bytes for the InvokeFunction operation");
+                throw tooLarge(limit);
             }
             return bytes;
         } catch (IOException e) {
             throw invalid("cannot read the request body: " + e.getMessage());
         }
+    }
+
+    private static LambdaException tooLarge(long limit) {
+        return limit <= FunctionService.MAX_PAYLOAD + 1L
+                ? new LambdaException(413, "RequestTooLargeException", "Request must be smaller than "
+                        + FunctionService.MAX_PAYLOAD + " bytes for the InvokeFunction operation")
+                : new LambdaException(413, "RequestTooLargeException", "Request must be smaller than " + limit
+                        + " bytes: a function's zip may be 50 MB (base64 in JSON); send larger code as an image");
     }
 
     private static void known(JsonNode body, Set<String> fields) {

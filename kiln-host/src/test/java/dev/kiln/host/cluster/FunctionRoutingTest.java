@@ -43,8 +43,11 @@ class FunctionRoutingTest {
     private static final List<String> HOSTS = List.of("h1", "h2", "h3");
 
     private record TestHost(String name, LambdaApiTest.EchoSlots slots, FunctionService functions,
-                            ClusterApiServer server) {
+                            ClusterApiServer server, ClusterSecrets secrets) {
     }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path states;
 
     private final Map<String, TestHost> hosts = new LinkedHashMap<>();
     /** The Ready hosts' APIs as every host sees them (a host taken down leaves it). */
@@ -60,15 +63,19 @@ class FunctionRoutingTest {
                     8, 0, Duration.ZERO, Duration.ofSeconds(5)));
             FunctionService functions = new FunctionService(new KvFunctionStore(kv), manager,
                     image -> true, FunctionService.Settings.defaults(), Clock.systemUTC(), Duration.ofMinutes(1));
+            // each host has its own state directory; the store makes their secrets the first host's
+            ClusterSecrets secrets = ClusterSecrets.establish(states.resolve(name), kv);
+            LambdaApi lambda = new LambdaApi(functions, "http://127.0.0.1");
             ClusterApiServer server = ClusterApiServer.start(new ResourceStore(kv, Clock.systemUTC()), "127.0.0.1", 0,
                     Optional.empty(), LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p,
-                            new LambdaApi(functions, "http://127.0.0.1"))).toList());
+                            lambda.signed(new dev.kiln.host.fn.SigV4Verifier(secrets::credentials), Clock.systemUTC()),
+                            ClusterApiServer.Access.TOKEN_OR_OWN)).toList(), secrets.token());
             functions.routeWith(new PeerFunctions(name, () -> {
                 Map<String, URI> others = new LinkedHashMap<>(ready);
                 others.remove(name);
                 return others;
-            }));
-            hosts.put(name, new TestHost(name, slots, functions, server));
+            }, secrets::token));
+            hosts.put(name, new TestHost(name, slots, functions, server, secrets));
             ready.put(name, server.uri());
         }
     }
@@ -87,6 +94,7 @@ class FunctionRoutingTest {
         HttpRequest.Builder b = HttpRequest.newBuilder(hosts.get(host).server().uri().resolve(path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
+        b.header("Authorization", hosts.get(host).secrets().token().header());
         headers.forEach(b::header);
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -102,6 +110,26 @@ class FunctionRoutingTest {
 
     private HttpResponse<String> invoke(String via, String name, String event) throws Exception {
         return send(via, "POST", "/2015-03-31/functions/" + name + "/invocations", event, Map.of());
+    }
+
+    @Test
+    void theHostsShareTheFirstHostsSecretsAndEachKeepsThemRootOnly() throws Exception {
+        ClusterSecrets first = hosts.get("h1").secrets();
+        for (TestHost h : hosts.values()) {
+            assertThat(h.secrets().token().value()).isEqualTo(first.token().value());
+            assertThat(h.secrets().credentials()).isEqualTo(first.credentials());
+            java.nio.file.Path token = states.resolve(h.name()).resolve(dev.kiln.cluster.api.ApiToken.FILE);
+            java.nio.file.Path keys = states.resolve(h.name()).resolve(dev.kiln.host.fn.LambdaCredentials.FILE);
+            assertThat(java.nio.file.Files.readString(token).strip()).isEqualTo(first.token().value());
+            for (java.nio.file.Path p : List.of(token, keys)) {
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                        java.nio.file.Files.getPosixFilePermissions(p))).isEqualTo("rw-------");
+            }
+        }
+        // a host's request without the token is refused; the forwarding between hosts carries it
+        HttpResponse<String> bare = http.send(HttpRequest.newBuilder(hosts.get("h2").server().uri()
+                .resolve("/apis/kiln.dev/v1/hosts")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(bare.statusCode()).isEqualTo(401);
     }
 
     @Test

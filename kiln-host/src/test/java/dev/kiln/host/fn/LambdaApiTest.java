@@ -129,6 +129,7 @@ public class LambdaApiTest {
     private FunctionService functions;
     private ClusterApiServer server;
     private LambdaClient lambda;
+    private final LambdaCredentials credentials = LambdaCredentials.generate();
     private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
     @BeforeEach
@@ -142,10 +143,22 @@ public class LambdaApiTest {
         functions.exportMetrics(metrics);
         ResourceStore store = new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC());
         LambdaApi api = new LambdaApi(functions, "http://127.0.0.1");
-        server = ClusterApiServer.start(store, "127.0.0.1", 0, Optional.empty(),
-                LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, api)).toList());
-        lambda = LambdaClient.builder().endpointOverride(server.uri()).region(Region.of("kiln-local"))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("kiln", "kiln")))
+        server = serve(store, api, credentials);
+        lambda = sdk(server, credentials);
+    }
+
+    /** The API as the daemon serves it: the bearer token or Signature Version 4 with {@code credentials}. */
+    static ClusterApiServer serve(ResourceStore store, LambdaApi api, LambdaCredentials credentials) {
+        var signed = api.signed(new SigV4Verifier(() -> credentials), Clock.systemUTC());
+        return ClusterApiServer.start(store, "127.0.0.1", 0, Optional.empty(), LambdaApi.PREFIXES.stream()
+                .map(p -> new ClusterApiServer.Mount(p, signed, ClusterApiServer.Access.TOKEN_OR_OWN)).toList());
+    }
+
+    /** AWS's SDK, unchanged but for the endpoint, with the access key kiln generated (as ~/.aws/credentials has it). */
+    static LambdaClient sdk(ClusterApiServer server, LambdaCredentials credentials) {
+        return LambdaClient.builder().endpointOverride(server.uri()).region(Region.of("kiln-local"))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                        credentials.accessKeyId(), credentials.secretAccessKey())))
                 .overrideConfiguration(c -> c.retryStrategy(DefaultRetryStrategy.doNotRetry())).build();
     }
 
@@ -253,7 +266,8 @@ public class LambdaApiTest {
         assertThat(slots.opened).hasValue(1);
         HttpClient http = HttpClient.newHttpClient();
         try {
-            String listed = http.send(HttpRequest.newBuilder(server.uri().resolve("/2015-03-31/functions/")).build(),
+            String listed = http.send(HttpRequest.newBuilder(server.uri().resolve("/2015-03-31/functions/"))
+                    .header("Authorization", server.token().header()).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(JSON.readTree(listed).path("Functions").path(0).path("KilnSlots").toString())
                     .as("kiln's extension, which the SDK ignores").isEqualTo("{\"booting\":0,\"initializing\":0,\"idle\":1,\"busy\":0,\"draining\":0}");
@@ -295,13 +309,13 @@ public class LambdaApiTest {
         HttpClient http = HttpClient.newHttpClient();
         try {
             HttpResponse<String> bad = http.send(HttpRequest.newBuilder(server.uri().resolve("/2015-03-31/functions"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{not json")).build(),
+                    .header("Authorization", server.token().header()).POST(HttpRequest.BodyPublishers.ofString("{not json")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(bad.headers().firstValue("X-Amzn-ErrorType")).contains("InvalidParameterValueException");
             assertThat(bad.body()).contains("not valid JSON");
             HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(server.uri().resolve("/2015-03-31/functions"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"FunctionName\":\"u\",\"Colour\":\"red\"}")).build(),
+                    .header("Authorization", server.token().header()).POST(HttpRequest.BodyPublishers.ofString("{\"FunctionName\":\"u\",\"Colour\":\"red\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(unknown.statusCode()).isEqualTo(400);
             assertThat(unknown.body()).contains("unknown field Colour");
@@ -361,13 +375,9 @@ public class LambdaApiTest {
                 FunctionService.Settings.defaults(), Clock.systemUTC(), Duration.ofMinutes(1));
         LambdaApi api = new LambdaApi(functions, "http://127.0.0.1");
         server.close();
-        server = ClusterApiServer.start(new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC()),
-                "127.0.0.1", 0, Optional.empty(),
-                LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, api)).toList());
+        server = serve(new ResourceStore(KvStore.memory(Clock.systemUTC()), Clock.systemUTC()), api, credentials);
         lambda.close();
-        lambda = LambdaClient.builder().endpointOverride(server.uri()).region(Region.of("kiln-local"))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("kiln", "kiln")))
-                .overrideConfiguration(c -> c.retryStrategy(DefaultRetryStrategy.doNotRetry())).build();
+        lambda = sdk(server, credentials);
 
         byte[] code = zip("app.py", "def handler(e, c): return e");
         lambda.createFunction(b -> b.functionName("numpy-fn").runtime(Runtime.PYTHON3_12).handler("app.handler")
