@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = {"Each benchmark alternates kiln and its baseline in one run and reports medians, so a noisy, "
                 + "shared machine affects both alike. Method and figures: docs/BENCHMARKS.md."},
         commandListHeading = "%nCommands:%n",
-        subcommands = {VmStartBench.class, ContainerBench.class, ClusterHealBench.class,
+        subcommands = {VmStartBench.class, IsolationBench.class, ContainerBench.class, ClusterHealBench.class,
             FunctionBenchCommand.class})
 public final class BenchCommand extends KilnSubcommand {
     @Override
