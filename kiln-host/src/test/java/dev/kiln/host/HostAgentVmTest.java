@@ -214,9 +214,20 @@ class HostAgentVmTest {
         }
     }
 
+    /**
+     * A listening socket on the gateway at a port guests may reach: of the host, guests reach only kiln's guest ports
+     * (guest isolation), and the bench's iperf3 port is one that nothing else uses during this test.
+     */
+    private static ServerSocket guestReachableServer(VmView vm) throws IOException {
+        ServerSocket server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new java.net.InetSocketAddress(vm.gateway(), HostConfig.BENCH_IPERF_PORT), 1);
+        return server;
+    }
+
     /** The host serves {@code bytes}; the guest reads them with nc. Rate = bytes / (accept .. guest saw EOF). */
     private double measureHostToGuest(VmView vm, long bytes) throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, java.net.InetAddress.getByName(vm.gateway()))) {
+        try (ServerSocket server = guestReachableServer(vm)) {
             long[] elapsed = new long[1];
             Thread sender = Thread.ofVirtual().start(() -> {
                 try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
@@ -237,7 +248,7 @@ class HostAgentVmTest {
 
     /** The guest sends {@code bytes} with nc; the host times first byte to EOF. */
     private double measureGuestToHost(VmView vm, long bytes) throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, java.net.InetAddress.getByName(vm.gateway()))) {
+        try (ServerSocket server = guestReachableServer(vm)) {
             long[] result = new long[2];
             Thread receiver = Thread.ofVirtual().start(() -> {
                 try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
