@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import dev.kiln.net.Ipv4Cidr;
+import dev.kiln.net.FreeSubnets;
 
 /** Configurations for agents under test: a private state dir, bridge and subnet; a shared image cache. */
 final class TestHosts {
@@ -37,18 +37,7 @@ final class TestHosts {
      * machine (or leftovers of a killed one) do not collide with this one.
      */
     static String freeSubnet() {
-        List<Ipv4Cidr> used = ip("-o", "-4", "addr", "show").lines()
-                .map(l -> l.split("\\s+"))
-                .flatMap(f -> java.util.stream.IntStream.range(0, f.length - 1).filter(i -> f[i].equals("inet"))
-                        .mapToObj(i -> Ipv4Cidr.parse(f[i + 1]).network()))
-                .toList();
-        for (int attempt = 0; attempt < 1000; attempt++) {
-            Ipv4Cidr candidate = new Ipv4Cidr("10.78." + (100 + RANDOM.nextInt(150)) + ".0", 24);
-            if (used.stream().noneMatch(u -> u.overlaps(candidate))) {
-                return candidate.toString();
-            }
-        }
-        throw new IllegalStateException("no free 10.78.x.0/24 subnet on this host");
+        return FreeSubnets.pick("10.78", 1, FreeSubnets.inUse(), i -> 100 + RANDOM.nextInt(150)).getFirst();
     }
 
     /**
