@@ -43,23 +43,44 @@ import picocli.CommandLine.Option;
         header = "The cost of isolation: VM start, snapshot and restore with the VMM jail on against off.",
         descriptionHeading = "%nDescription:%n",
         description = {
-            "Alternates, --runs times (which side goes first alternates too), the same guest (kiln's guest image, "
-                    + "a read-only root disk, no NIC) through the QEMU driver twice: jailed (its own uid, chroot, "
-                    + "seccomp sandbox, cgroups: kiln's default) and unjailed (KILN_VMM_JAIL=off). Each run times: "
-                    + "start until the guest's ready line is on its console; a snapshot of the running guest "
-                    + "(its memory streamed to a file); the restore of that snapshot into a new VMM until it runs. "
-                    + "Reports the medians of each side, their ratio and difference. Needs root; no daemon.",
+            "Two parts, each alternating the two sides run by run (and which side goes first).",
             "",
-            "The network filters' cost (issue 9's nftables rules) is not part of this run."},
+            "The driver part: the same guest (kiln's guest image, a read-only root disk, no NIC) through the QEMU "
+                    + "driver, jailed (its own uid, chroot, seccomp sandbox, cgroups: kiln's default) and unjailed "
+                    + "(KILN_VMM_JAIL=off), --runs times. Each run times the start until the guest's ready line is on "
+                    + "its console, a snapshot of the running guest (its memory streamed to a file) and the restore "
+                    + "of that snapshot into a new VMM until it runs.",
+            "",
+            "The daemon part: two host agents in this process, each with its own bridge (kbi-isolated, kbi-open), "
+                    + "a free 10.79.x.0/24 subnet and a temporary state directory. 'isolated' is kiln's default "
+                    + "(VMMs jailed, the bridge guard's anti-spoofing, tenant, host-port and egress rules on); "
+                    + "'open' has both off. It times --runs VM starts through each one's VM service (tap, guard, "
+                    + "jail, boot until the guest agent answers), then boots a function slot on each (a Python "
+                    + "handler in kiln's python3-runtime:1 image, built once into STATE/cache/bench-python-runtime) "
+                    + "and times --invokes warm invocations on each, alternated: the micro-manager's call through "
+                    + "the slot's agent on the tap, the bridge and its filters, the Lambda Runtime API in the guest "
+                    + "and back.",
+            "",
+            "Reports the medians of each side (and the warm invocations' p99), their ratio and difference. Needs "
+                    + "root; no daemon is needed and a running one is not touched."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
-        footer = {"  kiln bench isolation", "  kiln bench isolation --runs 9 --json > isolation.json"})
+        footer = {"  kiln bench isolation", "  kiln bench isolation --runs 9 --invokes 200 --json > isolation.json",
+            "  kiln bench isolation --part daemon"})
 public final class IsolationBench extends KilnSubcommand {
     @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Runs of each kind. Default: ${DEFAULT-VALUE}.")
     int runs;
 
     @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256M", description = "Guest memory. Default: ${DEFAULT-VALUE}.")
     String memory;
+
+    @Option(names = "--invokes", paramLabel = "N", defaultValue = "50",
+            description = "Warm invocations on each side in the daemon part. Default: ${DEFAULT-VALUE}.")
+    int invokes;
+
+    @Option(names = "--part", paramLabel = "PART", defaultValue = "all",
+            description = "driver, daemon or all. Default: ${DEFAULT-VALUE}.")
+    String part;
 
     @Option(names = "--json", description = "Print the results as JSON. Default: text.")
     boolean json;
@@ -69,7 +90,58 @@ public final class IsolationBench extends KilnSubcommand {
     @Override
     public Integer call() throws Exception {
         if (runs < 1) throw new CliException("BAD_REQUEST", "--runs must be at least 1", "e.g. --runs 5", ExitCodes.USAGE);
+        if (invokes < 1) {
+            throw new CliException("BAD_REQUEST", "--invokes must be at least 1", "e.g. --invokes 50", ExitCodes.USAGE);
+        }
+        if (!List.of("driver", "daemon", "all").contains(part)) {
+            throw new CliException("BAD_REQUEST", "--part must be driver, daemon or all, not '" + part + "'",
+                    "e.g. --part daemon", ExitCodes.USAGE);
+        }
         ByteSize size = ByteSize.parse(memory);
+        // the two in-process host agents log every step at INFO; the benchmark's own progress lines say enough (and
+        // their warnings, such as the loud jail-off one, still show)
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        ObjectNode out = root().json().createObjectNode();
+        out.put("runs", runs);
+        out.put("memory", size.toString());
+        if (!part.equals("daemon")) driverPart(size, out);
+        if (!part.equals("driver")) daemonPart(size, out);
+        if (json) {
+            printJson(out);
+            return ExitCodes.OK;
+        }
+        if (out.has("start")) {
+            print(String.format("The VMM jail on against off (the QEMU driver alone), %s, %s guest, %d runs each, "
+                    + "alternated:%n", out.path("accelerator").asText(), size, runs));
+            for (String phase : List.of("start", "snapshot", "restore")) {
+                var p = out.path(phase);
+                print(String.format("  %-9s jailed median %6d ms, unjailed %6d ms: ratio %.3f (%+d ms)%n", phase,
+                        p.path("jailedMedianMs").asLong(), p.path("unjailedMedianMs").asLong(),
+                        p.path("ratio").asDouble(), p.path("differenceMs").asLong()));
+            }
+        }
+        if (out.has("daemonStart")) {
+            print(String.format("Isolation on (jail + bridge guard) against off, through the daemon's VM service and "
+                    + "function slots:%n"));
+            var st = out.path("daemonStart");
+            print(String.format("  VM start    isolated median %6d ms, open %6d ms: ratio %.3f (%+d ms), %d runs each%n",
+                    st.path("isolatedMedianMs").asLong(), st.path("openMedianMs").asLong(),
+                    st.path("ratio").asDouble(), st.path("differenceMs").asLong(), runs));
+            var cold = out.path("coldInvoke");
+            print(String.format("  cold invoke isolated %6d ms, open %6d ms (one each: a slot VM booted and its "
+                    + "runtime initialized)%n", cold.path("isolatedMs").asLong(), cold.path("openMs").asLong()));
+            var w = out.path("warmInvoke");
+            print(String.format("  warm invoke isolated p50 %.1f ms p99 %.1f ms, open p50 %.1f ms p99 %.1f ms: p50 "
+                            + "ratio %.3f, %d invocations each%n", w.path("isolatedP50Ms").asDouble(),
+                    w.path("isolatedP99Ms").asDouble(), w.path("openP50Ms").asDouble(), w.path("openP99Ms").asDouble(),
+                    w.path("ratio").asDouble(), invokes));
+        }
+        return ExitCodes.OK;
+    }
+
+    private void driverPart(ByteSize size, ObjectNode out) throws Exception {
         Path qemu = QemuBinary.find(Optional.empty(), System.getenv().getOrDefault("PATH", "/usr/bin"))
                 .orElseThrow(() -> new CliException("VMM_NOT_INSTALLED", "qemu-system-x86_64 not found", "run 'kiln doctor'", 7));
         progress("guest image (built from the host's packages on first use)...");
@@ -90,16 +162,13 @@ public final class IsolationBench extends KilnSubcommand {
                     VmmDriver d = side.equals("jailed") ? jailed : open;
                     results.get(side).add(once(d, image, size, work.resolve(side + "-" + i)));
                 }
-                progress("run %d/%d: start jailed %d ms, unjailed %d ms", i + 1, runs,
+                progress("driver run %d/%d: start jailed %d ms, unjailed %d ms", i + 1, runs,
                         results.get("jailed").getLast().startMs(), results.get("unjailed").getLast().startMs());
             }
         } finally {
             deleteTree(work);
         }
-        ObjectNode out = root().json().createObjectNode();
         out.put("accelerator", accel.accelerator().qemuName());
-        out.put("runs", runs);
-        out.put("memory", size.toString());
         for (String phase : List.of("start", "snapshot", "restore")) {
             ObjectNode p = out.putObject(phase);
             for (String side : results.keySet()) {
@@ -115,19 +184,66 @@ public final class IsolationBench extends KilnSubcommand {
             p.put("ratio", (double) p.path("jailedMedianMs").asLong() / Math.max(1, p.path("unjailedMedianMs").asLong()));
             p.put("differenceMs", p.path("jailedMedianMs").asLong() - p.path("unjailedMedianMs").asLong());
         }
-        if (json) {
-            printJson(out);
-        } else {
-            print(String.format("VMM jail on against off, %s, %s guest, %d runs each, alternated:%n",
-                    accel.accelerator().qemuName(), size, runs));
-            for (String phase : List.of("start", "snapshot", "restore")) {
-                var p = out.path(phase);
-                print(String.format("  %-9s jailed median %6d ms, unjailed %6d ms: ratio %.3f (%+d ms)%n", phase,
-                        p.path("jailedMedianMs").asLong(), p.path("unjailedMedianMs").asLong(),
-                        p.path("ratio").asDouble(), p.path("differenceMs").asLong()));
+    }
+
+    private void daemonPart(ByteSize size, ObjectNode out) throws Exception {
+        Path examples = ClusterDemo.examples();
+        Path work = Files.createTempDirectory("kiln-bench-isolation-hosts-");
+        try (IsolatedHostsBench bench = IsolatedHostsBench.start(root().stateDir(),
+                examples.resolve("images/python3-runtime.yaml"), examples.resolve("functions/python"), work,
+                this::progress)) {
+            List<IsolatedHostsBench.Side> sides = bench.sides();
+            for (int i = 0; i < runs; i++) {
+                for (IsolatedHostsBench.Side side : i % 2 == 0 ? sides : sides.reversed()) {
+                    bench.startOnce(side, size.toString());
+                }
+                progress("daemon run %d/%d: VM start isolated %d ms, open %d ms", i + 1, runs,
+                        sides.get(0).startMs.getLast(), sides.get(1).startMs.getLast());
             }
+            for (IsolatedHostsBench.Side side : sides) {
+                progress("the function's cold start on the %s host (a slot VM boots, its runtime starts)...", side.name);
+                bench.cold(side);
+            }
+            for (int i = 0; i < invokes; i++) {
+                for (IsolatedHostsBench.Side side : i % 2 == 0 ? sides : sides.reversed()) {
+                    bench.warm(side);
+                }
+                if ((i + 1) % 25 == 0 || i + 1 == invokes) {
+                    progress("warm invocations %d/%d", i + 1, invokes);
+                }
+            }
+            IsolatedHostsBench.Side on = sides.get(0);
+            IsolatedHostsBench.Side off = sides.get(1);
+            ObjectNode st = out.putObject("daemonStart");
+            st.put("isolatedMedianMs", VmStartBench.median(on.startMs));
+            st.put("openMedianMs", VmStartBench.median(off.startMs));
+            on.startMs.forEach(st.putArray("isolatedMs")::add);
+            off.startMs.forEach(st.putArray("openMs")::add);
+            st.put("ratio", (double) VmStartBench.median(on.startMs) / Math.max(1, VmStartBench.median(off.startMs)));
+            st.put("differenceMs", VmStartBench.median(on.startMs) - VmStartBench.median(off.startMs));
+            ObjectNode cold = out.putObject("coldInvoke");
+            cold.put("isolatedMs", on.coldMs);
+            cold.put("openMs", off.coldMs);
+            ObjectNode w = out.putObject("warmInvoke");
+            w.put("invocations", invokes);
+            w.put("isolatedP50Ms", round(percentile(on.warmMs, 0.5)));
+            w.put("isolatedP99Ms", round(percentile(on.warmMs, 0.99)));
+            w.put("openP50Ms", round(percentile(off.warmMs, 0.5)));
+            w.put("openP99Ms", round(percentile(off.warmMs, 0.99)));
+            w.put("ratio", percentile(on.warmMs, 0.5) / Math.max(0.001, percentile(off.warmMs, 0.5)));
+        } finally {
+            deleteTree(work);
         }
-        return ExitCodes.OK;
+    }
+
+    /** The value at quantile {@code q} of {@code values} (nearest rank). */
+    static double percentile(List<Double> values, double q) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(Math.min(sorted.size() - 1, Math.max(0, (int) Math.ceil(sorted.size() * q) - 1)));
+    }
+
+    private static double round(double ms) {
+        return Math.round(ms * 10) / 10.0;
     }
 
     private static Run once(VmmDriver d, GuestImage image, ByteSize memory, Path dir) throws IOException {

@@ -15,6 +15,7 @@ import dev.kiln.vmm.AcceleratorChoice;
 import dev.kiln.vmm.DriverChoice;
 import dev.kiln.vmm.DriverRequest;
 import dev.kiln.vmm.DriverSelection;
+import dev.kiln.vmm.JailPolicy;
 import dev.kiln.vmm.firecracker.FirecrackerConfig;
 import dev.kiln.vmm.firecracker.FirecrackerDriver;
 import dev.kiln.vmm.VmmDriver;
@@ -101,6 +102,14 @@ public final class HostAgent implements AutoCloseable {
     }
 
     public static HostAgent start(HostConfig config) {
+        return start(config, JailPolicy.fromEnvironment());
+    }
+
+    /**
+     * As {@link #start(HostConfig)}, with the QEMU jail set explicitly instead of from the environment ({@code kiln
+     * bench isolation} runs a jailed and an unjailed daemon side by side).
+     */
+    public static HostAgent start(HostConfig config, JailPolicy jail) {
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
         prepareDirs(config);
@@ -130,7 +139,7 @@ public final class HostAgent implements AutoCloseable {
         LOG.info("accelerator: {} ({})", accel.accelerator(), accel.reason());
         DriverChoice choice = chooseDriver(accel, image);
         Map<String, VmmDriver> drivers = new LinkedHashMap<>();
-        drivers.put(QemuDriver.NAME, QemuDriver.create(QemuConfig.of(qemu, accel)));
+        drivers.put(QemuDriver.NAME, QemuDriver.create(QemuConfig.of(qemu, accel).withJail(jail)));
         String autoDriver = QemuDriver.NAME;
         String driverReason = choice.reason();
         if (choice instanceof DriverChoice.Firecracker) {
