@@ -18,12 +18,24 @@ import org.slf4j.LoggerFactory;
  * A VMM joins its groups before it runs a single instruction of its own: {@link #procsFiles} are written by the
  * shell that then {@code exec}s the VMM (see {@code QemuJail}). {@link #remove} deletes the groups once the process
  * has ended; the parent stays (another VM may be joining it at that moment).
+ * <p>
+ * CPU weight: a VMM's group weighs as much as the busy processes its CPU quota allows ({@code cpu.shares} 1,024
+ * per CPU in v1, {@code cpu.weight} 100 in v2), as its threads did as processes of their own (a TCG guest keeps its
+ * vCPU threads and QEMU's main loop busy), and the parent always weighs as much as all its groups together. Without
+ * that, a group (and the parent) weighs as one process, so on a busy host the threads of all of kiln's VMs together
+ * competed like a single process against every other one ({@code kiln bench isolation}).
  */
 public final class VmCgroups {
     private static final Logger LOG = LoggerFactory.getLogger(VmCgroups.class);
     /** The parent group of kiln's VMM groups; the name is the label. */
     public static final String PARENT = "kiln";
     static final long PERIOD_US = 100_000;
+    /** The kernel's default weight of one process (v1 {@code cpu.shares}) and its highest value. */
+    static final long V1_SHARES = 1024;
+    static final long V1_MAX_SHARES = 262_144;
+    /** The default and the highest {@code cpu.weight} of cgroup v2. */
+    static final long V2_WEIGHT = 100;
+    static final long V2_MAX_WEIGHT = 10_000;
     private static final List<String> V1_CONTROLLERS = List.of("memory", "pids", "cpu");
 
     private final Path root;
@@ -34,13 +46,21 @@ public final class VmCgroups {
         this.v2 = v2;
     }
 
-    /** The limits of one VMM's groups. */
+    /**
+     * The limits of one VMM's groups: memory, processes (threads count), and CPU time (CPUs' worth per period, which
+     * also sets the group's CPU weight).
+     */
     public record Limits(long memoryBytes, int pids, double cpus) {
         public Limits {
             if (memoryBytes <= 0 || pids <= 0 || !(cpus > 0)) {
                 throw new IllegalArgumentException("limits must be positive: " + memoryBytes + " B, " + pids
                         + " pids, " + cpus + " CPUs");
             }
+        }
+
+        /** The group's CPU weight in units of one process's ({@code cpus} rounded up, at least one). */
+        long weightUnits() {
+            return Math.max(1, (long) Math.ceil(cpus));
         }
     }
 
@@ -87,7 +107,7 @@ public final class VmCgroups {
      *
      * @throws VmmException VMM_START_FAILED when a group cannot be made (nothing is left behind)
      */
-    public void create(String name, Limits limits) {
+    public synchronized void create(String name, Limits limits) {
         try {
             if (v2) {
                 enable(root);
@@ -103,13 +123,18 @@ public final class VmCgroups {
                 Files.writeString(dir.resolve("memory.swap.max"), "0");
                 Files.writeString(dir.resolve("pids.max"), Integer.toString(limits.pids()));
                 Files.writeString(dir.resolve("cpu.max"), quota + " " + PERIOD_US);
+                Files.writeString(dir.resolve("cpu.weight"),
+                        Long.toString(Math.min(V2_MAX_WEIGHT, V2_WEIGHT * limits.weightUnits())));
             } else {
                 List<Path> d = dirs(name);
                 Files.writeString(d.get(0).resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
                 Files.writeString(d.get(1).resolve("pids.max"), Integer.toString(limits.pids()));
                 Files.writeString(d.get(2).resolve("cpu.cfs_period_us"), Long.toString(PERIOD_US));
                 Files.writeString(d.get(2).resolve("cpu.cfs_quota_us"), Long.toString(quota));
+                Files.writeString(d.get(2).resolve("cpu.shares"),
+                        Long.toString(Math.min(V1_MAX_SHARES, V1_SHARES * limits.weightUnits())));
             }
+            balanceParent();
         } catch (IOException e) {
             remove(name);
             throw new VmmException(VmmError.VMM_START_FAILED, "cannot create the cgroups of VM " + name + ": "
@@ -129,8 +154,7 @@ public final class VmCgroups {
                         Integer.parseInt(Files.readString(dir.resolve("pids.max")).trim()),
                         Double.parseDouble(cpu[0]) / Double.parseDouble(cpu[1])));
             }
-            return Optional.of(new Limits(
-                    Long.parseLong(Files.readString(d.get(0).resolve("memory.limit_in_bytes")).trim()),
+            return Optional.of(new Limits(readLong(d.get(0).resolve("memory.limit_in_bytes")),
                     Integer.parseInt(Files.readString(d.get(1).resolve("pids.max")).trim()),
                     Double.parseDouble(Files.readString(d.get(2).resolve("cpu.cfs_quota_us")).trim())
                             / Double.parseDouble(Files.readString(d.get(2).resolve("cpu.cfs_period_us")).trim())));
@@ -153,8 +177,38 @@ public final class VmCgroups {
         return pids;
     }
 
+    /**
+     * Sets the parent's CPU weight to the sum of its groups' (the kernel's default when it has none), so that kiln's
+     * VMs together weigh against the host's other processes as much as they did as processes of their own. Read
+     * from the groups themselves, so it is right after any change, whoever made it.
+     */
+    public synchronized void balanceParent() {
+        Path parent = v2 ? root.resolve(PARENT) : root.resolve("cpu").resolve(PARENT);
+        if (!Files.isDirectory(parent)) return;
+        String file = v2 ? "cpu.weight" : "cpu.shares";
+        long unit = v2 ? V2_WEIGHT : V1_SHARES;
+        long sum = 0;
+        try (var groups = Files.list(parent)) {
+            for (Path g : groups.filter(Files::isDirectory).toList()) {
+                try {
+                    sum += readLong(g.resolve(file));
+                } catch (IOException | NumberFormatException e) {
+                    LOG.trace("{}: {}", g, e.getMessage()); // removed meanwhile, or not one of kiln's VMMs
+                }
+            }
+            long weight = Math.max(unit, Math.min(v2 ? V2_MAX_WEIGHT : V1_MAX_SHARES, sum));
+            Files.writeString(parent.resolve(file), Long.toString(weight));
+        } catch (IOException e) {
+            LOG.warn("cannot set the CPU weight of {}: {}", parent, e.getMessage());
+        }
+    }
+
+    private static long readLong(Path file) throws IOException {
+        return Long.parseLong(Files.readString(file).trim());
+    }
+
     /** Removes the groups of {@code name}; their process has ended (an ended process leaves a moment later). */
-    public void remove(String name) {
+    public synchronized void remove(String name) {
         for (Path dir : dirs(name)) {
             for (int attempt = 0; ; attempt++) {
                 try {
@@ -169,6 +223,7 @@ public final class VmCgroups {
                 }
             }
         }
+        balanceParent();
     }
 
     /**
@@ -198,6 +253,7 @@ public final class VmCgroups {
                 LOG.warn("cannot list {}: {}", parent, e.getMessage());
             }
         }
+        balanceParent();
         return List.copyOf(removed);
     }
 
