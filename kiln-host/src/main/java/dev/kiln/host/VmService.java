@@ -461,7 +461,7 @@ public final class VmService implements AutoCloseable {
     public List<VmView> list() {
         // a VM removed while this lists is left out (not an error)
         return records.values().stream().sorted(Comparator.comparing(VmRecord::createdAt))
-                .map(r -> Optional.ofNullable(records.get(r.id())).map(cur -> VmView.of(cur, livePhase(cur))))
+                .map(r -> Optional.ofNullable(records.get(r.id())).map(this::viewOf))
                 .flatMap(Optional::stream).toList();
     }
 
@@ -472,7 +472,12 @@ public final class VmService implements AutoCloseable {
     VmView view(String id) {
         VmRecord r = records.get(id);
         if (r == null) throw notFound(id);
-        return VmView.of(r, livePhase(r));
+        return viewOf(r);
+    }
+
+    private VmView viewOf(VmRecord r) {
+        return VmView.of(r, livePhase(r), network.policy(r.id()),
+                network.config().isolation() == dev.kiln.net.NetworkConfig.Isolation.ON);
     }
 
     /** The phase the API shows: the driver's view when it has one, "booting" until the guest is ready. */
