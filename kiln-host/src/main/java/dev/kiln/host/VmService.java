@@ -404,9 +404,19 @@ public final class VmService implements AutoCloseable {
      * @throws HostException {@link HostError#INVALID_SPEC} for a malformed tenant or an egress other than allow/deny
      */
     static dev.kiln.net.GuestPolicy guestPolicy(VmCreateRequest req) {
+        return guestPolicy(req.tenant(), req.egress());
+    }
+
+    /**
+     * A tenant and egress policy as a request gives them (a VM's, or a container's fresh VM's); {@code default} and
+     * {@code allow} unless given.
+     *
+     * @throws HostException {@link HostError#INVALID_SPEC} for a malformed tenant or an egress other than allow/deny
+     */
+    static dev.kiln.net.GuestPolicy guestPolicy(Optional<String> tenant, Optional<String> egress) {
         try {
-            return new dev.kiln.net.GuestPolicy(req.tenant().orElse(dev.kiln.net.GuestPolicy.DEFAULT_TENANT),
-                    req.egress().map(dev.kiln.net.GuestPolicy.Egress::parse).orElse(dev.kiln.net.GuestPolicy.Egress.ALLOW));
+            return new dev.kiln.net.GuestPolicy(tenant.orElse(dev.kiln.net.GuestPolicy.DEFAULT_TENANT),
+                    egress.map(dev.kiln.net.GuestPolicy.Egress::parse).orElse(dev.kiln.net.GuestPolicy.Egress.ALLOW));
         } catch (dev.kiln.net.NetException e) {
             throw HostException.from(e);
         }

@@ -127,6 +127,25 @@ class HostApiTest {
     }
 
     @Test
+    void aContainersBadTenantOrEgressGetsTheVmErrorsBeforeAnythingIsCreated() throws Exception {
+        var tenant = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"tenant\":\"Team A\"}");
+        assertThat(tenant.status()).isEqualTo(400);
+        assertThat(tenant.body()).contains("INVALID_SPEC").contains("invalid tenant 'Team A'");
+        var egress = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"egress\":\"sometimes\"}");
+        assertThat(egress.status()).isEqualTo(400);
+        assertThat(egress.body()).contains("INVALID_SPEC").contains("invalid egress policy 'sometimes'")
+                .contains("allow or deny");
+        var inVm = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"vm\":\"any\",\"tenant\":\"a\"}");
+        assertThat(inVm.status()).isEqualTo(400);
+        assertThat(inVm.body()).contains("INVALID_SPEC").contains("tenant and egress are for a fresh VM");
+        var egressInVm = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"vm\":\"any\",\"egress\":\"deny\"}");
+        assertThat(egressInVm.status()).isEqualTo(400);
+        assertThat(egressInVm.body()).contains("INVALID_SPEC").contains("for a fresh VM");
+        assertThat(agent.containers().list()).isEmpty();
+        assertNothingCreated();
+    }
+
+    @Test
     void aVmShowsItsTenantEgressAndHugePagesAndTheLeaseHasThePolicy() throws Exception {
         var created = http.send("POST", "/v1/vms", "{\"name\":\"pol\",\"driver\":\"fake\",\"tenant\":\"team-a\","
                 + "\"egress\":\"deny\"}");
