@@ -32,7 +32,8 @@ import picocli.CommandLine.Parameters;
         footer = {"  kiln run -p 8080:80 --name web hello-httpd",
             "  kiln run --attach busybox -- echo hello",
             "  kiln run --memory 64M --cpus 0.5 -e MODE=fast --vm worker1 app:1.0",
-            "  kiln run --disk /data/sets.img:ro -v /mnt/vdb:/data:ro app:1.0   (a shared read-only data drive)"})
+            "  kiln run --disk /data/sets.img:ro -v /mnt/vdb:/data:ro app:1.0   (a shared read-only data drive)",
+            "  kiln run --tenant team-a --egress deny app:1.0   (reaches only team-a's guests, nothing off the bridge)"})
 final class RunCommand extends KilnSubcommand {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Image reference: NAME[:TAG], a digest, or an id prefix.")
     String image;
@@ -94,6 +95,18 @@ final class RunCommand extends KilnSubcommand {
             + "where the image is unpacked: give more for big images. Default: 4G.")
     String vmScratch;
 
+    @Option(names = "--tenant", paramLabel = "NAME",
+            description = "The fresh VM's tenant: on the bridge it reaches only guests of the same tenant, and guests of "
+                    + "other tenants cannot reach it (1..63 of a-z, 0-9 and '-', starting and ending with a letter or "
+                    + "digit). Not with --vm: a running VM has its tenant from 'kiln vm run'. Default: default.")
+    String tenant;
+
+    @Option(names = "--egress", paramLabel = "allow|deny",
+            description = "Whether the fresh VM may reach anything off the bridge (the internet, the host's other "
+                    + "networks). With deny the container still gets its image: kiln's guest ports on the bridge "
+                    + "address stay reachable. Not with --vm. Default: allow.")
+    String egress;
+
     @Option(names = {"-a", "--attach"}, description = "Print the container's output until it exits, and exit with its exit code. Default: print its name once it runs.")
     boolean attach;
 
@@ -136,6 +149,8 @@ final class RunCommand extends KilnSubcommand {
         if (network != null) req.put("network", network);
         if (vmMemory != null) req.put("vmMemory", vmMemory);
         if (vmScratch != null) req.put("vmScratch", vmScratch);
+        if (tenant != null) req.put("tenant", tenant);
+        if (egress != null) req.put("egress", egress);
         if (!json.json) {
             err().println(vm == null ? "Booting a microVM and starting " + image + " in it ..." : "Starting " + image + " in VM " + vm + " ...");
             err().flush();

@@ -11,8 +11,10 @@ import picocli.CommandLine.Parameters;
         synopsisHeading = "%nUsage: ",
         descriptionHeading = "%nDescription:%n",
         description = "Prints every field the daemon reports for a VM: driver, accelerator, phase and the cause of a "
-                + "stop or failure, network (IP, gateway, MAC, tap, bridge), VMM process id, timestamps and boot "
-                + "time, disks, rate limits, and the files the VM has (console log, QMP socket, VMM log).",
+                + "stop or failure, vCPUs, memory and whether it is on huge pages, network (IP, gateway, MAC, tap, "
+                + "bridge; the guest's tenant and egress policy, and whether this host enforces them: 'off' when the "
+                + "daemon runs with --no-guest-isolation), VMM process id, timestamps and boot time, disks, rate "
+                + "limits, and the files the VM has (console log, QMP socket, VMM log).",
         parameterListHeading = "%nArguments:%n",
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",

@@ -57,6 +57,8 @@ final class VmViews {
         field(out, shown, vm, "Accelerator", "accelerator");
         field(out, shown, vm, "vCPUs", "vcpus");
         field(out, shown, vm, "Memory", "memory");
+        line(out, "Huge pages", yesNo(vm, "hugePages"));
+        shown.add("hugePages");
         field(out, shown, vm, "PID", "pid");
         line(out, "Created", when(vm, "createdAt", now));
         line(out, "Ready", when(vm, "readyAt", now));
@@ -71,6 +73,12 @@ final class VmViews {
         field(out, shown, vm, "  MAC", "mac");
         field(out, shown, vm, "  Tap", "tap");
         field(out, shown, vm, "  Bridge", "bridge");
+        field(out, shown, vm, "  Tenant", "tenant");
+        field(out, shown, vm, "  Egress", "egress");
+        JsonNode isolation = vm.path("guestIsolation");
+        line(out, "  Isolation", !isolation.isBoolean() ? NONE : isolation.asBoolean() ? "on"
+                : "off (the daemon runs with --no-guest-isolation: tenant and egress are not enforced)");
+        shown.add("guestIsolation");
 
         out.append("Disks:");
         shown.add("disks");
@@ -147,6 +155,11 @@ final class VmViews {
             out.append(t.render());
         }
         return out.toString();
+    }
+
+    private static String yesNo(JsonNode node, String field) {
+        JsonNode v = node.path(field);
+        return !v.isBoolean() ? NONE : v.asBoolean() ? "yes" : "no";
     }
 
     static String text(JsonNode node, String field) {

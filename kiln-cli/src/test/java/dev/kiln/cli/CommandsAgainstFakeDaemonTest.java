@@ -100,6 +100,23 @@ class CommandsAgainstFakeDaemonTest {
     }
 
     @Test
+    void runSendsTheFreshVmsTenantAndEgress() throws Exception {
+        daemon.answer("POST /v1/containers", FakeDaemon.Answer.json(201, "{\"name\":\"web\",\"state\":\"running\"}"));
+        CliRunner.Result r = kiln("run", "--name", "web", "--tenant", "team-a", "--egress", "deny", "httpd:1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("web\n");
+        JsonNode body = new ObjectMapper().readTree(daemon.seen.getFirst().body());
+        assertThat(body.path("image").asText()).isEqualTo("httpd:1");
+        assertThat(body.path("tenant").asText()).isEqualTo("team-a");
+        assertThat(body.path("egress").asText()).isEqualTo("deny");
+        daemon.seen.clear();
+        assertThat(kiln("run", "httpd:1").exitCode()).isZero();
+        JsonNode plain = new ObjectMapper().readTree(daemon.seen.getFirst().body());
+        assertThat(plain.has("tenant")).isFalse();
+        assertThat(plain.has("egress")).isFalse();
+    }
+
+    @Test
     void detachDoesNotWait() {
         assertThat(kiln("vm", "run", "-d").exitCode()).isZero();
         assertThat(daemon.seen.getFirst().query()).isEqualTo("wait=false");

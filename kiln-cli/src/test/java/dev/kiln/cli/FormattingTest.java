@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 class FormattingTest {
     static final String VM = """
             {"id": "3f9a1c2b7d40", "name": "web1", "driver": "qemu", "accelerator": "tcg",
-             "phase": "running", "ready": true, "cause": null, "vcpus": 1, "memory": "256M",
+             "phase": "running", "ready": true, "cause": null, "vcpus": 1, "memory": "256M", "hugePages": false,
              "ip": "10.77.0.2", "gateway": "10.77.0.1", "mac": "06:3f:9a:1c:2b:7d", "tap": "ktap-3f9a1c2b", "bridge": "kiln0",
+             "tenant": "team-a", "egress": "deny", "guestIsolation": true,
              "pid": 12345, "createdAt": "2026-11-23T03:00:00Z", "readyAt": "2026-11-23T03:00:05Z", "bootMillis": 4310,
              "disks": [{"id": "vdb", "path": "/data/a.img", "readOnly": true}],
              "netRate": {"rx": {"bandwidth": {"size": 1048576, "oneTimeBurst": 0, "refillTime": 1000}, "ops": null}, "tx": null},
@@ -57,7 +58,20 @@ class FormattingTest {
                 "  Tap:        ktap-3f9a1c2b", "  Bridge:     kiln0", "/data/a.img", "read-only",
                 "  Net rx:     bandwidth 1M every 1.0 s", "  Net tx:     none", "  Disk:       none",
                 "  console:    /c/console.log", "  qmpSocket:  /c/qmp.sock", "futureField:  7",
-                "Created:      2026-11-23T03:00:00Z (5m ago)");
+                "Created:      2026-11-23T03:00:00Z (5m ago)", "Huge pages:   no", "  Tenant:     team-a",
+                "  Egress:     deny", "  Isolation:  on");
+        assertThat(text).doesNotContain("tenant:", "guestIsolation:", "hugePages:");
+    }
+
+    @Test
+    void inspectSaysWhenTheHostDoesNotEnforceThePolicyAndWhatAnOlderDaemonDidNotSay() throws Exception {
+        String off = VmViews.inspect(new ObjectMapper().readTree(VM.replace("\"guestIsolation\": true",
+                "\"guestIsolation\": false").replace("\"hugePages\": false", "\"hugePages\": true")), Instant.EPOCH);
+        assertThat(off).contains("  Isolation:  off (the daemon runs with --no-guest-isolation", "Huge pages:   yes");
+        String older = VmViews.inspect(new ObjectMapper().readTree(VM.replace("\"guestIsolation\": true,", "")
+                .replace("\"hugePages\": false,", "").replace("\"tenant\": \"team-a\", \"egress\": \"deny\",", "")),
+                Instant.EPOCH);
+        assertThat(older).contains("  Isolation:  -", "Huge pages:   -", "  Tenant:     -", "  Egress:     -");
     }
 
     @Test

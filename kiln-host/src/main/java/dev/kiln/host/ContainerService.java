@@ -104,10 +104,12 @@ public final class ContainerService implements AutoCloseable {
             return (int) Math.round(c * 1000);
         });
         List<dev.kiln.api.agent.Mount> mounts = req.volumes().orElse(List.of()).stream().map(ContainerService::volume).toList();
-        if (req.vm().isPresent() && (req.disks().isPresent() || req.vmScratch().isPresent() || req.vmMemory().isPresent())) {
-            throw new HostException(HostError.INVALID_SPEC, "disks, VM memory and scratch size are for a fresh VM; --vm "
-                    + "names a running one", "give them when creating that VM ('kiln vm run'), or drop --vm");
+        if (req.vm().isPresent() && (req.disks().isPresent() || req.vmScratch().isPresent() || req.vmMemory().isPresent()
+                || req.tenant().isPresent() || req.egress().isPresent())) {
+            throw new HostException(HostError.INVALID_SPEC, "disks, VM memory, scratch size, tenant and egress are for a "
+                    + "fresh VM; --vm names a running one", "give them when creating that VM ('kiln vm run'), or drop --vm");
         }
+        VmService.guestPolicy(req.tenant(), req.egress()); // checked here, before anything is made; the VM gets them
         ImageDetails image = resolveImage(req.image());
         String pullReference = pullReference(req.image());
         String repository = pullReference.substring(0, pullReference.indexOf('@'));
@@ -132,8 +134,7 @@ public final class ContainerService implements AutoCloseable {
         boolean ownsVm = req.vm().isEmpty();
         boolean forwarded = false;
         try {
-            vm = ownsVm ? freshVm(name, memory, req.vmMemory(), req.disks().orElse(List.of()), req.vmScratch())
-                    : existingVm(req.vm().get(), memory);
+            vm = ownsVm ? freshVm(name, memory, req) : existingVm(req.vm().get(), memory);
             forwards.open(forwardsOf(placeholder, vm.ip()));
             forwarded = true;
             ContainerSpec spec = spec(req, name, pullReference, memory, cpuMillis, network, restart)
@@ -210,9 +211,8 @@ public final class ContainerService implements AutoCloseable {
         return dev.kiln.api.agent.Mount.bind(p[0], p[1], p.length == 3 && p[2].equals("ro"));
     }
 
-    private VmRecord freshVm(String name, Optional<ByteSize> limit, Optional<String> vmMemory, List<DiskRequest> disks,
-                             Optional<String> scratch) {
-        ByteSize memory = vmMemory.map(ByteSize::parse).orElseGet(() -> limit
+    private VmRecord freshVm(String name, Optional<ByteSize> limit, ContainerRunRequest req) {
+        ByteSize memory = req.vmMemory().map(ByteSize::parse).orElseGet(() -> limit
                 .map(l -> new ByteSize(Math.max(l.bytes() + GUEST_OVERHEAD.bytes(), DEFAULT_VM_MEMORY.bytes())))
                 .orElse(DEFAULT_VM_MEMORY));
         limit.ifPresent(l -> {
@@ -222,8 +222,11 @@ public final class ContainerService implements AutoCloseable {
             }
         });
         String vmName = "ctr-" + name;
-        VmCreateRequest create = VmCreateRequest.empty().named(vmName).withMemory(memory.toString()).withDisks(disks);
-        if (scratch.isPresent()) create = create.withScratch(scratch.get());
+        VmCreateRequest create = VmCreateRequest.empty().named(vmName).withMemory(memory.toString())
+                .withDisks(req.disks().orElse(List.of()));
+        if (req.vmScratch().isPresent()) create = create.withScratch(req.vmScratch().get());
+        if (req.tenant().isPresent()) create = create.withTenant(req.tenant().get());
+        if (req.egress().isPresent()) create = create.withEgress(req.egress().get());
         VmView view = vms.create(create, true);
         return vms.find(view.id()).orElseThrow(() -> new HostException(HostError.VM_NOT_FOUND,
                 "VM " + vmName + " vanished right after it booted", "retry"));

@@ -124,7 +124,7 @@ public final class VmService implements AutoCloseable {
             }
             VmRecord reserved = new VmRecord(id.value(), name, driver.name(), vcpus, memory.toString(), disks, req.netRate(),
                     req.diskRate(), "", "", "", 0, "", "", "", Optional.empty(), created, Optional.empty(), Optional.empty(),
-                    Optional.empty(), "creating", Optional.empty());
+                    Optional.empty(), "creating", Optional.empty(), hugePages);
             records.put(id.value(), reserved);
         }
         VmRecord rec;
@@ -179,7 +179,7 @@ public final class VmService implements AutoCloseable {
             VmRecord rec = new VmRecord(id.value(), name, driver.name(), vcpus, memory.toString(), disks, req.netRate(),
                     req.diskRate(), net.tapName(), net.mac().value(), net.address().address(), net.address().prefixLength(),
                     net.gateway(), net.bridge(), token, Optional.empty(), created, Optional.empty(), Optional.empty(),
-                    Optional.empty(), "booting", Optional.empty());
+                    Optional.empty(), "booting", Optional.empty(), spec.hugePages());
             store.save(rec);
             long t1 = System.nanoTime();
             VmHandle handle = driver.start(spec, dir);
@@ -276,7 +276,8 @@ public final class VmService implements AutoCloseable {
             drives.add(new DriveSpec(GuestProtocol.diskName(drives.size()), scratch, false, diskLimit));
             LOG.info("VM {} snapshotted into {} (kept paused as the template of its clones)", r.name(), dir);
             return new VmSnapshot(r.id(), r.name(), dir, files, scratch, drives, r.vcpus(), r.memory(), r.driver(),
-                    r.ip(), r.token(), r.mac(), r.tap());
+                    r.ip(), r.token(), r.mac(), r.tap(), r.hugePages(),
+                    network.policy(r.id()).orElseGet(dev.kiln.net.GuestPolicy::defaults));
         } catch (java.io.IOException e) {
             throw new HostException(HostError.HOST_ERROR, "cannot write the snapshot of " + r.name() + " to " + dir
                     + ": " + e.getMessage(), "check free space there");
@@ -307,14 +308,15 @@ public final class VmService implements AutoCloseable {
             }
             records.put(id.value(), new VmRecord(id.value(), name, driver.name(), snap.vcpus(), snap.memory(),
                     List.of(), Optional.empty(), Optional.empty(), "", "", "", 0, "", "", "", Optional.empty(), created,
-                    Optional.empty(), Optional.empty(), Optional.empty(), "creating", Optional.empty()));
+                    Optional.empty(), Optional.empty(), Optional.empty(), "creating", Optional.empty(), snap.hugePages()));
         }
         Path dir = store.dirOf(id.value());
         VmNetwork net = null;
         long t0 = System.nanoTime();
         synchronized (templateLocks.computeIfAbsent(snap.templateId(), k -> new Object())) {
             try {
-                net = network.attach(id.value(), dev.kiln.net.NicLimits.none());
+                // the clone is the template's guest: it keeps its tenant and egress policy
+                net = network.attach(id.value(), dev.kiln.net.NicLimits.none(), snap.policy());
                 phases.put("network", (System.nanoTime() - t0) / 1_000_000);
                 java.nio.file.Files.createDirectories(dir);
                 List<DriveSpec> drives = new ArrayList<>(snap.drives());
@@ -325,11 +327,12 @@ public final class VmService implements AutoCloseable {
                 NicSpec nic = new NicSpec("net0", net.tapName(), net.mac().value(), RateLimiter.none(),
                         RateLimiter.none());
                 VmSpec spec = new VmSpec(id, name, snap.vcpus(), ByteSize.parse(snap.memory()), image.kernel(),
-                        Optional.of(image.initrd()), "", drives, List.of(nic));
+                        Optional.of(image.initrd()), "", drives, List.of(nic)).withHugePages(snap.hugePages());
                 VmRecord rec = new VmRecord(id.value(), name, driver.name(), snap.vcpus(), snap.memory(), List.of(),
                         Optional.empty(), Optional.empty(), net.tapName(), net.mac().value(), net.address().address(),
                         net.address().prefixLength(), net.gateway(), net.bridge(), snap.token(), Optional.empty(),
-                        created, Optional.empty(), Optional.empty(), Optional.empty(), "booting", Optional.empty());
+                        created, Optional.empty(), Optional.empty(), Optional.empty(), "booting", Optional.empty(),
+                        snap.hugePages());
                 store.save(rec);
                 long t1 = System.nanoTime();
                 VmHandle handle = snapshots.loadSnapshot(spec, dir, snap.files());
@@ -401,9 +404,19 @@ public final class VmService implements AutoCloseable {
      * @throws HostException {@link HostError#INVALID_SPEC} for a malformed tenant or an egress other than allow/deny
      */
     static dev.kiln.net.GuestPolicy guestPolicy(VmCreateRequest req) {
+        return guestPolicy(req.tenant(), req.egress());
+    }
+
+    /**
+     * A tenant and egress policy as a request gives them (a VM's, or a container's fresh VM's); {@code default} and
+     * {@code allow} unless given.
+     *
+     * @throws HostException {@link HostError#INVALID_SPEC} for a malformed tenant or an egress other than allow/deny
+     */
+    static dev.kiln.net.GuestPolicy guestPolicy(Optional<String> tenant, Optional<String> egress) {
         try {
-            return new dev.kiln.net.GuestPolicy(req.tenant().orElse(dev.kiln.net.GuestPolicy.DEFAULT_TENANT),
-                    req.egress().map(dev.kiln.net.GuestPolicy.Egress::parse).orElse(dev.kiln.net.GuestPolicy.Egress.ALLOW));
+            return new dev.kiln.net.GuestPolicy(tenant.orElse(dev.kiln.net.GuestPolicy.DEFAULT_TENANT),
+                    egress.map(dev.kiln.net.GuestPolicy.Egress::parse).orElse(dev.kiln.net.GuestPolicy.Egress.ALLOW));
         } catch (dev.kiln.net.NetException e) {
             throw HostException.from(e);
         }
@@ -458,7 +471,7 @@ public final class VmService implements AutoCloseable {
     public List<VmView> list() {
         // a VM removed while this lists is left out (not an error)
         return records.values().stream().sorted(Comparator.comparing(VmRecord::createdAt))
-                .map(r -> Optional.ofNullable(records.get(r.id())).map(cur -> VmView.of(cur, livePhase(cur))))
+                .map(r -> Optional.ofNullable(records.get(r.id())).map(this::viewOf))
                 .flatMap(Optional::stream).toList();
     }
 
@@ -469,7 +482,12 @@ public final class VmService implements AutoCloseable {
     VmView view(String id) {
         VmRecord r = records.get(id);
         if (r == null) throw notFound(id);
-        return VmView.of(r, livePhase(r));
+        return viewOf(r);
+    }
+
+    private VmView viewOf(VmRecord r) {
+        return VmView.of(r, livePhase(r), network.policy(r.id()),
+                network.config().isolation() == dev.kiln.net.NetworkConfig.Isolation.ON);
     }
 
     /** The phase the API shows: the driver's view when it has one, "booting" until the guest is ready. */

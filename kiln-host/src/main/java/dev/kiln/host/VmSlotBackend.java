@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Slots as real microVMs of this host: a fresh VM named {@code fn-<function>-<hex>} sized for the function, its code
  * uploaded to the guest agent, the runtime started (its image pulled from this host's registry). Closing a slot
- * removes its VM with its tap, lease and files.
+ * removes its VM with its tap, lease and files. Slot VMs have the default tenant and egress policy, by decision (see
+ * docs/ARCHITECTURE.md, "Function slots and cluster nodes keep the defaults").
  */
 public final class VmSlotBackend implements SlotBackend, AutoCloseable {
     /** Guest memory beyond the function's own: the kernel, the agent's JVM, runc. */

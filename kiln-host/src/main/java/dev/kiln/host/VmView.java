@@ -1,10 +1,20 @@
 package dev.kiln.host;
 
+import dev.kiln.net.GuestPolicy;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** A VM as the API shows it (docs/API.md). */
+/**
+ * A VM as the API shows it (docs/API.md).
+ *
+ * @param hugePages      the guest's memory is on the host's huge pages
+ * @param tenant         the guest's tenant on the bridge (from its lease; empty until it has one)
+ * @param egress         {@code allow} or {@code deny}: whether the guest may reach anything off the bridge (from its
+ *                       lease; empty until it has one)
+ * @param guestIsolation whether this host enforces the tenant and egress policy at all (off with the daemon's
+ *                       {@code --no-guest-isolation})
+ */
 public record VmView(
         String id,
         String name,
@@ -15,11 +25,15 @@ public record VmView(
         Optional<String> cause,
         int vcpus,
         String memory,
+        boolean hugePages,
         String ip,
         String gateway,
         String mac,
         String tap,
         String bridge,
+        Optional<String> tenant,
+        Optional<String> egress,
+        boolean guestIsolation,
         Optional<Long> pid,
         Instant createdAt,
         Optional<Instant> readyAt,
@@ -34,7 +48,7 @@ public record VmView(
 
     public record Files(String dir, String console, String qmpSocket, String vmmLog) {}
 
-    static VmView of(VmRecord r, String phase) {
+    static VmView of(VmRecord r, String phase, Optional<GuestPolicy> policy, boolean guestIsolation) {
         List<DiskView> disks = new java.util.ArrayList<>();
         for (int i = 0; i < r.disks().size(); i++) {
             DiskRequest d = r.disks().get(i);
@@ -44,7 +58,8 @@ public record VmView(
         boolean ended = phase.equals("stopped") || phase.equals("failed");
         return new VmView(r.id(), r.name(), r.driver(), r.handle().map(h -> h.accelerator()).orElse(""), phase,
                 r.readyAt().isPresent() && !ended && !phase.equals("booting"),
-                ended ? r.cause() : Optional.empty(), r.vcpus(), r.memory(), r.ip(), r.gateway(), r.mac(), r.tap(), r.bridge(),
+                ended ? r.cause() : Optional.empty(), r.vcpus(), r.memory(), r.hugePages(), r.ip(), r.gateway(), r.mac(),
+                r.tap(), r.bridge(), policy.map(GuestPolicy::tenant), policy.map(p -> p.egress().keyword()), guestIsolation,
                 r.handle().map(h -> h.pid()).filter(p -> p > 0), r.createdAt(), r.readyAt(), r.bootMillis(), r.bootPhases(), disks,
                 r.netRate(), r.diskRate(),
                 new Files(dir, dir.isEmpty() ? "" : dir + "/console.log", dir.isEmpty() ? "" : dir + "/qmp.sock",

@@ -79,9 +79,18 @@ class ContainerVmTest {
     @Test
     @Order(1)
     void aContainerInAFreshVmGivesBackItsOutputAndExitCodeAndTakesItsVmAlong() throws IOException {
+        // with a tenant and egress denied: the fresh VM's lease carries them, and the guest still pulls its image
+        // from the daemon's registry (a guest port on the bridge address)
         ContainerView c = containers().run(ContainerRunRequest.of("busybox:test").named("once")
+                .withTenant("ctr-a").withEgress("deny")
                 .withCommand(List.of("sh", "-c", "echo hello from runc; echo to-stderr >&2; exit 3")));
         assertThat(c.ownsVm()).isTrue();
+        VmView vmView = agent.vms().get(c.vm());
+        assertThat(vmView.tenant()).contains("ctr-a");
+        assertThat(vmView.egress()).contains("deny");
+        assertThat(agent.network().policy(vmView.id())).contains(
+                new dev.kiln.net.GuestPolicy("ctr-a", dev.kiln.net.GuestPolicy.Egress.DENY));
+        assertThat(agent.network().policy(shared.id())).contains(dev.kiln.net.GuestPolicy.defaults());
         ContainerView done = awaitExit("once");
         assertThat(done.exitCode()).contains(3);
         assertThat(done.oomKilled()).isFalse();

@@ -127,6 +127,55 @@ class HostApiTest {
     }
 
     @Test
+    void aContainersBadTenantOrEgressGetsTheVmErrorsBeforeAnythingIsCreated() throws Exception {
+        var tenant = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"tenant\":\"Team A\"}");
+        assertThat(tenant.status()).isEqualTo(400);
+        assertThat(tenant.body()).contains("INVALID_SPEC").contains("invalid tenant 'Team A'");
+        var egress = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"egress\":\"sometimes\"}");
+        assertThat(egress.status()).isEqualTo(400);
+        assertThat(egress.body()).contains("INVALID_SPEC").contains("invalid egress policy 'sometimes'")
+                .contains("allow or deny");
+        var inVm = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"vm\":\"any\",\"tenant\":\"a\"}");
+        assertThat(inVm.status()).isEqualTo(400);
+        assertThat(inVm.body()).contains("INVALID_SPEC").contains("tenant and egress are for a fresh VM");
+        var egressInVm = http.send("POST", "/v1/containers", "{\"image\":\"busybox:test\",\"vm\":\"any\",\"egress\":\"deny\"}");
+        assertThat(egressInVm.status()).isEqualTo(400);
+        assertThat(egressInVm.body()).contains("INVALID_SPEC").contains("for a fresh VM");
+        assertThat(agent.containers().list()).isEmpty();
+        assertNothingCreated();
+    }
+
+    @Test
+    void aVmShowsItsTenantEgressAndHugePagesAndTheLeaseHasThePolicy() throws Exception {
+        var created = http.send("POST", "/v1/vms", "{\"name\":\"pol\",\"driver\":\"fake\",\"tenant\":\"team-a\","
+                + "\"egress\":\"deny\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        var plain = http.send("POST", "/v1/vms", "{\"name\":\"plain\",\"driver\":\"fake\"}");
+        assertThat(plain.status()).as(plain.body()).isEqualTo(201);
+        try {
+            var json = Json.mapper();
+            var vm = json.readTree(http.send("GET", "/v1/vms/pol", null).body());
+            assertThat(vm.path("tenant").asText()).isEqualTo("team-a");
+            assertThat(vm.path("egress").asText()).isEqualTo("deny");
+            assertThat(vm.path("guestIsolation").asBoolean(false)).isTrue();
+            assertThat(vm.path("hugePages").isBoolean()).isTrue();
+            assertThat(vm.path("hugePages").asBoolean()).isFalse();
+            assertThat(agent.network().policy(vm.path("id").asText())).contains(
+                    new dev.kiln.net.GuestPolicy("team-a", dev.kiln.net.GuestPolicy.Egress.DENY));
+            var listed = json.readTree(http.send("GET", "/v1/vms", null).body()).path("vms");
+            assertThat(listed).anySatisfy(v -> {
+                assertThat(v.path("name").asText()).isEqualTo("plain");
+                assertThat(v.path("tenant").asText()).isEqualTo("default");
+                assertThat(v.path("egress").asText()).isEqualTo("allow");
+            });
+        } finally {
+            assertThat(http.send("DELETE", "/v1/vms/pol?force=true", null).status()).isEqualTo(204);
+            assertThat(http.send("DELETE", "/v1/vms/plain?force=true", null).status()).isEqualTo(204);
+        }
+        assertNothingCreated();
+    }
+
+    @Test
     void aMissingDiskFileIsRejected() throws Exception {
         var r = http.send("POST", "/v1/vms", "{\"disks\":[{\"path\":\"/nonexistent/disk.img\",\"readOnly\":true}]}");
         assertThat(r.status()).isEqualTo(422);

@@ -37,7 +37,8 @@ class VmSnapshotVmTest {
 
     @Test
     void clonesOfOneSnapshotEachAnswerAtTheirOwnAddressOneAfterTheOther() throws Exception {
-        VmView t = agent.vms().create(VmCreateRequest.empty().named("tpl"), true);
+        // the template's tenant and egress policy go to its clones
+        VmView t = agent.vms().create(VmCreateRequest.empty().named("tpl").withTenant("tpl-t").withEgress("deny"), true);
         VmSnapshot snap = agent.vms().snapshot(t.id(), config.stateDir().resolve("snap"));
         assertThat(agent.vms().get("tpl").phase()).isEqualTo("paused");
         List<VmView> clones = new ArrayList<>();
@@ -55,6 +56,14 @@ class VmSnapshotVmTest {
         assertThat(clones).extracting(VmView::ip).doesNotHaveDuplicates().doesNotContain(t.ip());
         assertThat(clones).extracting(VmView::mac).doesNotHaveDuplicates().doesNotContain(t.mac());
         assertThat(clones).extracting(VmView::tap).doesNotHaveDuplicates().doesNotContain(t.tap());
+        assertThat(snap.policy()).isEqualTo(new dev.kiln.net.GuestPolicy("tpl-t", dev.kiln.net.GuestPolicy.Egress.DENY));
+        assertThat(snap.hugePages()).isFalse();
+        for (VmView c : clones) {
+            assertThat(c.tenant()).as(c.name()).contains("tpl-t");
+            assertThat(c.egress()).as(c.name()).contains("deny");
+            assertThat(c.hugePages()).as(c.name()).isFalse();
+            assertThat(agent.network().policy(c.id())).as(c.name()).contains(snap.policy());
+        }
 
         // a damaged snapshot (its memory file cut short): QEMU fails to load it, and nothing is left of the attempt
         try (var f = java.nio.channels.FileChannel.open(snap.files().memory(), java.nio.file.StandardOpenOption.WRITE)) {
