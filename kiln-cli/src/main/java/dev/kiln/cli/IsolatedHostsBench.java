@@ -59,7 +59,9 @@ final class IsolatedHostsBench implements AutoCloseable {
         }
     }
 
-    private final List<Side> sides = new ArrayList<>();
+    private final List<Side> sides = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Closes both agents (their VMs, taps, bridges, tables) when the benchmark is interrupted (Ctrl-C, kill). */
+    private final Thread onExit = new Thread(this::close, "kiln-bench-isolation-cleanup");
     private final Path work;
     private final Consumer<String> progress;
     private final FunctionVersion fn;
@@ -94,6 +96,7 @@ final class IsolatedHostsBench implements AutoCloseable {
                 Optional.of(RUNTIME_IMAGE), Optional.empty(), List.of());
         IsolatedHostsBench bench = new IsolatedHostsBench(work, progress,
                 new FunctionVersion(setup, FnCommand.zip(functionCode), Optional.empty()));
+        Runtime.getRuntime().addShutdownHook(bench.onExit);
         try {
             // 10.79.200-255: clear of the daemon's 10.77.0.0/24 and the tests' 10.78.x
             List<String> subnets = FreeSubnets.pick("10.79", 2, FreeSubnets.inUse(), i -> 200 + i);
@@ -206,7 +209,14 @@ final class IsolatedHostsBench implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (Thread.currentThread() != onExit) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                // shutting down already (the hook runs or ran), or closed before
+            }
+        }
         for (Side side : sides.reversed()) {
             try {
                 side.slots.close();
@@ -217,5 +227,10 @@ final class IsolatedHostsBench implements AutoCloseable {
             side.agent.cleanupAndClose();
         }
         sides.clear();
+        try {
+            IsolationBench.deleteTree(work);
+        } catch (IOException e) {
+            progress.accept("cannot remove " + work + ": " + e.getMessage());
+        }
     }
 }

@@ -87,6 +87,9 @@ public final class IsolationBench extends KilnSubcommand {
 
     private record Run(long startMs, long snapshotMs, long restoreMs) {}
 
+    /** The driver part's VMs of the run in progress. */
+    private static final java.util.Set<VmId> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     @Override
     public Integer call() throws Exception {
         if (runs < 1) throw new CliException("BAD_REQUEST", "--runs must be at least 1", "e.g. --runs 5", ExitCodes.USAGE);
@@ -156,14 +159,26 @@ public final class IsolationBench extends KilnSubcommand {
         results.put("unjailed", new ArrayList<>());
         try (VmmDriver jailed = QemuDriver.create(QemuConfig.of(qemu, accel).withJail(JailPolicy.on()));
              VmmDriver open = QemuDriver.create(QemuConfig.of(qemu, accel).withJail(JailPolicy.off()))) {
-            for (int i = 0; i < runs; i++) {
-                List<String> order = i % 2 == 0 ? List.of("jailed", "unjailed") : List.of("unjailed", "jailed");
-                for (String side : order) {
-                    VmmDriver d = side.equals("jailed") ? jailed : open;
-                    results.get(side).add(once(d, image, size, work.resolve(side + "-" + i)));
+            // interrupted (Ctrl-C, kill): the VMs of the run in progress go too (a driver's close leaves VMs running)
+            Thread onExit = new Thread(() -> {
+                for (VmmDriver d : List.of(jailed, open)) {
+                    for (VmId id : List.copyOf(running)) destroyQuietly(d, id);
                 }
-                progress("driver run %d/%d: start jailed %d ms, unjailed %d ms", i + 1, runs,
-                        results.get("jailed").getLast().startMs(), results.get("unjailed").getLast().startMs());
+                try {
+                    deleteTree(work);
+                } catch (IOException e) {
+                    System.err.println("cannot remove " + work + ": " + e.getMessage());
+                }
+            }, "kiln-bench-isolation-cleanup");
+            Runtime.getRuntime().addShutdownHook(onExit);
+            try {
+                driverRuns(jailed, open, image, size, work, results);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onExit);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook cleans up
+                }
             }
         } finally {
             deleteTree(work);
@@ -183,6 +198,27 @@ public final class IsolationBench extends KilnSubcommand {
             }
             p.put("ratio", (double) p.path("jailedMedianMs").asLong() / Math.max(1, p.path("unjailedMedianMs").asLong()));
             p.put("differenceMs", p.path("jailedMedianMs").asLong() - p.path("unjailedMedianMs").asLong());
+        }
+    }
+
+    private void driverRuns(VmmDriver jailed, VmmDriver open, GuestImage image, ByteSize size, Path work,
+                            Map<String, List<Run>> results) throws IOException {
+        for (int i = 0; i < runs; i++) {
+            List<String> order = i % 2 == 0 ? List.of("jailed", "unjailed") : List.of("unjailed", "jailed");
+            for (String side : order) {
+                VmmDriver d = side.equals("jailed") ? jailed : open;
+                results.get(side).add(once(d, image, size, work.resolve(side + "-" + i)));
+            }
+            progress("driver run %d/%d: start jailed %d ms, unjailed %d ms", i + 1, runs,
+                    results.get("jailed").getLast().startMs(), results.get("unjailed").getLast().startMs());
+        }
+    }
+
+    private static void destroyQuietly(VmmDriver d, VmId id) {
+        try {
+            d.destroy(id);
+        } catch (RuntimeException e) {
+            // not this driver's, or not started
         }
     }
 
@@ -252,6 +288,8 @@ public final class IsolationBench extends KilnSubcommand {
                 GuestProtocol.kernelArg(GuestProtocol.CMDLINE_ID, id.value()),
                 List.of(DriveSpec.of("root", image.rootfs(), true)), List.of());
         VmId copy = new VmId(id.value() + "-r");
+        running.add(id);
+        running.add(copy);
         long t0 = System.nanoTime();
         VmHandle h = d.start(spec, dir.resolve("vm"));
         try {
@@ -277,11 +315,8 @@ public final class IsolationBench extends KilnSubcommand {
             return new Run(startMs, snapshotMs, restoreMs);
         } finally {
             for (VmId v : List.of(id, copy)) {
-                try {
-                    d.destroy(v);
-                } catch (RuntimeException e) {
-                    // not started
-                }
+                destroyQuietly(d, v);
+                running.remove(v);
             }
         }
     }
@@ -290,7 +325,8 @@ public final class IsolationBench extends KilnSubcommand {
         System.err.printf(fmt + "%n", args);
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
         try (var walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
