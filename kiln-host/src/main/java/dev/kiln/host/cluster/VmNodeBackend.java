@@ -63,6 +63,8 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Map<String, String> startFailures = new ConcurrentHashMap<>();
     /** The last state seen of each pod (node/pod), kept for moments when its guest agent does not answer. */
     private final Map<String, Observed.PodRun> lastSeen = new ConcurrentHashMap<>();
+    /** The runtime's listeners of VM ends, on the VM service (closed with this backend). */
+    private final List<VmService.Subscription> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Path nodeVmsFile,
                          int warmPoolSize, Resources capacity, String address, String subnet,
@@ -289,6 +291,20 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         LOG.warn("fenced: removed the VMs of {} node(s): {}", nodes.size(), nodes);
     }
 
+    /**
+     * Node VMs that end are reported at once, from {@link VmService}'s watch of each VMM process (warm-pool VMs that
+     * no node took are not nodes and are left to the pool's refill).
+     */
+    @Override
+    public void onVmEnded(VmEnded listener) {
+        ends.add(vms.onEnded(end -> {
+            if (end.name().startsWith(VM_PREFIX) || nodeVms.isClaimed(end.name())) {
+                nodeVms.nodeOf(end.name()).ifPresent(node -> listener.ended(node, "the VMM " + (end.phase().equals("failed")
+                        ? "exited: " : "stopped: ") + end.why()));
+            }
+        }));
+    }
+
     @Override
     public String subnet() {
         return subnet;
@@ -395,6 +411,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
 
     @Override
     public void close() {
+        ends.forEach(VmService.Subscription::close);
         pool.close();
         work.shutdown();
     }
