@@ -67,12 +67,12 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final List<VmService.Subscription> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Path nodeVmsFile,
-                         int warmPoolSize, Resources capacity, String address, String subnet,
+                         int warmPoolMin, int warmPoolMax, Resources capacity, String address, String subnet,
                          Map<String, String> labels, java.util.function.Consumer<String> ensureImage) {
         this.ensureImage = ensureImage;
         this.subnet = subnet;
         this.nodeVms = new NodeVms(nodeVmsFile);
-        this.pool = new WarmPool(vms, nodeVms, warmPoolSize, work);
+        this.pool = new WarmPool(vms, nodeVms, warmPoolMin, warmPoolMax, java.time.Clock.systemUTC(), work);
         this.vms = vms;
         this.containers = containers;
         this.records = records;
