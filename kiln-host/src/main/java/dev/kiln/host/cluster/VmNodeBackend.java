@@ -324,6 +324,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         records.put(new PodRecords.PodRecord(node, pod.name(), pod.metadata().uid().orElse(""), names));
         work.execute(() -> {
             try {
+                removeEarlierPlacements(node, pod.name());
                 for (ContainerTemplate t : pod.spec().containers()) {
                     ensureImage.accept(t.image());
                     containers.run(request(pod, t, vmName(node), names.get(t.name())));
@@ -335,6 +336,23 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
                 starting.remove(key);
             }
         });
+    }
+
+    /**
+     * Removes the containers of {@code pod} that an earlier placement left on another node. A pod keeps its name when
+     * its node is Lost and it is placed again, and so do its containers; the Lost node's removal runs in the
+     * background and may not have reached them yet when the pod starts here (a VMM exit is reported at once, so the
+     * pod is often placed again within the same second). They are stale, and they hold the names this start needs.
+     */
+    private void removeEarlierPlacements(String node, String podName) {
+        for (PodRecords.PodRecord earlier : records.all()) {
+            if (earlier.pod().equals(podName) && !earlier.node().equals(node)) {
+                LOG.info("pod {}: removing its containers from node {}, where it ran before", podName, earlier.node());
+                lastSeen.remove(earlier.node() + "/" + podName);
+                removeContainers(earlier);
+                records.remove(earlier.node(), podName);
+            }
+        }
     }
 
     static ContainerRunRequest request(Pod pod, ContainerTemplate t, String vm, String name) {
