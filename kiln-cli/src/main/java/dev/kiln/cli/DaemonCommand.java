@@ -94,6 +94,11 @@ public final class DaemonCommand extends KilnSubcommand {
             description = "With --join: pre-booted microVMs kept ready per node profile. Default: ${DEFAULT-VALUE}.")
     int warmPool;
 
+    @Option(names = "--warm-pool-max", paramLabel = "M",
+            description = "With --join: let the warm pool grow with demand, up to M (see 'kiln up --help'). "
+                    + "Default: --warm-pool (a fixed size).")
+    Integer warmPoolMax;
+
     @Option(names = "--function-pool", paramLabel = "N", defaultValue = "2",
             description = "With --join: the most pre-booted function slot VMs per slot profile (sized from the "
                     + "profile's recent cold starts); 0 for none. Default: ${DEFAULT-VALUE}.")
@@ -170,9 +175,13 @@ public final class DaemonCommand extends KilnSubcommand {
             return 0;
         }
         if (join != null && !join.isEmpty()) {
+            WarmPoolSize.check(warmPool, warmPoolMax);
             ClusterOptions options = ClusterOptions.defaults().withEtcd(join).withApiHost(apiHost).withApiPort(apiPort)
                     .withWarmPool(warmPool).withFunctionPool(functionPool).withFunctionSnapshots(functionSnapshots)
                     .withFunctionCpuShare(functionCpuShare);
+            if (warmPoolMax != null) {
+                options = options.withWarmPoolMax(warmPoolMax);
+            }
             if (hostName != null) {
                 options = options.withHostName(hostName);
             }

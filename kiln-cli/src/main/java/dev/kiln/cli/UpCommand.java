@@ -49,6 +49,12 @@ final class UpCommand extends KilnSubcommand {
                     + "starts without waiting for a boot; 0 for none. Default: ${DEFAULT-VALUE}.")
     int warmPool;
 
+    @Option(names = "--warm-pool-max", paramLabel = "M",
+            description = "Let the warm pool grow with demand: it keeps --warm-pool VMs plus one for each new Node of "
+                    + "the profile in the last 5 minutes (a pool scaled up, nodes replaced), at most M, and shrinks "
+                    + "back when the demand has passed. Default: --warm-pool (a fixed size).")
+    Integer warmPoolMax;
+
     @Option(names = "--function-pool", paramLabel = "N", defaultValue = "2",
             description = "The most pre-booted function slot VMs per slot profile (image, memory, vCPUs), sized from "
                     + "the profile's cold starts in the last 5 minutes; 0 for none. Default: ${DEFAULT-VALUE}.")
@@ -87,6 +93,7 @@ final class UpCommand extends KilnSubcommand {
 
     @Override
     public Integer call() {
+        WarmPoolSize.check(warmPool, warmPoolMax); // before a daemon is started for nothing
         DaemonLauncher.ensureRunning(root().socket(), root().stateDir(), System.err);
         ObjectNode options = JsonNodeFactory.instance.objectNode();
         if (etcd != null && !etcd.isEmpty()) {
@@ -95,6 +102,7 @@ final class UpCommand extends KilnSubcommand {
         options.put("etcdPort", etcdPort);
         options.put("apiPort", apiPort);
         options.put("warmPool", warmPool);
+        Optional.ofNullable(warmPoolMax).ifPresent(m -> options.put("warmPoolMax", m));
         options.put("functionPool", functionPool);
         options.put("functionSnapshots", functionSnapshots);
         options.put("functionCpuShare", functionCpuShare);

@@ -139,4 +139,16 @@ class HelpAndUsageTest {
         String expected = System.getenv().getOrDefault("KILN_SOCKET", "/run/kiln/kiln.sock");
         assertThat(CliRunner.run("--help").out()).contains("(now: " + expected + ")");
     }
+
+    @Test
+    void aWarmPoolMaximumBelowItsFloorIsAUsageErrorBeforeAnyDaemonStarts(@TempDir Path dir) {
+        Path socket = dir.resolve("kiln.sock");
+        var r = CliRunner.run(socket, "--state-dir", dir.toString(), "up", "--warm-pool", "2", "--warm-pool-max", "1");
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("--warm-pool-max 1 is below --warm-pool 2").contains("at least 2");
+        assertThat(socket).as("no daemon was started").doesNotExist();
+        var negative = CliRunner.run(socket, "--state-dir", dir.toString(), "up", "--warm-pool", "-1");
+        assertThat(negative.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(negative.err()).contains("--warm-pool must be 0 or more");
+    }
 }

@@ -236,11 +236,47 @@ public final class VmService implements AutoCloseable {
 
     private void watchExit(String id, VmmDriver driver) {
         driver.await(new VmId(id)).thenAccept(end -> {
+            Optional<String> name = Optional.ofNullable(records.get(id)).map(VmRecord::name);
             cpu.ifPresent(c -> c.remove(id));
             update(id, cur -> cur.withPhase(end.label(), Optional.of(end.describe())));
             if (end instanceof VmPhase.Failed) metrics.failure("died");
             LOG.info("VM {} ended: {}", id, end.describe());
+            if (!closed) {
+                name.ifPresent(n -> tellEnded(new Ended(id, n, end.label(), end.describe())));
+            }
         });
+    }
+
+    /** A VM whose VMM process ended ({@code phase}: "stopped" or "failed"; {@code why}: the driver's account). */
+    public record Ended(String id, String name, String phase, String why) {}
+
+    private final List<java.util.function.Consumer<Ended>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Tells {@code listener} whenever a VMM process ends, the moment the driver sees it (a crash, a kill, a guest
+     * power-off, and also a removal), on a virtual thread of its own, after the VM's record shows the end.
+     */
+    public Subscription onEnded(java.util.function.Consumer<Ended> listener) {
+        endListeners.add(listener);
+        return () -> endListeners.remove(listener);
+    }
+
+    /** A registered listener; closing it stops the calls. */
+    public interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private void tellEnded(Ended ended) {
+        for (var l : endListeners) {
+            Thread.ofVirtual().name("vm-ended-" + ended.name()).start(() -> {
+                try {
+                    l.accept(ended);
+                } catch (RuntimeException e) {
+                    LOG.warn("a listener of VM {}'s end failed", ended.name(), e);
+                }
+            });
+        }
     }
 
 

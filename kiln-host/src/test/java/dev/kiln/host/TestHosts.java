@@ -10,15 +10,18 @@ import java.util.List;
 import java.util.Optional;
 import dev.kiln.net.FreeSubnets;
 
-/** Configurations for agents under test: a private state dir, bridge and subnet; a shared image cache. */
-final class TestHosts {
+/**
+ * Configurations for agents under test: a private state dir, bridge and subnet; a shared image cache. Public for the
+ * tests of sub-packages.
+ */
+public final class TestHosts {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Guest images are content-addressed, so test runs can share them safely. */
     static final Path IMAGE_CACHE = Path.of("/var/tmp/kiln-test-images");
 
     private TestHosts() {}
 
-    static HostConfig config(boolean fake) {
+    public static HostConfig config(boolean fake) {
         try {
             Path state = Files.createTempDirectory(Path.of("/tmp"), "kiln-it-");
             byte[] b = new byte[2];
@@ -83,7 +86,7 @@ final class TestHosts {
                 .map(ProcessHandle::pid).toList();
     }
 
-    static void deleteTree(Path dir) {
+    public static void deleteTree(Path dir) {
         VmStore.deleteTree(dir);
     }
 }

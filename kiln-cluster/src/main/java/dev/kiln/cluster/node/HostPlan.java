@@ -59,6 +59,21 @@ public final class HostPlan {
         return actions;
     }
 
+    /**
+     * What the host does when its backend reports at once that the VM of {@code node} ended: the node is Lost, if it
+     * is this host's and has not ended already (the runtime's own removals of Lost and deleted nodes' VMs are
+     * reported too, and change nothing). Its VM is removed by the next pass, as for any Lost node.
+     */
+    public static List<HostAction> vmEnded(String host, Optional<Node> node, String why) {
+        if (node.isEmpty() || !node.get().spec().host().equals(Optional.of(host))
+                || ENDED.contains(node.get().status().phase())) {
+            return List.of();
+        }
+        List<HostAction> actions = new ArrayList<>();
+        lost(node.get(), "its microVM ended: " + why, actions);
+        return actions;
+    }
+
     private static NodeStatus status(Node n, NodePhase phase, Optional<String> message) {
         NodeStatus s = n.status();
         return new NodeStatus(phase, s.vm(), s.address(), s.lastHeartbeat(), s.allocatable(), s.conditions(), message);

@@ -2,6 +2,7 @@ package dev.kiln.cluster.node;
 
 import dev.kiln.cluster.ClusterError;
 import dev.kiln.cluster.ClusterException;
+import dev.kiln.cluster.control.Action;
 import dev.kiln.cluster.control.Applier;
 import dev.kiln.cluster.model.Host;
 import dev.kiln.cluster.model.HostPhase;
@@ -43,6 +44,7 @@ public final class HostRuntime implements AutoCloseable {
     private volatile boolean running;
     private volatile Instant lastHeartbeat;
     private volatile boolean fenced;
+    private volatile boolean closed;
     private Optional<Thread> loop = Optional.empty();
 
     /** A runtime that fences itself after {@link #DEFAULT_FENCE_AFTER} without a heartbeat. */
@@ -84,6 +86,7 @@ public final class HostRuntime implements AutoCloseable {
         this.applier = new Applier(store, () -> {
             throw new IllegalStateException("the host runtime creates nothing by generated name");
         });
+        backend.onVmEnded(this::vmEnded);
     }
 
     public String host() {
@@ -165,7 +168,7 @@ public final class HostRuntime implements AutoCloseable {
     public List<HostAction> pass(List<Node> nodes, List<Pod> pods) {
         Observed seen = backend.observe();
         List<HostAction> actions = HostPlan.plan(host, nodes, pods, seen, clock.instant(), every);
-        List<dev.kiln.cluster.control.Action> writes = new ArrayList<>();
+        List<Action> writes = new ArrayList<>();
         for (HostAction a : actions) {
             switch (a) {
                 case HostAction.Write w -> writes.add(w.action());
@@ -180,6 +183,39 @@ public final class HostRuntime implements AutoCloseable {
         }
         applier.apply(writes, Integer.MAX_VALUE);
         return actions;
+    }
+
+    /**
+     * The backend reports that the VM of {@code node} ended (its VMM exited): the node is marked Lost now, not at
+     * the next pass, which may be a second or a slow agent's probe away. The write is conditional on the version
+     * read here, like every other; a pass that planned from an older version loses its write and plans again.
+     * Returns the actions taken (none once closed, for nodes of other hosts, and for nodes already Lost or gone).
+     */
+    public List<HostAction> vmEnded(String node, String why) {
+        if (closed) {
+            return List.of();
+        }
+        try {
+            // a pass may write the node (a heartbeat) between our read and our write: read again, a few times
+            for (int attempt = 0; attempt < 3; attempt++) {
+                List<HostAction> actions = HostPlan.vmEnded(host, store.get(Node.class, node), why);
+                if (actions.isEmpty()) {
+                    return actions;
+                }
+                List<Action> writes = actions.stream().map(a -> ((HostAction.Write) a).action()).toList();
+                List<Action> events = writes.stream().filter(w -> w instanceof Action.Emit).toList();
+                List<Action> updates = writes.stream().filter(w -> !(w instanceof Action.Emit)).toList();
+                if (applier.apply(updates, Integer.MAX_VALUE).conflicts() == 0) {
+                    applier.apply(events, Integer.MAX_VALUE); // once, only for the write that counted
+                    LOG.info("{}: node {} is Lost at once: its microVM ended: {}", host, node, why);
+                    return actions;
+                }
+            }
+            return List.of();
+        } catch (ClusterException e) {
+            LOG.warn("host {}: cannot mark node {} Lost now (its next pass will): {}", host, node, e.getMessage());
+            return List.of();
+        }
     }
 
     public synchronized void start() {
@@ -209,6 +245,7 @@ public final class HostRuntime implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         running = false;
         loop.ifPresent(t -> {
             t.interrupt();

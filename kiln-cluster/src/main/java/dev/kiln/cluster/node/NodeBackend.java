@@ -48,4 +48,23 @@ public interface NodeBackend {
      * pod must never run in two places). The store is not written: it cannot be reached.
      */
     void fence();
+
+    /**
+     * Asks the backend to tell {@code listener} as soon as the VM of a node ends (its VMM process exited, or it was
+     * removed), apart from {@link #observe()}: the runtime then marks the node Lost at once instead of at its next
+     * pass. A backend that cannot tell (the default) leaves it to {@link #observe()}. The listener may be called on
+     * any thread, and also for VMs the runtime removed itself (it checks the store and ignores those).
+     */
+    default void onVmEnded(VmEnded listener) {
+    }
+
+    /** The end of a node's VM, pushed by the backend. */
+    @FunctionalInterface
+    interface VmEnded {
+        /**
+         * @param node the Node whose VM ended
+         * @param why  what ended it, for the node's status and event ("the VMM exited: killed by signal 9")
+         */
+        void ended(String node, String why);
+    }
 }

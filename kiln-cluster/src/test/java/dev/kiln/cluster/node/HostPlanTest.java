@@ -50,6 +50,26 @@ class HostPlanTest {
     }
 
     @Test
+    void aVmEndReportedAtOnceMakesOnlyALiveNodeOfThisHostLost() {
+        var ready = Res.readyNode("n1", "h1");
+        List<HostAction> actions = HostPlan.vmEnded("h1", Optional.of(ready), "the VMM exited: killed by signal 9");
+        assertThat(only(actions, Action.UpdateNode.class)).singleElement().satisfies(a -> {
+            assertThat(a.node().status().phase()).isEqualTo(NodePhase.LOST);
+            assertThat(a.node().status().message()).contains("its microVM ended: the VMM exited: killed by signal 9");
+        });
+        assertThat(only(actions, Action.Emit.class)).singleElement().extracting(Action.Emit::reason)
+                .isEqualTo("NodeLost");
+        assertThat(only(actions, HostAction.RemoveVm.class)).as("the next pass removes it").isEmpty();
+
+        assertThat(HostPlan.vmEnded("h2", Optional.of(ready), "x")).as("another host's node").isEmpty();
+        assertThat(HostPlan.vmEnded("h1", Optional.empty(), "x")).as("a deleted node").isEmpty();
+        for (NodePhase ended : List.of(NodePhase.LOST, NodePhase.TERMINATING)) {
+            var node = Res.node("n1", "workers", Optional.of("h1"), ended, T0);
+            assertThat(HostPlan.vmEnded("h1", Optional.of(node), "x")).as("a node already %s", ended).isEmpty();
+        }
+    }
+
+    @Test
     void aVanishedVmMakesItsNodeLostAtOnceAndAnUnhealthyOneSendsNoHeartbeat() {
         var ready = Res.readyNode("n1", "h1");
         Action.UpdateNode lost = only(HostPlan.plan("h1", List.of(ready), List.of(), Observed.nothing(),

@@ -16,8 +16,9 @@ import java.util.TreeMap;
 
 /**
  * A simulated host for the control logic at scale: a "VM" boots after {@code bootTime} and a "pod" runs after
- * {@code podStartTime}, on the simulation's clock. Faults: {@link #killVm} (the VMM exits) and {@link #hangAgent}
- * (the VM runs but its agent no longer answers). Nothing here is a real VM; the real path is tested with QEMU.
+ * {@code podStartTime}, on the simulation's clock. Faults: {@link #killVm} (the VMM exits; like the real backend, it
+ * tells the runtime at once through {@link #onVmEnded}) and {@link #hangAgent} (the VM runs but its agent no longer
+ * answers). Nothing here is a real VM; the real path is tested with QEMU.
  */
 final class SimBackend implements NodeBackend {
     private final String host;
@@ -26,6 +27,7 @@ final class SimBackend implements NodeBackend {
     private final Duration bootTime;
     private final Duration podStartTime;
     private final Map<String, SimVm> vms = new TreeMap<>();
+    private final java.util.List<VmEnded> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private static final class SimVm {
         final Instant bootedAt;
@@ -116,8 +118,20 @@ final class SimBackend implements NodeBackend {
         vms.clear();
     }
 
-    synchronized void killVm(String node) {
-        vms.remove(node);
+    @Override
+    public void onVmEnded(VmEnded listener) {
+        ended.add(listener);
+    }
+
+    /** The VMM of {@code node} exits: the VM is gone, and the listeners hear of it at once. */
+    void killVm(String node) {
+        boolean had;
+        synchronized (this) {
+            had = vms.remove(node) != null;
+        }
+        if (had) {
+            ended.forEach(l -> l.ended(node, "the VMM exited: killed by signal 9"));
+        }
     }
 
     synchronized void hangAgent(String node) {

@@ -180,6 +180,7 @@ public final class ClusterMode implements AutoCloseable {
             PeerImages peerImages = new PeerImages(images, witness::registries, dir.resolve("pulls"));
             backend = new VmNodeBackend(vms, containers, new PodRecords(dir.resolve("pods.json")),
                     dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
+                    options.warmPoolMax().orElse(options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL)),
                     capacity(options.cpuOvercommit().orElse(4)), address, subnet,
                     Map.of("kiln.dev/hostname", host), peerImages::ensure);
             functions = functions(dir.resolve("functions"), new dev.kiln.host.fn.KvFunctionStore(kv), vms, images,

@@ -14,7 +14,8 @@ import java.util.Optional;
  * @param apiPort       the cluster API's port; default 7070
  * @param hostName      this host's name in the cluster; default the machine's host name
  * @param cpuOvercommit vCPUs offered per host CPU (microVM vCPUs are threads; default 4)
- * @param warmPool      pre-booted microVMs kept ready per node profile, for new Nodes (default 1; 0: none)
+ * @param warmPool      pre-booted microVMs kept ready per node profile, for new Nodes, at least (default 1; 0: none
+ *                      unless demand asks, see {@code warmPoolMax})
  * @param advertise     the address other hosts reach this one at (the overlay's endpoint, the Host's address);
  *                      default the machine's address
  * @param functionPool  the most pre-booted function slot VMs per slot profile, sized from recent cold starts
@@ -27,12 +28,16 @@ import java.util.Optional;
  *                      within seconds); default: keep the cluster's, or make one
  * @param lambdaCredentialsFile a file ({@code {"accessKeyId": ..., "secretAccessKey": ...}}) whose access key becomes
  *                      the one the cluster's Lambda API accepts; default: keep the cluster's, or make one
+ * @param warmPoolMax   the most pre-booted node microVMs per profile: the pool keeps {@code warmPool} plus one for
+ *                      each new Node of the profile in the last 5 minutes, up to this (default {@code warmPool}: a
+ *                      fixed size)
  */
 public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
                              Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit,
                              Optional<Integer> warmPool, Optional<String> advertise, Optional<Integer> functionPool,
                              Optional<Boolean> functionSnapshots, Optional<Boolean> functionCpuShare,
-                             Optional<String> apiTokenFile, Optional<String> lambdaCredentialsFile) {
+                             Optional<String> apiTokenFile, Optional<String> lambdaCredentialsFile,
+                             Optional<Integer> warmPoolMax) {
     public static final int DEFAULT_FUNCTION_POOL = 2;
     public static final int DEFAULT_WARM_POOL = 1;
     public static final int DEFAULT_ETCD_PORT = 2479;
@@ -52,6 +57,7 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
         functionCpuShare = orEmpty(functionCpuShare);
         apiTokenFile = orEmpty(apiTokenFile);
         lambdaCredentialsFile = orEmpty(lambdaCredentialsFile);
+        warmPoolMax = orEmpty(warmPoolMax);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -61,67 +67,74 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
     public static ClusterOptions defaults() {
         return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public ClusterOptions withApiPort(int port) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withEtcdPort(int port) {
-        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withEtcd(List<URI> endpoints) {
-        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withWarmPool(int size) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+    }
+
+    /** The most pre-booted node VMs per profile when recent demand asks for more than {@link #warmPool}. */
+    public ClusterOptions withWarmPoolMax(int max) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile,
+                Optional.of(max));
     }
 
     public ClusterOptions withAdvertise(String address) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool,
-                Optional.of(address), functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+                Optional.of(address), functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withApiHost(String address) {
         return new ClusterOptions(etcd, etcdPort, Optional.of(address), apiPort, hostName, cpuOvercommit, warmPool,
-                advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+                advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withHostName(String name) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withFunctionPool(int size) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                Optional.of(size), functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+                Optional.of(size), functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withFunctionSnapshots(boolean on) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, Optional.of(on), functionCpuShare, apiTokenFile, lambdaCredentialsFile);
+                functionPool, Optional.of(on), functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withFunctionCpuShare(boolean on) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, Optional.of(on), apiTokenFile, lambdaCredentialsFile);
+                functionPool, functionSnapshots, Optional.of(on), apiTokenFile, lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withApiTokenFile(String file) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, functionCpuShare, Optional.of(file), lambdaCredentialsFile);
+                functionPool, functionSnapshots, functionCpuShare, Optional.of(file), lambdaCredentialsFile, warmPoolMax);
     }
 
     public ClusterOptions withLambdaCredentialsFile(String file) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, functionCpuShare, apiTokenFile, Optional.of(file));
+                functionPool, functionSnapshots, functionCpuShare, apiTokenFile, Optional.of(file), warmPoolMax);
     }
 
     /** These options without {@link #apiTokenFile} and {@link #lambdaCredentialsFile}, which act once, at the start. */
     public ClusterOptions withoutSecretFiles() {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, functionCpuShare, Optional.empty(), Optional.empty());
+                functionPool, functionSnapshots, functionCpuShare, Optional.empty(), Optional.empty(), warmPoolMax);
     }
 }

@@ -63,14 +63,16 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Map<String, String> startFailures = new ConcurrentHashMap<>();
     /** The last state seen of each pod (node/pod), kept for moments when its guest agent does not answer. */
     private final Map<String, Observed.PodRun> lastSeen = new ConcurrentHashMap<>();
+    /** The runtime's listeners of VM ends, on the VM service (closed with this backend). */
+    private final List<VmService.Subscription> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Path nodeVmsFile,
-                         int warmPoolSize, Resources capacity, String address, String subnet,
+                         int warmPoolMin, int warmPoolMax, Resources capacity, String address, String subnet,
                          Map<String, String> labels, java.util.function.Consumer<String> ensureImage) {
         this.ensureImage = ensureImage;
         this.subnet = subnet;
         this.nodeVms = new NodeVms(nodeVmsFile);
-        this.pool = new WarmPool(vms, nodeVms, warmPoolSize, work);
+        this.pool = new WarmPool(vms, nodeVms, warmPoolMin, warmPoolMax, java.time.Clock.systemUTC(), work);
         this.vms = vms;
         this.containers = containers;
         this.records = records;
@@ -289,6 +291,20 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         LOG.warn("fenced: removed the VMs of {} node(s): {}", nodes.size(), nodes);
     }
 
+    /**
+     * Node VMs that end are reported at once, from {@link VmService}'s watch of each VMM process (warm-pool VMs that
+     * no node took are not nodes and are left to the pool's refill).
+     */
+    @Override
+    public void onVmEnded(VmEnded listener) {
+        ends.add(vms.onEnded(end -> {
+            if (end.name().startsWith(VM_PREFIX) || nodeVms.isClaimed(end.name())) {
+                nodeVms.nodeOf(end.name()).ifPresent(node -> listener.ended(node, "the VMM " + (end.phase().equals("failed")
+                        ? "exited: " : "stopped: ") + end.why()));
+            }
+        }));
+    }
+
     @Override
     public String subnet() {
         return subnet;
@@ -308,6 +324,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         records.put(new PodRecords.PodRecord(node, pod.name(), pod.metadata().uid().orElse(""), names));
         work.execute(() -> {
             try {
+                removeEarlierPlacements(node, pod.name());
                 for (ContainerTemplate t : pod.spec().containers()) {
                     ensureImage.accept(t.image());
                     containers.run(request(pod, t, vmName(node), names.get(t.name())));
@@ -319,6 +336,23 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
                 starting.remove(key);
             }
         });
+    }
+
+    /**
+     * Removes the containers of {@code pod} that an earlier placement left on another node. A pod keeps its name when
+     * its node is Lost and it is placed again, and so do its containers; the Lost node's removal runs in the
+     * background and may not have reached them yet when the pod starts here (a VMM exit is reported at once, so the
+     * pod is often placed again within the same second). They are stale, and they hold the names this start needs.
+     */
+    private void removeEarlierPlacements(String node, String podName) {
+        for (PodRecords.PodRecord earlier : records.all()) {
+            if (earlier.pod().equals(podName) && !earlier.node().equals(node)) {
+                LOG.info("pod {}: removing its containers from node {}, where it ran before", podName, earlier.node());
+                lastSeen.remove(earlier.node() + "/" + podName);
+                removeContainers(earlier);
+                records.remove(earlier.node(), podName);
+            }
+        }
     }
 
     static ContainerRunRequest request(Pod pod, ContainerTemplate t, String vm, String name) {
@@ -395,6 +429,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
 
     @Override
     public void close() {
+        ends.forEach(VmService.Subscription::close);
         pool.close();
         work.shutdown();
     }

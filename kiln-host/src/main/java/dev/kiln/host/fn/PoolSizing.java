@@ -21,4 +21,18 @@ public final class PoolSizing {
         long recent = coldStarts.stream().filter(t -> t.isAfter(since) && !t.isAfter(now)).count();
         return (int) Math.min(cap, recent);
     }
+
+    /**
+     * As {@link #target}, over a floor: {@code floor} plus one for each demand within the window, at most {@code cap}
+     * (a cap below the floor is the floor). The cluster's warm pool of node VMs keeps its floor when idle, and grows
+     * by the Nodes that asked it for a VM lately (a pool scaled up, nodes replaced) so that the next burst of that
+     * size finds VMs ready.
+     */
+    public static int floorPlusRecent(Collection<Instant> demand, Instant now, Duration window, int floor, int cap) {
+        if (floor < 0) {
+            throw new IllegalArgumentException("a pool's floor cannot be negative: " + floor);
+        }
+        int ceiling = Math.max(floor, cap);
+        return floor + target(demand, now, window, ceiling - floor);
+    }
 }
