@@ -19,11 +19,11 @@ import org.slf4j.LoggerFactory;
  * shell that then {@code exec}s the VMM (see {@code QemuJail}). {@link #remove} deletes the groups once the process
  * has ended; the parent stays (another VM may be joining it at that moment).
  * <p>
- * CPU weight: a VMM's group weighs as much as the busy processes its CPU quota allows ({@code cpu.shares} 1,024
- * per CPU in v1, {@code cpu.weight} 100 in v2), as its threads did as processes of their own (a TCG guest keeps its
- * vCPU threads and QEMU's main loop busy), and the parent always weighs as much as all its groups together. Without
- * that, a group (and the parent) weighs as one process, so on a busy host the threads of all of kiln's VMs together
- * competed like a single process against every other one ({@code kiln bench isolation}).
+ * CPU weight: a VMM's group weighs as much as one process per vCPU ({@code cpu.shares} 1,024 each in v1,
+ * {@code cpu.weight} 100 in v2), and the parent always weighs as much as all its groups together. An unjailed VMM,
+ * started in a session of its own, weighs as one process under the kernel's autogroup scheduling (one per vCPU
+ * without it); jailed, every VM's group sat in the parent, which weighed as one process for all of them, so on a busy
+ * host kiln's VMs together competed like a single process against every other one ({@code kiln bench isolation}).
  */
 public final class VmCgroups {
     private static final Logger LOG = LoggerFactory.getLogger(VmCgroups.class);
@@ -47,20 +47,15 @@ public final class VmCgroups {
     }
 
     /**
-     * The limits of one VMM's groups: memory, processes (threads count), and CPU time (CPUs' worth per period, which
-     * also sets the group's CPU weight).
+     * The limits of one VMM's groups: memory, processes (threads count), CPU time (CPUs' worth per period), and its
+     * CPU weight against other processes in units of one process's (its vCPUs).
      */
-    public record Limits(long memoryBytes, int pids, double cpus) {
+    public record Limits(long memoryBytes, int pids, double cpus, int weight) {
         public Limits {
-            if (memoryBytes <= 0 || pids <= 0 || !(cpus > 0)) {
+            if (memoryBytes <= 0 || pids <= 0 || !(cpus > 0) || weight <= 0) {
                 throw new IllegalArgumentException("limits must be positive: " + memoryBytes + " B, " + pids
-                        + " pids, " + cpus + " CPUs");
+                        + " pids, " + cpus + " CPUs, weight " + weight);
             }
-        }
-
-        /** The group's CPU weight in units of one process's ({@code cpus} rounded up, at least one). */
-        long weightUnits() {
-            return Math.max(1, (long) Math.ceil(cpus));
         }
     }
 
@@ -124,7 +119,7 @@ public final class VmCgroups {
                 Files.writeString(dir.resolve("pids.max"), Integer.toString(limits.pids()));
                 Files.writeString(dir.resolve("cpu.max"), quota + " " + PERIOD_US);
                 Files.writeString(dir.resolve("cpu.weight"),
-                        Long.toString(Math.min(V2_MAX_WEIGHT, V2_WEIGHT * limits.weightUnits())));
+                        Long.toString(Math.min(V2_MAX_WEIGHT, V2_WEIGHT * limits.weight())));
             } else {
                 List<Path> d = dirs(name);
                 Files.writeString(d.get(0).resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
@@ -132,7 +127,7 @@ public final class VmCgroups {
                 Files.writeString(d.get(2).resolve("cpu.cfs_period_us"), Long.toString(PERIOD_US));
                 Files.writeString(d.get(2).resolve("cpu.cfs_quota_us"), Long.toString(quota));
                 Files.writeString(d.get(2).resolve("cpu.shares"),
-                        Long.toString(Math.min(V1_MAX_SHARES, V1_SHARES * limits.weightUnits())));
+                        Long.toString(Math.min(V1_MAX_SHARES, V1_SHARES * limits.weight())));
             }
             balanceParent();
         } catch (IOException e) {
@@ -152,12 +147,14 @@ public final class VmCgroups {
                 String[] cpu = Files.readString(dir.resolve("cpu.max")).trim().split("\\s+");
                 return Optional.of(new Limits(Long.parseLong(Files.readString(dir.resolve("memory.max")).trim()),
                         Integer.parseInt(Files.readString(dir.resolve("pids.max")).trim()),
-                        Double.parseDouble(cpu[0]) / Double.parseDouble(cpu[1])));
+                        Double.parseDouble(cpu[0]) / Double.parseDouble(cpu[1]),
+                        (int) (readLong(dir.resolve("cpu.weight")) / V2_WEIGHT)));
             }
             return Optional.of(new Limits(readLong(d.get(0).resolve("memory.limit_in_bytes")),
                     Integer.parseInt(Files.readString(d.get(1).resolve("pids.max")).trim()),
                     Double.parseDouble(Files.readString(d.get(2).resolve("cpu.cfs_quota_us")).trim())
-                            / Double.parseDouble(Files.readString(d.get(2).resolve("cpu.cfs_period_us")).trim())));
+                            / Double.parseDouble(Files.readString(d.get(2).resolve("cpu.cfs_period_us")).trim()),
+                    (int) (readLong(d.get(2).resolve("cpu.shares")) / V1_SHARES)));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

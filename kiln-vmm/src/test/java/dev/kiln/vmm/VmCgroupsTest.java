@@ -35,23 +35,23 @@ class VmCgroupsTest {
     }
 
     @Test
-    void v1GroupsWeighTheirQuotasCpusAndTheParentTheirSum() throws IOException {
+    void v1GroupsWeighTheirVcpusAndTheParentTheirSum() throws IOException {
         VmCgroups cgroups = v1();
         Path parentShares = fs.resolve("cpu/kiln/cpu.shares");
-        cgroups.create("a", new VmCgroups.Limits(1L << 30, 132, 2.0));
-        cgroups.create("b", new VmCgroups.Limits(2L << 30, 140, 4.0));
-        cgroups.create("c", new VmCgroups.Limits(2L << 30, 140, 0.5));
-        assertThat(read(fs.resolve("cpu/kiln/a/cpu.shares"))).isEqualTo(2048);
-        assertThat(read(fs.resolve("cpu/kiln/b/cpu.shares"))).isEqualTo(4096);
-        assertThat(read(fs.resolve("cpu/kiln/c/cpu.shares"))).as("at least one process's").isEqualTo(1024);
-        assertThat(read(parentShares)).isEqualTo(7168);
-        assertThat(cgroups.read("b")).contains(new VmCgroups.Limits(2L << 30, 140, 4.0));
+        cgroups.create("a", new VmCgroups.Limits(1L << 30, 132, 2.0, 1));
+        cgroups.create("b", new VmCgroups.Limits(2L << 30, 140, 4.0, 3));
+        cgroups.create("c", new VmCgroups.Limits(2L << 30, 140, 0.5, 1));
+        assertThat(read(fs.resolve("cpu/kiln/a/cpu.shares"))).isEqualTo(1024);
+        assertThat(read(fs.resolve("cpu/kiln/b/cpu.shares"))).isEqualTo(3072);
+        assertThat(read(fs.resolve("cpu/kiln/c/cpu.shares"))).isEqualTo(1024);
+        assertThat(read(parentShares)).isEqualTo(5120);
+        assertThat(cgroups.read("b")).contains(new VmCgroups.Limits(2L << 30, 140, 4.0, 3));
         assertThat(read(fs.resolve("cpu/kiln/b/cpu.cfs_quota_us"))).isEqualTo(400_000);
 
         // rmdir of a group's directory: the tree here has the files the kernel would not, so empty it first
         emptyGroup("a");
         cgroups.remove("a");
-        assertThat(read(parentShares)).isEqualTo(5120);
+        assertThat(read(parentShares)).isEqualTo(4096);
         emptyGroup("c");
         cgroups.remove("c");
         emptyGroup("b");
@@ -62,8 +62,8 @@ class VmCgroupsTest {
     @Test
     void v2WeightsAreCappedAtTheKernelsMaximum() throws IOException {
         VmCgroups cgroups = v2();
-        cgroups.create("big", new VmCgroups.Limits(1L << 30, 500, 90.0));
-        cgroups.create("bigger", new VmCgroups.Limits(1L << 30, 500, 200.0));
+        cgroups.create("big", new VmCgroups.Limits(1L << 30, 500, 90.0, 90));
+        cgroups.create("bigger", new VmCgroups.Limits(1L << 30, 500, 200.0, 200));
         assertThat(read(fs.resolve("kiln/big/cpu.weight"))).isEqualTo(9000);
         assertThat(read(fs.resolve("kiln/bigger/cpu.weight"))).isEqualTo(10_000);
         assertThat(read(fs.resolve("kiln/cpu.weight"))).isEqualTo(10_000);
@@ -73,7 +73,7 @@ class VmCgroupsTest {
     @Test
     void aGroupWithoutAWeightOfItsOwnIsNotCounted() throws IOException {
         VmCgroups cgroups = v1();
-        cgroups.create("a", new VmCgroups.Limits(1L << 30, 132, 2.0));
+        cgroups.create("a", new VmCgroups.Limits(1L << 30, 132, 2.0, 2));
         Files.createDirectories(fs.resolve("cpu/kiln/being-made"));
         cgroups.balanceParent();
         assertThat(read(fs.resolve("cpu/kiln/cpu.shares"))).isEqualTo(2048);

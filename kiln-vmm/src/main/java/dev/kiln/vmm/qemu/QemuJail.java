@@ -118,11 +118,14 @@ final class QemuJail {
         }
     }
 
-    /** The limits of a VM's VMM: its memory plus QEMU's own, its threads, its vCPUs plus one for I/O. */
+    /**
+     * The limits of a VM's VMM: its memory plus QEMU's own, its threads, its vCPUs plus one for I/O; it weighs as one
+     * process per vCPU.
+     */
     static VmCgroups.Limits limits(VmSpec spec, Accelerator accel) {
         long memory = spec.memory().bytes() + OVERHEAD_BYTES + (accel == Accelerator.TCG ? TCG_CACHE_BYTES : 0);
         int pids = 128 + 4 * spec.vcpus(); // QEMU's vCPU threads, its I/O thread pool (up to 64) and helpers
-        return new VmCgroups.Limits(memory, pids, spec.vcpus() + 1.0);
+        return new VmCgroups.Limits(memory, pids, spec.vcpus() + 1.0, spec.vcpus());
     }
 
     boolean enabled() {

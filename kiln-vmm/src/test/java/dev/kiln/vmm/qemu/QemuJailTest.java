@@ -179,17 +179,17 @@ class QemuJailTest {
             }
         }
         VmCgroups.Limits expected = new VmCgroups.Limits(
-                (320L << 20) + QemuJail.OVERHEAD_BYTES + QemuJail.TCG_CACHE_BYTES, 128 + 4 * 2, 3.0);
+                (320L << 20) + QemuJail.OVERHEAD_BYTES + QemuJail.TCG_CACHE_BYTES, 128 + 4 * 2, 3.0, 2);
         assertThat(cgroups.read(vm.id().value())).contains(expected);
-        // the group weighs as three processes (its quota: two vCPUs and QEMU's main loop), and kiln's parent at
-        // least as much (other VMs may be running)
+        // the group weighs as two processes (one per vCPU), and kiln's parent at least as much (other VMs may be
+        // running)
         Path parent = cgroups.isV2() ? Path.of("/sys/fs/cgroup", VmCgroups.PARENT)
                 : Path.of("/sys/fs/cgroup/cpu", VmCgroups.PARENT);
         String file = cgroups.isV2() ? "cpu.weight" : "cpu.shares";
         long unit = cgroups.isV2() ? 100 : 1024;
         assertThat(Long.parseLong(Files.readString(parent.resolve(vm.id().value()).resolve(file)).trim()))
-                .isEqualTo(3 * unit);
-        assertThat(Long.parseLong(Files.readString(parent.resolve(file)).trim())).isGreaterThanOrEqualTo(3 * unit);
+                .isEqualTo(2 * unit);
+        assertThat(Long.parseLong(Files.readString(parent.resolve(file)).trim())).isGreaterThanOrEqualTo(2 * unit);
         assertThat(cgroups.processes(vm.id().value())).containsExactly(vm.pid());
     }
 

@@ -22,10 +22,10 @@ class QemuJailUnitTest {
     @Test
     void limitsFollowTheSpec() {
         assertThat(QemuJail.limits(spec(2, "512M"), Accelerator.KVM))
-                .isEqualTo(new VmCgroups.Limits((512L << 20) + (256L << 20), 136, 3.0));
+                .isEqualTo(new VmCgroups.Limits((512L << 20) + (256L << 20), 136, 3.0, 2));
         assertThat(QemuJail.limits(spec(1, "128M"), Accelerator.TCG))
                 .as("TCG adds its translation cache")
-                .isEqualTo(new VmCgroups.Limits((128L << 20) + (256L << 20) + (1L << 30), 132, 2.0));
+                .isEqualTo(new VmCgroups.Limits((128L << 20) + (256L << 20) + (1L << 30), 132, 2.0, 1));
     }
 
     @Test
