@@ -11,11 +11,8 @@ import dev.kiln.host.HostAgent;
 import dev.kiln.host.HostConfig;
 import dev.kiln.host.TestHosts;
 import dev.kiln.host.VmView;
-import java.time.Clock;
+import dev.kiln.host.fn.SlotManagerTest;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -36,30 +33,6 @@ class WarmPoolTest {
     private HostConfig config;
     private HostAgent agent;
     private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
-
-    /** A clock that stands still until the test moves it. */
-    private static final class TestClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-11-24T07:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 
     @BeforeAll
     void start() {
@@ -94,7 +67,7 @@ class WarmPoolTest {
 
     @Test
     void thePoolGrowsWithNewNodesUpToItsCapAndShrinksToItsFloorWhenTheDemandPasses() {
-        TestClock clock = new TestClock();
+        SlotManagerTest.HandClock clock = new SlotManagerTest.HandClock();
         NodeVms claimed = new NodeVms(config.stateDir().resolve("nodes.json"));
         WarmPool pool = new WarmPool(agent.vms(), claimed, 1, 3, clock, work);
 
@@ -127,7 +100,7 @@ class WarmPoolTest {
 
     @Test
     void aCapAtTheFloorIsAFixedSize() {
-        TestClock clock = new TestClock();
+        SlotManagerTest.HandClock clock = new SlotManagerTest.HandClock();
         NodeVms claimed = new NodeVms(config.stateDir().resolve("nodes-fixed.json"));
         WarmPool pool = new WarmPool(agent.vms(), claimed, 1, 1, clock, work);
 
