@@ -55,8 +55,9 @@ final class GetCommand extends ClusterSubcommand {
         if (!List.of("table", "wide", "json", "yaml").contains(output)) {
             throw usage("unknown output format '" + output + "'", "use table, wide, json or yaml");
         }
-        List<Resource> items = name != null ? List.of(cluster.get(k, name))
-                : cluster.list(k, selector == null ? Map.of() : selector);
+        ClusterClient.Listing listing = name != null && !watch ? null
+                : cluster.listing(k, selector == null || name != null ? Map.of() : selector);
+        List<Resource> items = name != null ? List.of(cluster.get(k, name)) : listing.items();
         Map<String, Node> nodes = new HashMap<>();
         if (k == Kind.POD && output.equals("wide")) {
             cluster.list(Kind.NODE, Map.of()).forEach(n -> nodes.put(n.name(), (Node) n));
@@ -88,14 +89,15 @@ final class GetCommand extends ClusterSubcommand {
             }
         }
         if (watch) {
-            follow(cluster, k, nodes);
+            // from the list's version: what the table showed is not printed again, and nothing after it is missed
+            follow(cluster, k, nodes, Optional.of(listing.resourceVersion()).filter(v -> !v.isEmpty()));
         }
         return ExitCodes.OK;
     }
 
-    private void follow(ClusterClient cluster, Kind k, Map<String, Node> nodes) {
+    private void follow(ClusterClient cluster, Kind k, Map<String, Node> nodes, Optional<String> from) {
         CountDownLatch ended = new CountDownLatch(1);
-        try (AutoCloseable w = cluster.watch(k, Optional.empty(), e -> {
+        try (AutoCloseable w = cluster.watch(k, from, e -> {
             if (e.object().isEmpty()) {
                 err().println("watch ended: " + e.message().orElse("?"));
                 err().flush();

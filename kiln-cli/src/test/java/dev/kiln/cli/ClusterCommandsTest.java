@@ -139,8 +139,9 @@ class ClusterCommandsTest {
         var named = CliRunner.start("--state-dir", dir.toString(), "get", "pods", "watch-other", "-w", "-o", "json",
                 "--server", url);
         try {
-            // the table comes first; then the watch, which starts with every existing pod as ADDED, then each change
-            await().atMost(Duration.ofSeconds(20)).until(() -> watch.out().contains("ADDED   watch-before"));
+            // the table comes first; then the watch, from the table's version: each change after it, nothing before
+            await().atMost(Duration.ofSeconds(20)).until(() -> watch.out().contains("watch-before")
+                    && named.out().contains("watch-other"));
             applyPod("watch-me", 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("ADDED   watch-me"));
             applyPod("watch-me", 2);
@@ -151,6 +152,8 @@ class ClusterCommandsTest {
             assertThat(watch.out().lines().filter(l -> l.startsWith("DELETED"))).singleElement().asString()
                     .contains("watch-me").contains("Pending");
             assertThat(watch.ended()).as("a watch runs until it is stopped").isFalse();
+            assertThat(watch.out()).as("the pods the table showed are not printed again").doesNotContain("ADDED   watch-before")
+                    .doesNotContain("ADDED   watch-other");
 
             // a named watch prints only that resource's changes, in the format asked for (one JSON line each)
             applyPod("watch-me", 3);

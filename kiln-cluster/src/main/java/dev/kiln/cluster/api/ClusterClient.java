@@ -96,9 +96,34 @@ public final class ClusterClient implements AutoCloseable {
 
     /** The resources of {@code kind} that have every label of {@code labelSelector} (all of them when empty). */
     public List<Resource> list(Kind kind, Map<String, String> labelSelector) {
+        return listing(kind, labelSelector).items();
+    }
+
+    /**
+     * A list and the version the server read it at: a {@link #watch} from that version sees every change after the
+     * list and nothing before it.
+     */
+    public record Listing(List<Resource> items, String resourceVersion) {
+        public Listing {
+            items = List.copyOf(items);
+        }
+    }
+
+    /** As {@link #list}, with the list's resourceVersion. */
+    public Listing listing(Kind kind, Map<String, String> labelSelector) {
         String query = labelSelector.isEmpty() ? "" : "?labelSelector="
                 + encode(new LabelSelector(labelSelector).format());
-        return items(call("GET", collection(kind) + query, Optional.empty(), 200).body());
+        byte[] body = call("GET", collection(kind) + query, Optional.empty(), 200).body();
+        return new Listing(items(body), listVersion(body));
+    }
+
+    private static String listVersion(byte[] body) {
+        try {
+            return ApiJson.TREE.readTree(body).path("metadata").path("resourceVersion").asText("");
+        } catch (IOException e) {
+            throw new ClusterException(ClusterError.INTERNAL, "the API server sent a list that is not JSON: "
+                    + e.getMessage(), "check that --server names a kiln API server", e);
+        }
     }
 
     /** Creates {@code r}; returns it as stored. @throws ClusterException ALREADY_EXISTS, INVALID */
