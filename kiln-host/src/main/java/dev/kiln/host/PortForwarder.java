@@ -101,7 +101,10 @@ public final class PortForwarder implements AutoCloseable {
 
         @Override
         public String toString() {
-            return others.isEmpty() ? preferred.toString() : preferred + " then " + others;
+            if (preferred.isEmpty() || others.isEmpty()) {
+                return preferred.isEmpty() ? others.toString() : preferred.toString();
+            }
+            return preferred + " then " + others;
         }
     }
 
