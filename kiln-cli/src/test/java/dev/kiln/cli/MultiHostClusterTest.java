@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -272,6 +273,79 @@ class MultiHostClusterTest {
 
     @Test
     @Order(3)
+    void aHostPortReachesItsPodThroughEveryHostAlsoOnesThatDoNotRunIt() throws Exception {
+        long t0 = System.nanoTime();
+        for (Resource r : Manifests.read("""
+                apiVersion: kiln.dev/v1
+                kind: Deployment
+                metadata: {name: edge}
+                spec:
+                  replicas: 1
+                  selector: {matchLabels: {app: edge}}
+                  template:
+                    metadata: {labels: {app: edge}}
+                    spec:
+                      containers:
+                        - name: httpd
+                          image: busybox-httpd:latest
+                          command: [/bin/httpd, -f, -p, "8081", -h, /www]
+                          ports: [{containerPort: 8081, hostPort: 30080}]
+                          resources: {requests: {cpu: 100m, memory: 32Mi}}
+                """, "edge.yaml")) {
+            cluster.apply(r);
+        }
+        Pod edge = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> cluster.list(Kind.POD, Map.of("app", "edge")).stream().map(Pod.class::cast).toList(),
+                        ps -> ps.size() == 1 && ps.getFirst().status().phase() == PodPhase.RUNNING).getFirst();
+        long runningMs = since(t0);
+        long running = System.nanoTime();
+        int own = Integer.parseInt(hostOf(edge).substring(1));
+        int other = own == 1 ? 2 : 1;
+        for (int i = 1; i <= HOSTS; i++) {
+            int host = i;
+            String page = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions().until(() -> httpGet(address(host), 30080), b -> b.contains("200 OK"));
+            assertThat(page).as("GET / through h%d's port 30080 (the pod runs on h%d)", host, own)
+                    .containsIgnoringCase("kiln");
+            System.out.printf("multi-host: host port 30080 of a pod on h%d answered through h%d (%d ms after the pod"
+                    + " was seen Running)%n", own, host, since(running));
+        }
+        List<Double> local = new ArrayList<>();
+        List<Double> remote = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            long t = System.nanoTime();
+            assertThat(httpGet(address(own), 30080)).contains("200 OK");
+            local.add((System.nanoTime() - t) / 1e6);
+            t = System.nanoTime();
+            assertThat(httpGet(address(other), 30080)).contains("200 OK");
+            remote.add((System.nanoTime() - t) / 1e6);
+        }
+        System.out.printf("MEASURED multi-host host port: pod Running %d ms after apply; GET / p50 through the"
+                + " pod's host h%d %.1f ms, through h%d (over the overlay) %.1f ms%n", runningMs, own, median(local),
+                other, median(remote));
+
+        cluster.delete(Kind.DEPLOYMENT, "edge");
+        for (int i = 1; i <= HOSTS; i++) {
+            int host = i;
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                    assertThatThrownBy(() -> httpGet(address(host), 30080)).as("h%d's port 30080 after the delete",
+                            host).isInstanceOf(java.net.ConnectException.class));
+        }
+    }
+
+    /** One HTTP/1.0 GET of {@code /} on a fresh connection; the whole answer, head and body. */
+    private static String httpGet(String address, int port) throws IOException {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(address, port), 5000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET / HTTP/1.0\r\nHost: kiln\r\n\r\n".getBytes(
+                    java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    @Order(4)
     void aFunctionCreatedOnOneHostRunsOnItsHomeHostWhicheverHostIsAsked() throws Exception {
         // an image function (busybox and a shell script that speaks the Runtime API), built on h1 only; 1,769 MB
         // buys it a whole CPU, so the warm figures below are of routing, not of a small function's CPU share
@@ -362,7 +436,7 @@ class MultiHostClusterTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void killingTheLeadersDaemonHandsTheControlPlaneToAnotherHost() throws Exception {
         String old = leader(Set.of(1, 2, 3)).orElseThrow();
         int oldIndex = Integer.parseInt(old.substring(1));
@@ -395,7 +469,7 @@ class MultiHostClusterTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aCrashedHostsPodsRunAgainOnTheOtherHostsAndNeverTwice() throws Exception {
         // a host that does not lead the control plane (a leader's crash adds a failover, which test 3 measures)
         String leaderNow = leader(Set.of(1, 2, 3)).orElse("");
@@ -441,7 +515,7 @@ class MultiHostClusterTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void withOneEtcdMemberOfThreeGoneChangesAreAcceptedWithTwoGoneWritesFailClearly() throws Exception {
         script(Duration.ofMinutes(1), "etcd-kill", "1");
         cluster.scale(Kind.DEPLOYMENT, "web", 2);
@@ -468,7 +542,7 @@ class MultiHostClusterTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aHostCutOffFencesItselfAndWhenItsLinkReturnsNoPodRunsTwice() throws Exception {
         String leader = await().atMost(Duration.ofSeconds(30)).until(() -> leader(Set.of(1, 2, 3)),
                 Optional::isPresent).orElseThrow();

@@ -63,6 +63,14 @@ public final class ContainerService implements AutoCloseable {
     }
 
     /**
+     * The host's port forwards. The cluster's host ports ({@code ClusterPorts}) open theirs here too, so one port
+     * is never forwarded twice and a container's {@code -p} on a port the cluster holds is refused with its owner.
+     */
+    public PortForwarder forwarder() {
+        return forwards;
+    }
+
+    /**
      * Re-adopts containers after a daemon restart: a container whose VM is gone is forgotten; the others get their
      * port forwards back (a port taken meanwhile is logged and left closed).
      */

@@ -134,6 +134,58 @@ class ClusterVmTest {
 
     @Test
     @Order(2)
+    void aPodsHostPortIsServedOnTheHostAndClosesWithThePod() throws IOException {
+        int hostPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            hostPort = s.getLocalPort();
+        }
+        long t0 = System.nanoTime();
+        cluster.apply(Manifests.read("""
+                apiVersion: kiln.dev/v1
+                kind: Pod
+                metadata: {name: edge}
+                spec:
+                  containers:
+                    - name: httpd
+                      image: busybox:test
+                      command: [httpd, -f, -p, "8081", -h, /www]
+                      ports: [{containerPort: 8081, hostPort: %d}]
+                      resources: {requests: {cpu: 100m, memory: 32Mi}}
+                """.formatted(hostPort), "test").getFirst());
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(() -> ((Pod) cluster.get(Kind.POD, "edge"))
+                .status().phase() == PodPhase.RUNNING);
+        long runningMs = since(t0);
+        long t1 = System.nanoTime();
+        String page = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> httpGet(hostPort), b -> b.contains("200 OK"));
+        System.out.printf("cluster: pod with hostPort %d Running after %d ms, its page through 127.0.0.1:%d %d ms"
+                + " later%n", hostPort, runningMs, hostPort, since(t1));
+        assertThat(page).contains("hello from a container in a microVM");
+
+        cluster.delete(Kind.POD, "edge");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            try {
+                httpGet(hostPort);
+                return false;
+            } catch (java.net.ConnectException e) {
+                return true;
+            }
+        });
+    }
+
+    /** One HTTP/1.0 GET of {@code /} on 127.0.0.1, a fresh connection; the whole answer. */
+    private static String httpGet(int port) throws IOException {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET / HTTP/1.0\r\nHost: kiln\r\n\r\n".getBytes(
+                    java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    @Order(3)
     void killingOneNodesVmmMovesItsPodsAndThePoolReplacesTheNode() {
         // the host keeps one pre-booted VM of the pool's profile; wait until it is ready
         await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(() -> agent.vms().list().stream()
@@ -170,7 +222,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aDeletedPodIsReplacedAndTheDeploymentScalesToFiveAndBackToOne() {
         Pod gone = pods().getFirst();
         cluster.delete(Kind.POD, gone.name());
@@ -187,7 +239,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void anEtcdKilledWhileTheClusterRunsIsStartedAgainAndWorkResumes() {
         Path data = config.stateDir().resolve("cluster/etcd");
         long before = EtcdProcess.running(data).getFirst().pid();
@@ -207,7 +259,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void restartingEtcdAndTheControlPlaneKeepsTheDesiredStateAndReconciles() {
         List<String> before = pods().stream().map(Pod::name).toList();
         agent.cluster().close(); // etcd, API, control plane and host runtime stop; VMs keep running

@@ -76,6 +76,77 @@ class PortForwarderTest {
                 .isInstanceOf(HostException.class).hasMessageContaining("by kiln's forward for c3");
     }
 
+    @Test
+    void targetsTakeTurnsAmongThePreferredOnesAndFallBackToTheOthers() {
+        var a = new PortForwarder.Target("10.0.0.1", 80);
+        var b = new PortForwarder.Target("10.0.0.2", 80);
+        var c = new PortForwarder.Target("10.0.0.3", 80);
+        var d = new PortForwarder.Target("10.0.0.4", 80);
+        var targets = new PortForwarder.Targets(List.of(a, b), List.of(c, d));
+        assertThat(targets.order(0)).containsExactly(a, b, c, d);
+        assertThat(targets.order(1)).containsExactly(b, a, d, c);
+        assertThat(targets.order(2)).containsExactly(a, b, c, d);
+        // no preferred target: the others take turns
+        var remoteOnly = new PortForwarder.Targets(List.of(), List.of(c, d, a));
+        assertThat(List.of(remoteOnly.order(0).getFirst(), remoteOnly.order(1).getFirst(),
+                remoteOnly.order(2).getFirst(), remoteOnly.order(3).getFirst())).containsExactly(c, d, a, c);
+        assertThat(new PortForwarder.Targets(List.of(), List.of()).order(5)).isEmpty();
+    }
+
+    @Test
+    void connectionsRotateOverTheTargetsWhichChangeInPlaceAndADeadOneIsSkipped() throws IOException {
+        try (ServerSocket a = tagging("A"); ServerSocket b = tagging("B"); ServerSocket c = tagging("C")) {
+            int port = freePort();
+            int dead = freePort(); // nothing listens there
+            forwarder.open(List.of(new PortForwarder.Forward("cluster", port, new PortForwarder.Targets(
+                    List.of(), List.of(target(a), target(b))))));
+            assertThat(List.of(roundTrip(port, "1"), roundTrip(port, "2"), roundTrip(port, "3"), roundTrip(port, "4")))
+                    .containsExactly("A1", "B2", "A3", "B4");
+
+            // a local target appears: it takes every connection; the others stay as fallbacks
+            assertThat(forwarder.retarget("cluster", port, new PortForwarder.Targets(List.of(target(c)),
+                    List.of(target(a))))).isTrue();
+            assertThat(List.of(roundTrip(port, "5"), roundTrip(port, "6"))).containsExactly("C5", "C6");
+
+            // a target that refuses: the connection goes on to the next one
+            forwarder.retarget("cluster", port, new PortForwarder.Targets(
+                    List.of(new PortForwarder.Target("127.0.0.1", dead)), List.of(target(b))));
+            assertThat(roundTrip(port, "7")).isEqualTo("B7");
+
+            assertThat(forwarder.forwards()).singleElement().satisfies(f -> {
+                assertThat(f.owner()).isEqualTo("cluster");
+                assertThat(f.targets().others()).containsExactly(target(b));
+            });
+            // only the owner retargets or closes its port
+            assertThat(forwarder.retarget("c9", port, PortForwarder.Targets.of("127.0.0.1", 1))).isFalse();
+            forwarder.close("c9", port);
+            assertThat(roundTrip(port, "8")).isEqualTo("B8");
+            forwarder.close("cluster", port);
+            assertThat(forwarder.forwards()).isEmpty();
+            assertThatThrownBy(() -> roundTrip(port, "x")).isInstanceOf(ConnectException.class);
+        }
+    }
+
+    private static PortForwarder.Target target(ServerSocket s) {
+        return new PortForwarder.Target("127.0.0.1", s.getLocalPort());
+    }
+
+    /** A server on loopback that answers each connection with its tag and what it read. */
+    private static ServerSocket tagging(String tag) throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    byte[] in = s.getInputStream().readAllBytes();
+                    s.getOutputStream().write((tag + new String(in, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        return server;
+    }
+
     private static String roundTrip(int port, String text) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));

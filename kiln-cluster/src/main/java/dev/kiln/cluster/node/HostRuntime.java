@@ -46,6 +46,14 @@ public final class HostRuntime implements AutoCloseable {
     private volatile boolean fenced;
     private volatile boolean closed;
     private Optional<Thread> loop = Optional.empty();
+    private final List<PassListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Told after each pass what it planned from, so other per-host work follows the same view of the store. */
+    @FunctionalInterface
+    public interface PassListener {
+        /** The nodes and pods as the pass read them from the store (before its own writes). */
+        void passed(List<Node> nodes, List<Pod> pods);
+    }
 
     /** A runtime that fences itself after {@link #DEFAULT_FENCE_AFTER} without a heartbeat. */
     public HostRuntime(String host, ResourceStore store, NodeBackend backend, Clock clock, Duration every) {
@@ -182,6 +190,13 @@ public final class HostRuntime implements AutoCloseable {
             }
         }
         applier.apply(writes, Integer.MAX_VALUE);
+        for (PassListener l : listeners) {
+            try {
+                l.passed(nodes, pods);
+            } catch (RuntimeException e) {
+                LOG.warn("host {}: after the pass, {} failed", host, l, e);
+            }
+        }
         return actions;
     }
 
@@ -216,6 +231,11 @@ public final class HostRuntime implements AutoCloseable {
             LOG.warn("host {}: cannot mark node {} Lost now (its next pass will): {}", host, node, e.getMessage());
             return List.of();
         }
+    }
+
+    /** Adds a listener told after every pass (see {@link PassListener}). */
+    public void onEachPass(PassListener listener) {
+        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
     }
 
     public synchronized void start() {

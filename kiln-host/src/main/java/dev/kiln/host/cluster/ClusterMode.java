@@ -15,6 +15,7 @@ import dev.kiln.cluster.control.ControlPlane;
 import dev.kiln.cluster.control.LeaderElection;
 import dev.kiln.image.ImageStore;
 import dev.kiln.net.HostNetwork;
+import dev.kiln.cluster.model.EventType;
 import dev.kiln.cluster.model.Resources;
 import dev.kiln.cluster.node.HostRuntime;
 import dev.kiln.cluster.store.EtcdProcess;
@@ -76,11 +77,13 @@ public final class ClusterMode implements AutoCloseable {
     private volatile boolean closing;
     private final Optional<Thread> etcdWatch;
     private final FunctionService functions;
+    private final ClusterPorts ports;
 
     private ClusterMode(Optional<EtcdProcess> etcd, KvStore kv, ClusterApiServer api, LeaderElection election,
                         AtomicReference<ControlPlane> control, HostRuntime runtime, VmNodeBackend backend,
                         Optional<OverlayPeers> overlay, PeerWitness witness, Status status, Path podRecords,
-                        FunctionService functions) {
+                        FunctionService functions, ClusterPorts ports) {
+        this.ports = ports;
         this.functions = functions;
         this.witness = witness;
         this.etcd = etcd;
@@ -148,6 +151,7 @@ public final class ClusterMode implements AutoCloseable {
         PeerWitness witness = null;
         FunctionService functions = null;
         ClusterSecrets secrets = null;
+        ClusterPorts ports = null;
         try {
             Files.createDirectories(dir);
             List<URI> endpoints;
@@ -199,6 +203,10 @@ public final class ClusterMode implements AutoCloseable {
             HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1),
                     HostRuntime.DEFAULT_FENCE_AFTER, witness);
             runtime.heartbeat();
+            // the cluster's host ports: every host listens on each one a Running pod declares
+            ports = new ClusterPorts(containers.forwarder(), host, (pod, reason, message) -> store.recordEvent(pod,
+                    EventType.WARNING, reason, message, "host-ports/" + host));
+            runtime.onEachPass(ports);
             runtime.start();
             election = new LeaderElection(kv, host, LEADER_TTL, clock, new LeaderElection.Listener() {
                 @Override
@@ -222,12 +230,13 @@ public final class ClusterMode implements AutoCloseable {
             // guests of this host invoke functions (function-to-function calls) through the gateway on the bridge
             gateway.lambda(Optional.of(lambda));
             ClusterMode mode = new ClusterMode(etcd, kv, api, election, control, runtime, backend, overlay, witness,
-                    status, dir.resolve("pods.json"), functions);
+                    status, dir.resolve("pods.json"), functions, ports);
             mode.gateway = gateway;
             mode.secrets = secrets;
             return mode;
         } catch (Exception e) {
             gateway.lambda(Optional.empty());
+            if (ports != null) ports.close();
             if (election != null) election.close();
             Optional.ofNullable(control.get()).ifPresent(ControlPlane::close);
             overlay.ifPresent(OverlayPeers::close);
@@ -418,6 +427,7 @@ public final class ClusterMode implements AutoCloseable {
             }
         });
         runtime.close();
+        ports.close();
         witness.close();
         election.close();
         Optional.ofNullable(control.getAndSet(null)).ifPresent(ControlPlane::close);

@@ -1,6 +1,5 @@
 package dev.kiln.host.cluster;
 
-import dev.kiln.cluster.model.ContainerPort;
 import dev.kiln.cluster.model.ContainerStatus;
 import dev.kiln.cluster.model.ContainerTemplate;
 import dev.kiln.cluster.model.Node;
@@ -363,13 +362,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         if (!t.args().isEmpty()) {
             r = r.withArgs(t.args());
         }
-        List<String> ports = new ArrayList<>();
-        for (ContainerPort p : t.ports()) {
-            p.hostPort().ifPresent(h -> ports.add(h + ":" + p.containerPort()));
-        }
-        if (!ports.isEmpty()) {
-            r = r.withPorts(ports);
-        }
+        // no -p forwards: a hostPort is the cluster's, forwarded by every host (ClusterPorts), not by a container
         Optional<Resources> limits = t.resources().limits();
         if (limits.isPresent() && limits.get().memoryBytes() > 0) {
             r = r.withMemory((limits.get().memoryBytes() >> 20) + "M");
