@@ -42,19 +42,19 @@ class PortForwarderTest {
 
     @Test
     void relaysBothWaysAndEndsWithItsOwner() throws IOException {
-        int port = freePort();
+        int port = LoopbackSockets.freePort();
         forwarder.open(List.of(new PortForwarder.Forward("c1", port, "127.0.0.1", guest.getLocalPort())));
-        assertThat(roundTrip(port, "hello")).isEqualTo("HELLO");
-        assertThat(roundTrip(port, "again")).isEqualTo("AGAIN");
+        assertThat(LoopbackSockets.roundTrip(port, "hello")).isEqualTo("HELLO");
+        assertThat(LoopbackSockets.roundTrip(port, "again")).isEqualTo("AGAIN");
 
         forwarder.close("c1");
         assertThat(forwarder.forwards()).isEmpty();
-        assertThatThrownBy(() -> roundTrip(port, "x")).isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> LoopbackSockets.roundTrip(port, "x")).isInstanceOf(ConnectException.class);
     }
 
     @Test
     void aPortTakenByAnotherProgramIsRefusedAndNothingStaysOpen() throws IOException {
-        int free = freePort();
+        int free = LoopbackSockets.freePort();
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             assertThatThrownBy(() -> forwarder.open(List.of(
                     new PortForwarder.Forward("c2", free, "127.0.0.1", guest.getLocalPort()),
@@ -65,12 +65,12 @@ class PortForwarderTest {
         }
         // the first forward of the failed group was undone
         assertThat(forwarder.forwards()).isEmpty();
-        assertThatThrownBy(() -> roundTrip(free, "x")).isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> LoopbackSockets.roundTrip(free, "x")).isInstanceOf(ConnectException.class);
     }
 
     @Test
     void aPortKilnAlreadyForwardsIsRefused() {
-        int port = freePort();
+        int port = LoopbackSockets.freePort();
         forwarder.open(List.of(new PortForwarder.Forward("c3", port, "127.0.0.1", guest.getLocalPort())));
         assertThatThrownBy(() -> forwarder.open(List.of(new PortForwarder.Forward("c4", port, "127.0.0.1", 80))))
                 .isInstanceOf(HostException.class).hasMessageContaining("by kiln's forward for c3");
@@ -96,22 +96,22 @@ class PortForwarderTest {
     @Test
     void connectionsRotateOverTheTargetsWhichChangeInPlaceAndADeadOneIsSkipped() throws IOException {
         try (ServerSocket a = tagging("A"); ServerSocket b = tagging("B"); ServerSocket c = tagging("C")) {
-            int port = freePort();
-            int dead = freePort(); // nothing listens there
+            int port = LoopbackSockets.freePort();
+            int dead = LoopbackSockets.freePort(); // nothing listens there
             forwarder.open(List.of(new PortForwarder.Forward("cluster", port, new PortForwarder.Targets(
                     List.of(), List.of(target(a), target(b))))));
-            assertThat(List.of(roundTrip(port, "1"), roundTrip(port, "2"), roundTrip(port, "3"), roundTrip(port, "4")))
+            assertThat(List.of(LoopbackSockets.roundTrip(port, "1"), LoopbackSockets.roundTrip(port, "2"), LoopbackSockets.roundTrip(port, "3"), LoopbackSockets.roundTrip(port, "4")))
                     .containsExactly("A1", "B2", "A3", "B4");
 
             // a local target appears: it takes every connection; the others stay as fallbacks
             assertThat(forwarder.retarget("cluster", port, new PortForwarder.Targets(List.of(target(c)),
                     List.of(target(a))))).isTrue();
-            assertThat(List.of(roundTrip(port, "5"), roundTrip(port, "6"))).containsExactly("C5", "C6");
+            assertThat(List.of(LoopbackSockets.roundTrip(port, "5"), LoopbackSockets.roundTrip(port, "6"))).containsExactly("C5", "C6");
 
             // a target that refuses: the connection goes on to the next one
             forwarder.retarget("cluster", port, new PortForwarder.Targets(
                     List.of(new PortForwarder.Target("127.0.0.1", dead)), List.of(target(b))));
-            assertThat(roundTrip(port, "7")).isEqualTo("B7");
+            assertThat(LoopbackSockets.roundTrip(port, "7")).isEqualTo("B7");
 
             assertThat(forwarder.forwards()).singleElement().satisfies(f -> {
                 assertThat(f.owner()).isEqualTo("cluster");
@@ -120,10 +120,10 @@ class PortForwarderTest {
             // only the owner retargets or closes its port
             assertThat(forwarder.retarget("c9", port, PortForwarder.Targets.of("127.0.0.1", 1))).isFalse();
             forwarder.close("c9", port);
-            assertThat(roundTrip(port, "8")).isEqualTo("B8");
+            assertThat(LoopbackSockets.roundTrip(port, "8")).isEqualTo("B8");
             forwarder.close("cluster", port);
             assertThat(forwarder.forwards()).isEmpty();
-            assertThatThrownBy(() -> roundTrip(port, "x")).isInstanceOf(ConnectException.class);
+            assertThatThrownBy(() -> LoopbackSockets.roundTrip(port, "x")).isInstanceOf(ConnectException.class);
         }
     }
 
@@ -145,21 +145,5 @@ class PortForwarderTest {
             }
         });
         return server;
-    }
-
-    private static String roundTrip(int port, String text) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
-            s.shutdownOutput();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -16,6 +16,7 @@ import dev.kiln.cluster.model.PodPhase;
 import dev.kiln.cluster.model.PodSpec;
 import dev.kiln.cluster.model.PodStatus;
 import dev.kiln.cluster.model.Resources;
+import dev.kiln.host.LoopbackSockets;
 import dev.kiln.host.PortForwarder;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -67,32 +68,32 @@ class ClusterPortsTest {
     void aPortFollowsItsPodsLocalOnesFirstAndClosesWhenNoneIsLeft() throws IOException {
         int local = tagging("local");
         int remote = tagging("remote");
-        int hostPort = freePort();
+        int hostPort = LoopbackSockets.freePort();
         Pod here = pod("web-a", "n1", PodPhase.RUNNING, local, hostPort);
         Pod there = pod("web-b", "n2", PodPhase.RUNNING, remote, hostPort);
 
         ports.passed(NODES, List.of(there));
         assertThat(ports.open()).containsExactly(hostPort);
-        assertThat(roundTrip(hostPort, "1")).isEqualTo("remote1");
+        assertThat(LoopbackSockets.roundTrip(hostPort, "1")).isEqualTo("remote1");
 
         // a pod on this host: it takes the connections, in place (the port never closed)
         ports.passed(NODES, List.of(here, there));
-        assertThat(List.of(roundTrip(hostPort, "2"), roundTrip(hostPort, "3"))).containsExactly("local2", "local3");
+        assertThat(List.of(LoopbackSockets.roundTrip(hostPort, "2"), LoopbackSockets.roundTrip(hostPort, "3"))).containsExactly("local2", "local3");
 
         // the local pod stops running: back to the other host's
         ports.passed(NODES, List.of(here.withStatus(PodStatus.EMPTY.withPhase(PodPhase.FAILED)), there));
-        assertThat(roundTrip(hostPort, "4")).isEqualTo("remote4");
+        assertThat(LoopbackSockets.roundTrip(hostPort, "4")).isEqualTo("remote4");
 
         ports.passed(NODES, List.of());
         assertThat(ports.open()).isEmpty();
-        assertThatThrownBy(() -> roundTrip(hostPort, "x")).isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> LoopbackSockets.roundTrip(hostPort, "x")).isInstanceOf(ConnectException.class);
         assertThat(warnings).isEmpty();
     }
 
     @Test
     void aPortAnotherProgramHoldsIsWarnedAboutOnceAndOpensWhenItIsFree() throws IOException {
         int server = tagging("pod");
-        int other = freePort();
+        int other = LoopbackSockets.freePort();
         ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         int hostPort = taken.getLocalPort();
         List<Pod> pods = List.of(pod("web-a", "n2", PodPhase.RUNNING, server, hostPort),
@@ -101,22 +102,22 @@ class ClusterPortsTest {
         ports.passed(NODES, pods);
         ports.passed(NODES, pods);
         assertThat(ports.open()).as("the other port is not held back").containsExactly(other);
-        assertThat(roundTrip(other, "x")).isEqualTo("podx");
+        assertThat(LoopbackSockets.roundTrip(other, "x")).isEqualTo("podx");
         assertThat(warnings).singleElement().asString().startsWith("web-a HostPortInUse: host h1 cannot forward host port "
                 + hostPort).contains("already in use by another program");
 
         taken.close();
         ports.passed(NODES, pods);
         assertThat(ports.open()).containsExactly(Math.min(hostPort, other), Math.max(hostPort, other));
-        assertThat(roundTrip(hostPort, "y")).isEqualTo("pody");
+        assertThat(LoopbackSockets.roundTrip(hostPort, "y")).isEqualTo("pody");
     }
 
     @Test
     void aUdpHostPortIsReportedOnceAndClosingEndsEveryClusterPortButNoContainers() throws IOException {
         int server = tagging("pod");
-        int containers = freePort();
+        int containers = LoopbackSockets.freePort();
         forwarder.open(List.of(new PortForwarder.Forward("web", containers, "127.0.0.1", server)));
-        int hostPort = freePort();
+        int hostPort = LoopbackSockets.freePort();
         Pod udp = Pod.of(ObjectMeta.named("dns"), PodSpec.of(List.of(ContainerTemplate.of("main", "busybox:1")
                 .withPorts(List.of(new ContainerPort(53, Optional.of(5353), "UDP"),
                         new ContainerPort(server, Optional.of(hostPort), ContainerPort.TCP))))).withNodeName("n1"))
@@ -130,8 +131,8 @@ class ClusterPortsTest {
         ports.close();
         ports.passed(NODES, List.of(udp)); // a pass after the close opens nothing
         assertThat(ports.open()).isEmpty();
-        assertThatThrownBy(() -> roundTrip(hostPort, "x")).isInstanceOf(ConnectException.class);
-        assertThat(roundTrip(containers, "c")).as("a container's forward stays").isEqualTo("podc");
+        assertThatThrownBy(() -> LoopbackSockets.roundTrip(hostPort, "x")).isInstanceOf(ConnectException.class);
+        assertThat(LoopbackSockets.roundTrip(containers, "c")).as("a container's forward stays").isEqualTo("podc");
     }
 
     /** A server on loopback that answers each connection with its tag and what it read; returns its port. */
@@ -150,21 +151,5 @@ class ClusterPortsTest {
             }
         });
         return server.getLocalPort();
-    }
-
-    private static String roundTrip(int port, String text) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
-            s.shutdownOutput();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
