@@ -197,7 +197,15 @@ class QemuDriverConformanceTest extends VmmDriverConformance {
                 s.bootArgs(), List.of(), List.of());
         VmHandle h = d.start(noRoot, runDir(noRoot));
 
-        VmPhase end = d.await(h.id()).get(bootTimeout().toSeconds(), TimeUnit.SECONDS);
+        VmPhase end;
+        try {
+            end = d.await(h.id()).get(bootTimeout().toSeconds(), TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // seen once in a full run on an idle machine (it passes in 7-9 s alone): say where the guest was
+            throw new AssertionError("QEMU did not exit within " + bootTimeout().toSeconds() + " s of a boot that"
+                    + " should panic; the console so far:\n" + Files.readString(h.consoleLog())
+                    + "\nthe VMM log:\n" + ProcStat.tail(h.vmmLog(), 20), e);
+        }
 
         assertThat(end).isInstanceOfSatisfying(VmPhase.Failed.class,
                 f -> assertThat(f.exit().cause()).contains("kernel panicked", "see the console log"));
