@@ -63,7 +63,10 @@ public final class QemuCommandLine {
         args.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
         args.addAll(List.of("-kernel", spec.kernel().toString()));
         spec.initrd().ifPresent(i -> args.addAll(List.of("-initrd", i.toString())));
-        String append = "console=ttyS0 panic=-1 quiet";
+        // panic=-1 reboot=t: a panicking guest resets at once, by a triple fault, which QEMU (-no-reboot) always turns
+        // into its exit. The kernel's default order tries ACPI and the keyboard controller first, and on a microvm
+        // (no i8042) that sometimes never got to the reset: a panicked guest left its QEMU running (seen under TCG)
+        String append = "console=ttyS0 panic=-1 reboot=t quiet";
         if (accel == Accelerator.TCG) {
             // tsc=reliable: TCG's TSC is the host's, but its timer ticks come late on a busy host, so the kernel's
             // watchdog judged the TSC against jiffies, marked it unstable and fell back to refined-jiffies: a clock

@@ -188,7 +188,7 @@ class QemuDriverConformanceTest extends VmmDriverConformance {
         });
     }
 
-    /** Without an initramfs or a root disk the kernel panics; with panic=-1 and -no-reboot QEMU then exits. */
+    /** Without an initramfs or a root disk the kernel panics; with panic=-1 reboot=t and -no-reboot QEMU then exits. */
     @Test
     void aGuestKernelPanicIsAFailure() throws Exception {
         VmmDriver d = driver();
