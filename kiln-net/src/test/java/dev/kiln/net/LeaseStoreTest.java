@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,34 @@ class LeaseStoreTest {
         var reopened = new LeaseStore(dir.resolve("net"), SUBNET, json);
         assertThat(reopened.read().find("new").orElseThrow().policy()).isEqualTo(policy);
         assertThat(reopened.read().find("old").orElseThrow().policy()).isEqualTo(GuestPolicy.defaults());
+    }
+
+    @Test
+    void extraAddressesRoundTripAndOlderFilesReadAsNone() throws Exception {
+        Files.createDirectories(dir.resolve("net"));
+        Path file = dir.resolve("net/leases.json");
+        Files.writeString(file, "{\"version\":1,\"subnet\":\"10.77.0.0/24\",\"leases\":[{\"vmId\":\"old\","
+                + "\"address\":\"10.77.0.2\",\"mac\":\"02:00:00:00:00:01\",\"tap\":\"ktap-1\",\"tenant\":\"default\","
+                + "\"egress\":\"ALLOW\"}]}");
+        var store = new LeaseStore(dir.resolve("net"), SUBNET, json);
+        assertThat(store.read().find("old").orElseThrow().extraAddresses()).isEmpty();
+
+        store.modify(table -> new LeaseStore.Change<>(table.allocateExtra("old", "pod:web-2").table()
+                .allocateExtra("old", "pod:api-1").table(), 0));
+        assertThat(Files.readString(file)).as("written in owner order")
+                .containsOnlyOnce("\"extraAddresses\"").containsSubsequence("pod:api-1", "pod:web-2");
+        var reopened = new LeaseStore(dir.resolve("net"), SUBNET, json);
+        Lease lease = reopened.read().find("old").orElseThrow();
+        assertThat(lease.extraAddresses()).containsExactly(Map.entry("pod:api-1", "10.77.0.4"),
+                Map.entry("pod:web-2", "10.77.0.3"));
+        assertThat(reopened.read()).isEqualTo(store.read());
+
+        reopened.modify(table -> new LeaseStore.Change<>(table.releaseExtra("old", "pod:web-2")
+                .releaseExtra("old", "pod:api-1"), 0));
+        assertThat(Files.readString(file)).as("a lease without extras is written as before (older kilns read it)")
+                .doesNotContain("extraAddresses");
+        assertThat(new LeaseStore(dir.resolve("net"), SUBNET, json).read().find("old").orElseThrow()
+                .extraAddresses()).isEmpty();
     }
 
     @Test
