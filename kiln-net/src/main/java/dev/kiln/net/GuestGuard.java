@@ -19,10 +19,11 @@ import java.util.function.Function;
  *
  * <p>Every guest's identity is a handful of set elements keyed by its tap, in the network's two kiln tables:
  * <ul>
- *   <li>{@code bridge} table: {@value #GUEST_MAC} ({@code tap . MAC}), {@value #GUEST_IP} ({@code tap . IP}),
- *       {@value #TENANT_OF} (map {@code tap : tenant number}) and {@value #TENANT_PORT}
+ *   <li>{@code bridge} table: {@value #GUEST_MAC} ({@code tap . MAC}), {@value #GUEST_IP} ({@code tap . IP}, one
+ *       per address the tap may send from: the lease's own and its extra addresses, e.g. pods' addresses inside a
+ *       node vm), {@value #TENANT_OF} (map {@code tap : tenant number}) and {@value #TENANT_PORT}
  *       ({@code tap . tenant number});</li>
- *   <li>{@code ip} table: {@value #EGRESS_DENY} (the IPs of guests whose egress is denied).</li>
+ *   <li>{@code ip} table: {@value #EGRESS_DENY} (the IPs, own and extra, of guests whose egress is denied).</li>
  * </ul>
  * The rules never change after the network opens; a vm's attach adds its elements and its detach deletes them, each
  * in one {@code nft -f -} transaction, so vms come and go concurrently without rewriting each other's rules.
@@ -69,15 +70,17 @@ final class GuestGuard {
         return List.of(
                 new NamedSet(GUEST_PORT, "ifname", "", render(leases, GuestGuard::quotedTap)),
                 new NamedSet(GUEST_MAC, "ifname . ether_addr", "", render(leases, GuestGuard::macElement)),
-                new NamedSet(GUEST_IP, "ifname . ipv4_addr", "", render(leases, GuestGuard::ipElement)),
+                new NamedSet(GUEST_IP, "ifname . ipv4_addr", "", leases.stream()
+                        .flatMap(lease -> ipElements(lease).stream()).toList()),
                 new NamedSet(TENANT_OF, "ifname", "mark", render(leases, GuestGuard::tenantOfElement)),
                 new NamedSet(TENANT_PORT, "ifname . mark", "", render(leases, GuestGuard::tenantPortElement)));
     }
 
-    /** The ip table's set of guests whose egress is denied. */
+    /** The ip table's set of the addresses (own and extra) of guests whose egress is denied. */
     static List<NamedSet> ipSets(List<Lease> leases) {
         return List.of(new NamedSet(EGRESS_DENY, "ipv4_addr", "", leases.stream()
-                .filter(lease -> lease.egress() == GuestPolicy.Egress.DENY).map(Lease::address).toList()));
+                .filter(lease -> lease.egress() == GuestPolicy.Egress.DENY)
+                .flatMap(lease -> lease.allAddresses().stream()).map(GuestGuard::ipText).toList()));
     }
 
     /**
@@ -155,11 +158,11 @@ final class GuestGuard {
         var wanted = new LinkedHashSet<String>();
         wanted.add(GUEST_PORT + " " + quotedTap(lease));
         wanted.add(GUEST_MAC + " " + macElement(lease));
-        wanted.add(GUEST_IP + " " + ipElement(lease));
+        ipElements(lease).forEach(element -> wanted.add(GUEST_IP + " " + element));
         wanted.add(TENANT_OF + " " + tenantOfElement(lease));
         wanted.add(TENANT_PORT + " " + tenantPortElement(lease));
         if (lease.egress() == GuestPolicy.Egress.DENY) {
-            wanted.add(EGRESS_DENY + " " + lease.address());
+            lease.allAddresses().forEach(address -> wanted.add(EGRESS_DENY + " " + ipText(address)));
         }
         var script = new StringBuilder();
         var held = new LinkedHashSet<String>();
@@ -181,6 +184,32 @@ final class GuestGuard {
         String bridgeTable = "bridge " + config.nftTableName();
         commands.checkWithInput(add(bridgeTable, GUEST_MAC, quotedTap(lease) + " . " + mac.value())
                 + add(bridgeTable, GUEST_IP, quotedTap(lease) + " . " + Ipv4Cidr.toText(Ipv4Cidr.toBits(address))),
+                "nft", "-f", "-");
+    }
+
+    /**
+     * Lets the lease's tap also send from {@code address} (one of its {@link Lease#extraAddresses()}), under the
+     * lease's egress policy; one transaction, and adding what is there already changes nothing.
+     */
+    void allowAddress(Lease lease, String address) {
+        var script = new StringBuilder(add("bridge " + config.nftTableName(), GUEST_IP, ipElement(lease, address)));
+        if (lease.egress() == GuestPolicy.Egress.DENY) {
+            script.append(add("ip " + config.nftTableName(), EGRESS_DENY, ipText(address)));
+        }
+        commands.checkWithInput(script.toString(), "nft", "-f", "-");
+    }
+
+    /**
+     * Ends {@link #allowAddress}: deletes the tap's element for {@code address} and the address's egress entry,
+     * whether or not they are there (each is added and deleted in the same transaction, which nft accepts either
+     * way). The address is the vm's alone, so its egress entry is nobody else's.
+     */
+    void disallowAddress(Lease lease, String address) {
+        String bridgeTable = "bridge " + config.nftTableName();
+        String ipTable = "ip " + config.nftTableName();
+        String element = ipElement(lease, address);
+        commands.checkWithInput(add(bridgeTable, GUEST_IP, element) + delete(bridgeTable, GUEST_IP, element)
+                + add(ipTable, EGRESS_DENY, ipText(address)) + delete(ipTable, EGRESS_DENY, ipText(address)),
                 "nft", "-f", "-");
     }
 
@@ -311,6 +340,10 @@ final class GuestGuard {
         return "add element " + table + " " + set + " { " + element + " }\n";
     }
 
+    private static String delete(String table, String set, String element) {
+        return "delete element " + table + " " + set + " { " + element + " }\n";
+    }
+
     private static List<String> render(List<Lease> leases, Function<Lease, String> element) {
         return leases.stream().map(element).toList();
     }
@@ -325,7 +358,21 @@ final class GuestGuard {
     }
 
     static String ipElement(Lease lease) {
-        return quotedTap(lease) + " . " + Ipv4Cidr.toText(Ipv4Cidr.toBits(lease.address()));
+        return ipElement(lease, lease.address());
+    }
+
+    /** The {@value #GUEST_IP} elements of the lease: its own address, then its extra addresses. */
+    static List<String> ipElements(Lease lease) {
+        return lease.allAddresses().stream().map(address -> ipElement(lease, address)).toList();
+    }
+
+    private static String ipElement(Lease lease, String address) {
+        return quotedTap(lease) + " . " + ipText(address);
+    }
+
+    /** The address as a dotted quad, checked (never raw text in a script). */
+    private static String ipText(String address) {
+        return Ipv4Cidr.toText(Ipv4Cidr.toBits(address));
     }
 
     static String tenantOfElement(Lease lease) {

@@ -51,13 +51,15 @@ class NftRulesetTest {
     }
 
     @Test
-    void theGuardIsOnByDefaultAndCarriesEveryLeasedGuestsElements() {
+    void theGuardIsOnByDefaultAndCarriesEveryLeasedGuestsElementsExtraAddressesToo() {
         var config = NetworkConfig.defaults(Path.of("/tmp/x")).withHostOnlyPorts(java.util.List.of(10070, 10071))
                 .withGuestServicePorts(java.util.List.of(10080));
         assertThat(config.isolation()).isEqualTo(NetworkConfig.Isolation.ON);
         var leases = java.util.List.of(
-                new Lease("a", "10.77.0.2", "02:00:00:00:00:0a", "ktap-0000000a", "alpha", GuestPolicy.Egress.DENY),
-                new Lease("b", "10.77.0.3", "02:00:00:00:00:0b", "ktap-0000000b"));
+                new Lease("a", "10.77.0.2", "02:00:00:00:00:0a", "ktap-0000000a", "alpha", GuestPolicy.Egress.DENY,
+                        new java.util.TreeMap<>(java.util.Map.of("pod:x", "10.77.0.9"))),
+                new Lease("b", "10.77.0.3", "02:00:00:00:00:0b", "ktap-0000000b", null, null,
+                        new java.util.TreeMap<>(java.util.Map.of("pod:z", "10.77.0.7", "pod:y", "10.77.0.8"))));
         long alpha = GuestGuard.tenantNumber("alpha");
         long standard = GuestGuard.tenantNumber(GuestPolicy.DEFAULT_TENANT);
         assertThat(alpha).isNotEqualTo(standard);
@@ -75,7 +77,8 @@ class NftRulesetTest {
                   }
                   set guest_ip {
                     type ifname . ipv4_addr
-                    elements = { "ktap-0000000a" . 10.77.0.2, "ktap-0000000b" . 10.77.0.3 }
+                    elements = { "ktap-0000000a" . 10.77.0.2, "ktap-0000000a" . 10.77.0.9, \
+                "ktap-0000000b" . 10.77.0.3, "ktap-0000000b" . 10.77.0.8, "ktap-0000000b" . 10.77.0.7 }
                   }
                   map tenant_of {
                     type ifname : mark
@@ -115,7 +118,7 @@ class NftRulesetTest {
         assertThat(ip).contains("""
                   set egress_deny {
                     type ipv4_addr
-                    elements = { 10.77.0.2 }
+                    elements = { 10.77.0.2, 10.77.0.9 }
                   }
                 """).contains("""
                     iifname "kiln0" oifname != "kiln0" ip saddr @egress_deny drop
