@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -180,6 +181,61 @@ final class DefaultHostNetwork implements HostNetwork {
     }
 
     @Override
+    public String addAddress(String vmId, String owner) {
+        LinkLabel.requireVmId(vmId);
+        Lease.requireOwner(owner);
+        return forVm(vmId, () -> {
+            LeaseTable.ExtraAllocation extra = leases.modify(table -> {
+                var result = table.allocateExtra(vmId, owner);
+                return new LeaseStore.Change<>(result.table(), result);
+            });
+            if (config.isolation() == NetworkConfig.Isolation.ON) {
+                try {
+                    guard.allowAddress(extra.lease(), extra.address());
+                } catch (RuntimeException e) {
+                    if (extra.created()) {
+                        LOG.warn("address {} for {} on vm {} failed, undoing: {}", extra.address(), owner, vmId,
+                                e.getMessage());
+                        VmLinks.undo(e, () -> leases.modify(table -> new LeaseStore.Change<>(
+                                table.releaseExtra(vmId, owner), 0)));
+                    }
+                    throw e;
+                }
+            }
+            if (extra.created()) {
+                LOG.info("vm {} may also send from {} (for {})", vmId, extra.address(), owner);
+            }
+            return extra.address();
+        });
+    }
+
+    @Override
+    public void releaseAddress(String vmId, String owner) {
+        LinkLabel.requireVmId(vmId);
+        Lease.requireOwner(owner);
+        forVm(vmId, () -> {
+            Optional<Lease> lease = leases.read().find(vmId);
+            Optional<String> address = lease.map(found -> found.extraAddresses().get(owner));
+            if (address.isEmpty()) {
+                return address;
+            }
+            if (config.isolation() == NetworkConfig.Isolation.ON) {
+                guard.disallowAddress(lease.get(), address.get());
+            }
+            links.forgetNeighbour(config.bridgeName(), address.get());
+            leases.modify(table -> new LeaseStore.Change<>(table.releaseExtra(vmId, owner), 0));
+            LOG.info("vm {} no longer sends from {} (released by {})", vmId, address.get(), owner);
+            return address;
+        });
+    }
+
+    @Override
+    public Map<String, String> addresses(String vmId) {
+        LinkLabel.requireVmId(vmId);
+        return leases.read().find(vmId).<Map<String, String>>map(Lease::extraAddresses).orElse(Map.of());
+    }
+
+    @Override
     public Optional<GuestPolicy> policy(String vmId) {
         LinkLabel.requireVmId(vmId);
         return leases.read().find(vmId).map(Lease::policy);
@@ -231,7 +287,7 @@ final class DefaultHostNetwork implements HostNetwork {
             if (config.isolation() == NetworkConfig.Isolation.ON) {
                 List<Lease> kept = leases.read().leases();
                 List<String> stale = guard.retainOnly(kept.stream().map(Lease::tap).collect(Collectors.toSet()),
-                        kept.stream().map(Lease::address).collect(Collectors.toSet()));
+                        kept.stream().flatMap(lease -> lease.allAddresses().stream()).collect(Collectors.toSet()));
                 if (!stale.isEmpty()) {
                     LOG.info("sweep of {} removed the guard elements of tap(s) {}", config.bridgeName(), stale);
                 }
@@ -293,7 +349,7 @@ final class DefaultHostNetwork implements HostNetwork {
             guard.revoke(Set.of(tap));
         }
         if (lease.isPresent()) {
-            links.forgetNeighbour(config.bridgeName(), lease.get().address());
+            lease.get().allAddresses().forEach(address -> links.forgetNeighbour(config.bridgeName(), address));
             leases.modify(table -> new LeaseStore.Change<>(table.release(vmId), 0));
         }
         return removed;

@@ -1,5 +1,6 @@
 package dev.kiln.net;
 
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -68,6 +69,29 @@ public interface HostNetwork extends AutoCloseable {
     /** Back to the vm's own identity only (ends {@link #lendIdentity}); idempotent. */
     void returnIdentity(String vmId);
 
+    /**
+     * Leases one more address of the subnet for the vm's tap, held by {@code owner} (e.g. {@code pod:web-7d9f-x}):
+     * a pod inside a node vm sends through an ipvlan (L2) interface on the guest's eth0, so its frames leave the
+     * vm's tap with the vm's MAC and the pod's own source address. The address is the one {@code owner} already
+     * holds on this vm (idempotent), else the lowest one that no lease and no other extra address holds; the vm's
+     * own {@link #attach} never hands it out. It is part of the vm's lease ({@link #detach} and {@link #sweep}
+     * release it with the lease) and shares the vm's MAC, tenant and egress policy: with isolation on, the tap may
+     * then also send from it.
+     *
+     * @param owner 1..128 letters, digits, '.', '_', ':', '/' or '-'
+     * @return the address (dotted quad, no prefix)
+     * @throws NetException {@link NetError#NOT_ATTACHED} when the vm has no lease,
+     *                      {@link NetError#ADDRESS_EXHAUSTED} when every address of the subnet is taken,
+     *                      {@link NetError#INVALID_ARGUMENT} for a bad vm id or owner
+     */
+    String addAddress(String vmId, String owner);
+
+    /** Ends {@link #addAddress}: the owner's address leaves the vm's lease and its tap; idempotent. */
+    void releaseAddress(String vmId, String owner);
+
+    /** Owner to address of the vm's extra addresses ({@link #addAddress}), sorted by owner; empty if none. */
+    Map<String, String> addresses(String vmId);
+
     /** The vm's guest policy from its lease; empty when it is not attached. */
     Optional<GuestPolicy> policy(String vmId);
 
@@ -81,7 +105,9 @@ public interface HostNetwork extends AutoCloseable {
      */
     void updateLimits(String vmId, NicLimits limits);
 
-    /** Removes the vm's tap, ifb and tc state and releases its address. Idempotent: gone is fine. */
+    /**
+     * Removes the vm's tap, ifb and tc state and releases its address and extra addresses. Idempotent: gone is fine.
+     */
     void detach(String vmId);
 
     /**

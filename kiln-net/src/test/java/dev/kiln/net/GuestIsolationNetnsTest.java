@@ -146,7 +146,7 @@ class GuestIsolationNetnsTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void aKilnTapThatWasNeverAdmittedReachesNoGuest() {
         String stray = "ktap-x" + suffix;
         check("ip", "netns", "add", strayNs);
@@ -190,8 +190,60 @@ class GuestIsolationNetnsTest {
         check("ip", "-n", alpha1.ns, "addr", "del", spoofed + "/32", "dev", "eth0");
     }
 
+    /**
+     * A pod inside a node vm sends through an ipvlan (L2) interface on the guest's eth0: the vm's MAC, the pod's own
+     * address. Here the pod's address sits on the guest's eth0, which puts the same frames on the tap.
+     */
     @Test
     @Order(4)
+    void aPodAddressPassesOnceAddedKeepsPassingAfterAReopenAndNotOnceReleased() throws Exception {
+        String pod = network.addAddress(alpha1.vmId, "pod:web-7d9f-abcde");
+        assertThat(pod).isNotIn(alpha1.ip(), alpha2.ip(), beta.ip(), gateway);
+        assertThat(config.subnet().contains(pod)).isTrue();
+        assertThat(network.addAddress(alpha1.vmId, "pod:web-7d9f-abcde")).as("idempotent per owner").isEqualTo(pod);
+        assertThat(network.addresses(alpha1.vmId)).containsExactly(java.util.Map.entry("pod:web-7d9f-abcde", pod));
+        check("ip", "-n", alpha1.ns, "addr", "add", pod + "/32", "dev", "eth0");
+        check("ip", "-n", alpha1.ns, "neigh", "replace", alpha2.ip(), "lladdr", alpha2.vm.mac().value(), "dev",
+                "eth0", "nud", "permanent");
+        List<String> received = listenUdp(alpha2, 7003);
+        sendUdp(alpha1, alpha2.ip(), 7003, pod, "from-pod");
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("from-pod"));
+        assertThat(run(List.of("ip", "netns", "exec", alpha1.ns, "busybox", "ping", "-c", "1", "-W", "2", "-I", pod,
+                alpha2.ip())).ok()).as("a ping from the pod's address: alpha2 resolves it by ARP, and the pod's"
+                + " ARP reply carries the pod's address as sender").isTrue();
+
+        network.close();
+        network = DefaultHostNetwork.open(config, environment());
+        assertThat(check("ip", "netns", "exec", hostNs, "nft", "list", "set", "bridge", "kiln_kt_br",
+                GuestGuard.GUEST_IP)).as("rendered at open from the lease")
+                .contains("\"" + alpha1.vm.tapName() + "\" . " + pod);
+        sendUdp(alpha1, alpha2.ip(), 7003, pod, "from-pod-after-reopen");
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("from-pod-after-reopen"));
+
+        // an extra address shares its vm's egress policy: alpha2's is denied
+        String denied = network.addAddress(alpha2.vmId, "pod:db-0");
+        assertThat(denied).isNotEqualTo(pod);
+        assertThat(check("ip", "netns", "exec", hostNs, "nft", "list", "set", "ip", "kiln_kt_br",
+                GuestGuard.EGRESS_DENY)).contains(denied).contains(alpha2.ip());
+        network.releaseAddress(alpha2.vmId, "pod:db-0");
+        assertThat(check("ip", "netns", "exec", hostNs, "nft", "list", "set", "ip", "kiln_kt_br",
+                GuestGuard.EGRESS_DENY)).doesNotContain(denied).contains(alpha2.ip());
+
+        network.releaseAddress(alpha1.vmId, "pod:web-7d9f-abcde");
+        network.releaseAddress(alpha1.vmId, "pod:web-7d9f-abcde");
+        assertThat(network.addresses(alpha1.vmId)).isEmpty();
+        assertThat(check("ip", "netns", "exec", hostNs, "nft", "list", "set", "bridge", "kiln_kt_br",
+                GuestGuard.GUEST_IP)).doesNotContain(pod).contains(alpha1.ip());
+        sendUdp(alpha1, alpha2.ip(), 7003, pod, "from-released-pod");
+        sendUdp(alpha1, alpha2.ip(), 7003, alpha1.ip(), "own-after-release");
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("own-after-release"));
+        Thread.sleep(500);
+        assertThat(received).doesNotContain("from-released-pod");
+        check("ip", "-n", alpha1.ns, "addr", "del", pod + "/32", "dev", "eth0");
+    }
+
+    @Test
+    @Order(5)
     void aSpoofedSourceMacIsDroppedWhileTheGuestsOwnPasses() throws Exception {
         check("ip", "-n", alpha1.ns, "neigh", "replace", alpha2.ip(), "lladdr", alpha2.vm.mac().value(), "dev",
                 "eth0", "nud", "permanent");
@@ -206,7 +258,7 @@ class GuestIsolationNetnsTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void guestsReachTheServicePortButNoOtherPortOfTheHost() {
         assertThat(connect(hostNs, gateway, OTHER_HOST_PORT)).as("the host itself reaches its API port")
                 .contains("api-ok");
@@ -223,7 +275,7 @@ class GuestIsolationNetnsTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void egressDenyKeepsAGuestOffTheOutsideAndAllowLetsItOut() {
         assertThat(connect(alpha1.ns, OUTSIDE, 7000)).as("alpha1, egress allowed").contains("outside-ok");
         assertThat(connect(alpha2.ns, OUTSIDE, 7000)).as("alpha2, egress denied").doesNotContain("outside-ok");
@@ -237,7 +289,7 @@ class GuestIsolationNetnsTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void reopeningTheNetworkKeepsEveryGuestsElements() {
         network.close();
         network = DefaultHostNetwork.open(config, environment());
@@ -249,12 +301,14 @@ class GuestIsolationNetnsTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void detachRemovesTheGuestsElementsAndItCanSendNothing() {
         String tap = beta.vm.tapName();
+        String pod = network.addAddress(beta.vmId, "pod:beta-0");
         network.detach(beta.vmId);
         String bridgeTable = check("ip", "netns", "exec", hostNs, "nft", "list", "table", "bridge", "kiln_kt_br");
-        assertThat(bridgeTable).doesNotContain(tap).contains(alpha1.vm.tapName());
+        assertThat(bridgeTable).doesNotContain(tap).doesNotContain(pod).contains(alpha1.vm.tapName());
+        assertThat(network.addresses(beta.vmId)).as("a lease's extra addresses go with it").isEmpty();
         assertThat(run(List.of("ip", "-n", hostNs, "link", "show", tap)).ok()).as("the labelled port is gone")
                 .isFalse();
     }

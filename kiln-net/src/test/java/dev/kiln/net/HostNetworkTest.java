@@ -181,6 +181,99 @@ class HostNetworkTest {
     }
 
     @Test
+    void aPodAddressSharesItsVmsTapUntilReleasedAndGoesWithTheLease() throws Exception {
+        HostNetwork network = open();
+        Ipv4Cidr subnet = network.config().subnet();
+        assertThatThrownBy(() -> network.addAddress("vm-a", "pod:web-1")).isInstanceOfSatisfying(NetException.class,
+                e -> assertThat(e.code()).isEqualTo(NetError.NOT_ATTACHED));
+        var denied = new GuestPolicy("alpha", GuestPolicy.Egress.DENY);
+        VmNetwork a = network.attach("vm-a", NicLimits.none(), denied);
+        for (String bad : List.of("", "pod web", "pod;drop", "p".repeat(129))) {
+            assertThatThrownBy(() -> network.addAddress("vm-a", bad)).isInstanceOfSatisfying(NetException.class,
+                    e -> assertThat(e.code()).isEqualTo(NetError.INVALID_ARGUMENT));
+        }
+        String pod = network.addAddress("vm-a", "pod:web-1");
+        assertThat(pod).isEqualTo(subnet.addressAt(3));
+        assertThat(network.addAddress("vm-a", "pod:web-1")).isEqualTo(pod);
+        VmNetwork b = network.attach("vm-b", NicLimits.none(), new GuestPolicy("alpha", GuestPolicy.Egress.ALLOW));
+        assertThat(b.address().address()).as("attach skips the extra address").isEqualTo(subnet.addressAt(4));
+        assertThat(network.addresses("vm-a")).containsExactly(java.util.Map.entry("pod:web-1", pod));
+        assertThat(network.addresses("vm-b")).isEmpty();
+        assertThat(guestIps(network)).contains(ipElement(a, pod));
+        assertThat(egressDenied(network)).contains(pod, a.address().address());
+
+        try (TapHandle tapA = TapHandle.open(a.tapName()); TapHandle tapB = TapHandle.open(b.tapName())) {
+            byte[] fromPod = "kiln-from-pod".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(sendUntilReceived(tapA, tapB, Frames.udp(a.mac(), b.mac(), pod, b.address().address(),
+                    fromPod), fromPod)).as("a datagram from the pod's address, with the vm's MAC").isTrue();
+
+            // every re-admit of the tap renders the extra address with the lease
+            network.attach("vm-a", NicLimits.none(), new GuestPolicy("alpha", GuestPolicy.Egress.ALLOW));
+            assertThat(egressDenied(network)).doesNotContain(pod);
+            network.attach("vm-a", NicLimits.none(), denied);
+            assertThat(egressDenied(network)).contains(pod);
+            network.lendIdentity("vm-a", MacAddress.forVm("template"), subnet.addressAt(100));
+            network.returnIdentity("vm-a");
+            assertThat(guestIps(network)).contains(ipElement(a, pod)).doesNotContain(subnet.addressAt(100));
+
+            network.releaseAddress("vm-a", "pod:web-1");
+            network.releaseAddress("vm-a", "pod:web-1");
+            network.releaseAddress("vm-never", "pod:web-1");
+            assertThat(network.addresses("vm-a")).isEmpty();
+            assertThat(guestIps(network)).doesNotContain(ipElement(a, pod)).contains(ipElement(a,
+                    a.address().address()));
+            assertThat(egressDenied(network)).doesNotContain(pod).contains(a.address().address());
+            byte[] released = "kiln-from-released-pod".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] own = "kiln-from-own".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            var received = new ArrayList<byte[]>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (received.stream().noneMatch(f -> Frames.contains(f, own)) && System.nanoTime() < deadline) {
+                tapA.write(Frames.udp(a.mac(), b.mac(), pod, b.address().address(), released));
+                tapA.write(Frames.udp(a.mac(), b.mac(), a.address().address(), b.address().address(), own));
+                tapB.read(Duration.ofMillis(200)).ifPresent(received::add);
+            }
+            assertThat(received).as("the vm's own address still passes").anyMatch(f -> Frames.contains(f, own));
+            assertThat(received).as("the released address").noneMatch(f -> Frames.contains(f, released));
+        }
+
+        // the extras go with their lease: sweep, and detach
+        String again = network.addAddress("vm-a", "pod:web-2");
+        assertThat(network.sweep(Set.of("vm-b")).releasedLeases()).containsExactly("vm-a");
+        assertThat(guestIps(network)).doesNotContain(again);
+        assertThat(egressDenied(network)).doesNotContain(again);
+        String onB = network.addAddress("vm-b", "pod:db-1");
+        assertThat(onB).as("the swept lease's addresses are free again").isEqualTo(subnet.addressAt(2));
+        network.detach("vm-b");
+        assertThat(guestIps(network)).doesNotContain(onB);
+        assertThat(network.addresses("vm-b")).isEmpty();
+    }
+
+    private boolean sendUntilReceived(TapHandle from, TapHandle to, byte[] frame, byte[] marker) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < deadline) {
+            from.write(frame);
+            if (to.read(Duration.ofMillis(200)).filter(f -> Frames.contains(f, marker)).isPresent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String guestIps(HostNetwork network) {
+        return host.commands.check("nft", "list", "set", "bridge", network.config().nftTableName(),
+                GuestGuard.GUEST_IP);
+    }
+
+    private String egressDenied(HostNetwork network) {
+        return host.commands.check("nft", "list", "set", "ip", network.config().nftTableName(),
+                GuestGuard.EGRESS_DENY);
+    }
+
+    private static String ipElement(VmNetwork vm, String address) {
+        return "\"" + vm.tapName() + "\" . " + address;
+    }
+
+    @Test
     void attachTwiceIsIdempotent() {
         HostNetwork network = open();
         VmNetwork first = network.attach("vm-a", LIMITED);
