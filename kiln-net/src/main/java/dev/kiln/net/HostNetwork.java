@@ -14,9 +14,9 @@ import java.util.Set;
  * named {@link NetworkConfig#nftTableName()}. Sweeps and teardown only touch labelled links.
  *
  * <p>Guests are isolated on the bridge unless {@link NetworkConfig#isolation()} is off ({@link GuestGuard}): a tap
- * sends only from its vm's MAC and address, reaches only guests of its tenant, of the host only
- * {@link NetworkConfig#guestServicePorts()} on the gateway (and replies to the host's own connections), and nothing
- * off the bridge when its egress is denied ({@link GuestPolicy}).
+ * sends only from its vm's MAC and address (and its lease's extra addresses, {@link #addAddress}), reaches only
+ * guests of its tenant, of the host only {@link NetworkConfig#guestServicePorts()} on the gateway (and replies to
+ * the host's own connections), and nothing off the bridge when its egress is denied ({@link GuestPolicy}).
  *
  * <p>In a cluster network ({@link NetworkConfig#withClusterCidr}) the bridge's gateway and every guest address
  * carry the cluster prefix, while leases still come from the host's own subnet.
