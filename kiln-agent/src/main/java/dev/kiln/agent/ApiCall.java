@@ -34,6 +34,8 @@ sealed interface ApiCall {
     record FunctionInvoke() implements ApiCall { }
     record Identity() implements ApiCall { }
     record IdentityPrepare() implements ApiCall { }
+    record PodNetworkPut(String pod) implements ApiCall { }
+    record PodNetworkDelete(String pod) implements ApiCall { }
 
     /** Which output of a container to read. */
     enum LogStream { STDOUT, STDERR, BOTH }
@@ -89,6 +91,14 @@ sealed interface ApiCall {
                 };
             }
             case 3 -> {
+                if (top.equals("pods") && parts.get(2).equals("network")) {
+                    String pod = PodNetworks.requireName(parts.get(1));
+                    yield switch (method) {
+                        case "PUT" -> new PodNetworkPut(pod);
+                        case "DELETE" -> new PodNetworkDelete(pod);
+                        default -> throw notAllowed(method, path);
+                    };
+                }
                 if (!top.equals("containers")) {
                     throw notFound(path);
                 }

@@ -7,6 +7,7 @@ import dev.kiln.api.agent.AgentProtocol;
 import dev.kiln.api.agent.ContainerSpec;
 import dev.kiln.agent.function.RuntimeApiServer;
 import dev.kiln.api.agent.ExecRequest;
+import dev.kiln.api.agent.PodNetworkRequest;
 import dev.kiln.api.agent.FunctionSetup;
 import dev.kiln.api.agent.GuestIdentityChange;
 import dev.kiln.api.agent.Health;
@@ -36,8 +37,14 @@ final class HttpApi implements HttpHandler {
     private final TokenCheck token;
     private final AgentConfig config;
     private final Functions functions;
+    private final PodNetworks pods;
 
     HttpApi(AgentService service, TokenCheck token, AgentConfig config, Functions functions) {
+        this(service, token, config, functions, new PodNetworks());
+    }
+
+    HttpApi(AgentService service, TokenCheck token, AgentConfig config, Functions functions, PodNetworks pods) {
+        this.pods = pods;
         this.service = service;
         this.functions = functions;
         this.runtime = service.runtime();
@@ -72,7 +79,19 @@ final class HttpApi implements HttpHandler {
             case ApiCall.Health h -> json(ex, 200, Health.ok());
             case ApiCall.Facts f -> json(ex, 200, service.facts());
             case ApiCall.Pull p -> json(ex, 200, service.pull(body(ex, PullRequest.class)));
-            case ApiCall.Create c -> json(ex, 201, service.create(body(ex, ContainerSpec.class)));
+            case ApiCall.Create c -> {
+                ContainerSpec spec = body(ex, ContainerSpec.class);
+                spec.pod().ifPresent(pods::requireExists);
+                json(ex, 201, service.create(spec));
+            }
+            case ApiCall.PodNetworkPut p -> {
+                pods.create(p.pod(), body(ex, PodNetworkRequest.class));
+                empty(ex, 204);
+            }
+            case ApiCall.PodNetworkDelete d -> {
+                pods.remove(d.pod());
+                empty(ex, 204);
+            }
             case ApiCall.ListContainers l -> json(ex, 200, runtime.list());
             case ApiCall.Inspect i -> json(ex, 200, runtime.inspect(i.id()));
             case ApiCall.Stop s -> json(ex, 200, runtime.stop(s.id(), s.timeout().orElse(config.stopTimeout())));

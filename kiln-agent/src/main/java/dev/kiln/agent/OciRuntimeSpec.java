@@ -51,6 +51,11 @@ record OciRuntimeSpec(String ociVersion, Process process, Root root, String host
     record Pids(long limit) {
     }
 
-    record Namespace(String type) {
+    /** A namespace to create, or with {@code path} one to join (a pod's network namespace). */
+    @JsonInclude(JsonInclude.Include.NON_ABSENT)
+    record Namespace(String type, Optional<String> path) {
+        Namespace(String type) {
+            this(type, Optional.empty());
+        }
     }
 }

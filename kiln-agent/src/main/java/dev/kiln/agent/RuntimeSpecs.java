@@ -86,6 +86,13 @@ final class RuntimeSpecs {
                 checkMountPath(m.source(), "bind mount source");
             }
         }
+        if (spec.network() == NetworkMode.POD && spec.pod().isEmpty()) {
+            throw bad("network POD needs the pod whose network the container joins", "set pod");
+        }
+        if (spec.network() != NetworkMode.POD && spec.pod().isPresent()) {
+            throw bad("pod is set but network is " + spec.network(), "set network to POD, or leave pod out");
+        }
+        spec.pod().ifPresent(PodNetworks::requireName);
         if (spec.command().map(List::isEmpty).orElse(false) && spec.args().map(List::isEmpty).orElse(true)) {
             throw bad("command is empty", "leave command out to use the image's entrypoint, or give one");
         }
@@ -146,6 +153,10 @@ final class RuntimeSpecs {
         if (spec.network() == NetworkMode.ISOLATED) {
             namespaces.add(new OciRuntimeSpec.Namespace("network"));
         }
+        if (spec.network() == NetworkMode.POD) {
+            namespaces.add(new OciRuntimeSpec.Namespace("network", Optional.of(PodNetworks.namespaceFile(
+                    spec.pod().orElseThrow()).toString())));
+        }
         var resources = new OciRuntimeSpec.Resources(
                 List.of(new OciRuntimeSpec.DeviceRule(false, "rwm")),
                 spec.memoryLimitBytes().map(OciRuntimeSpec.Memory::new),
@@ -173,7 +184,7 @@ final class RuntimeSpecs {
                 mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"),
                 mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro"),
                 mount("/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro")));
-        if (spec.network() == NetworkMode.VM) {
+        if (spec.network() == NetworkMode.VM || spec.network() == NetworkMode.POD) {
             for (String file : ctx.vmNetworkFiles()) {
                 mounts.add(mount(file, "bind", file, "rbind", "ro", "nosuid", "nodev", "noexec"));
             }

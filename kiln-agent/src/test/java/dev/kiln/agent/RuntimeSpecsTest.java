@@ -124,6 +124,20 @@ class RuntimeSpecsTest {
     }
 
     @Test
+    void aPodContainerJoinsItsPodsNamespaceAndKeepsTheVmFiles() {
+        OciRuntimeSpec pod = RuntimeSpecs.generate(spec().inPod("web-1"), IMAGE, ctx());
+        assertThat(pod.linux().namespaces()).contains(
+                new OciRuntimeSpec.Namespace("network", java.util.Optional.of("/var/run/netns/web-1")));
+        assertThat(pod.mounts()).extracting(OciRuntimeSpec.Mount::destination).contains("/etc/resolv.conf");
+        assertThatThrownBy(() -> RuntimeSpecs.generate(spec().withNetwork(NetworkMode.POD), IMAGE, ctx()))
+                .hasMessageContaining("network POD needs the pod");
+        assertThatThrownBy(() -> RuntimeSpecs.generate(spec().inPod("web-1").withNetwork(NetworkMode.VM), IMAGE, ctx()))
+                .hasMessageContaining("pod is set but network is VM");
+        assertThatThrownBy(() -> RuntimeSpecs.generate(spec().inPod("../etc"), IMAGE, ctx()))
+                .hasMessageContaining("invalid pod name");
+    }
+
+    @Test
     void mountsBecomeBindAndTmpfsMounts() {
         var s = spec().withMounts(List.of(Mount.bind("/mnt/vdb/data", "/data", true), Mount.tmpfs("/scratch", 1 << 20)));
         OciRuntimeSpec oci = RuntimeSpecs.generate(s, IMAGE, ctx());

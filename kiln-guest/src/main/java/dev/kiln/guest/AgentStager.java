@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 
 /**
  * Puts the guest agent into a staged root filesystem: a runtime jlinked from the host's JDK, the agent jar, runc,
- * the shared libraries they load (found with {@code ldd}, copied to the same absolute paths), the JVM options
+ * iproute2's {@code ip}, the shared libraries they load (found with {@code ldd}, copied to the same absolute paths), the JVM options
  * file, and an ahead-of-time cache made by a training run of the agent on the host (JDK 25's AOT cache; the
  * guest then starts the agent several times faster under emulation). Everything the guest's init needs to know
  * is in {@link GuestProtocol}.
@@ -79,6 +79,10 @@ final class AgentStager {
             throw new GuestException(GuestError.TOOL_MISSING, "no runc at " + options.runc()
                     + ": the guest runs containers with it", "apt-get install runc");
         }
+        if (!Files.isRegularFile(options.ip()) || !Files.isExecutable(options.ip())) {
+            throw new GuestException(GuestError.TOOL_MISSING, "no iproute2 ip at " + options.ip()
+                    + ": the guest gives cluster pods their own network with it", "apt-get install iproute2");
+        }
     }
 
     void stage(Path root, GuestAgentOptions options, byte[] agentJar, ProgressListener progress) throws IOException {
@@ -98,22 +102,26 @@ final class AgentStager {
         Files.createDirectories(runc.getParent());
         Files.copy(options.runc(), runc, StandardCopyOption.REPLACE_EXISTING);
         Files.setPosixFilePermissions(runc, RootfsBuilder.permissions(0755));
-        progress.step("Copying the shared libraries of the runtime and runc, and the C.UTF-8 locale");
-        copyLibraries(root, jre, runc);
+        Path ip = root.resolve(GuestProtocol.IPROUTE.substring(1));
+        Files.createDirectories(ip.getParent());
+        Files.copy(options.ip(), ip, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(ip, RootfsBuilder.permissions(0755));
+        progress.step("Copying the shared libraries of the runtime, runc and ip, and the C.UTF-8 locale");
+        copyLibraries(root, jre, List.of(runc, ip));
         copyLocale(root);
         progress.step("Training the guest agent's ahead-of-time cache");
         train(jre, agentDir, jar);
     }
 
     /** ELF files whose libraries the guest needs; libraries inside the runtime itself are found by its RPATH. */
-    private void copyLibraries(Path root, Path jre, Path runc) throws IOException {
+    private void copyLibraries(Path root, Path jre, List<Path> binaries) throws IOException {
         var elves = new ArrayList<Path>();
         elves.add(jre.resolve("bin/java"));
         elves.add(jre.resolve("lib/server/libjvm.so"));
         try (Stream<Path> libs = Files.list(jre.resolve("lib"))) {
             libs.filter(p -> p.getFileName().toString().endsWith(".so")).sorted().forEach(elves::add);
         }
-        elves.add(runc);
+        elves.addAll(binaries);
         Set<Path> needed = new LinkedHashSet<>();
         for (Path elf : elves) {
             needed.addAll(sharedLibraries(tools.run(List.of(tools.find("ldd", "apt-get install libc-bin").toString(),

@@ -7,16 +7,16 @@ import java.util.List;
 /** What goes into a guest image: the one place that lists its modules, scripts and directories. */
 final class GuestLayout {
     /** Bump whenever the code changes what an image contains, so that old cache entries are not reused. */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
 
     /**
      * Modules the guest loads, as roots of the dependency walk. crc32c_generic is listed because ext4 asks the
      * crypto API for crc32c at mount time, which modules.dep does not record (and the guest has no modprobe).
      * overlay gives each container a writable layer over its image's shared, unpacked root; veth lets the agent
-     * give a container its own network namespace.
+     * give a container its own network namespace; ipvlan gives each cluster pod its own address on the VM's NIC.
      */
     static final List<String> MODULES = List.of(
-            "virtio_mmio", "virtio_blk", "virtio_net", "ext4", "crc32c_generic", "button", "evdev", "overlay", "veth");
+            "virtio_mmio", "virtio_blk", "virtio_net", "ext4", "crc32c_generic", "button", "evdev", "overlay", "veth", "ipvlan");
 
     /** Name of the load-order file, in the initramfs at {@code lib/modules/}. */
     static final String MODULE_ORDER_FILE = "kiln.order";
@@ -27,6 +27,12 @@ final class GuestLayout {
     static final List<String> ROOTFS_DIRS = List.of(
             "bin", "sbin", "usr/bin", "usr/sbin", "etc", "etc/acpi", "etc/acpi/PWRF", "www", "www/cgi-bin",
             "mnt", "run", "tmp", "proc", "sys", "dev", "var", "var/lib", "var/lib/kiln", "opt", "root");
+
+    /**
+     * Symbolic links of the root filesystem (path → target). {@code /var/run} is {@code /run}, a tmpfs, as on any
+     * Linux: iproute2 keeps the pods' network namespaces in {@code /var/run/netns}, and the root is read-only.
+     */
+    static final java.util.Map<String, String> ROOTFS_LINKS = java.util.Map.of("var/run", "/run");
 
     /** Directories of the initramfs. */
     static final List<String> INITRAMFS_DIRS = List.of("bin", "dev", "proc", "sys", "newroot", "lib", "lib/modules");

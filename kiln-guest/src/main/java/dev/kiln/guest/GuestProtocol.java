@@ -106,6 +106,11 @@ public final class GuestProtocol {
     public static final String AGENT_LOCALE_DIR = "/usr/lib/locale/C.utf8";
     /** runc in the root filesystem. */
     public static final String RUNC = "/usr/sbin/runc";
+    /**
+     * iproute2's {@code ip} in the root filesystem, beside busybox's own {@code ip} applet (which stays the guest's
+     * {@code ip}): the agent makes pod network namespaces and ipvlan links with it.
+     */
+    public static final String IPROUTE = "/opt/kiln/bin/ip";
 
     /** Path of the health endpoint. */
     public static final String HEALTH_PATH = "/cgi-bin/health";

@@ -36,6 +36,7 @@ record InputDigest(String digest, String listing) {
             Path release = a.options().jdkHome().resolve("release");
             listing.append("jdk ").append(memo.sha256(release)).append(' ').append(a.options().jdkHome()).append('\n');
             listing.append("runc ").append(memo.sha256(a.options().runc())).append('\n');
+            listing.append("ip ").append(memo.sha256(a.options().ip())).append('\n');
             listing.append("jre-modules ").append(String.join(",", AgentStager.JRE_MODULES)).append('\n');
             listing.append("jvm-options ").append(String.join(" ", AgentStager.JVM_OPTIONS)).append('\n');
         });

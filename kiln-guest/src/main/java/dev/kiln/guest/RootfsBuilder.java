@@ -51,6 +51,9 @@ final class RootfsBuilder {
         for (String dir : GuestLayout.ROOTFS_DIRS) {
             directory(root.resolve(dir));
         }
+        for (var link : GuestLayout.ROOTFS_LINKS.entrySet()) {
+            Files.createSymbolicLink(root.resolve(link.getKey()), Path.of(link.getValue()));
+        }
         Path busyboxCopy = root.resolve("bin/busybox");
         Files.copy(busybox, busyboxCopy, StandardCopyOption.REPLACE_EXISTING);
         Files.setPosixFilePermissions(busyboxCopy, permissions(0755));

@@ -98,6 +98,11 @@ public final class AgentProtocol {
     private AgentProtocol() {
     }
 
+    /** {@code /v1/pods/{pod}/network}: PUT makes the pod's network ({@link PodNetworkRequest}), DELETE removes it. */
+    public static String podNetworkPath(String pod) {
+        return API_PREFIX + "/pods/" + pod + "/network";
+    }
+
     /** {@code /v1/containers/{id}}. */
     public static String containerPath(String id) {
         return CONTAINERS_PATH + "/" + id;
