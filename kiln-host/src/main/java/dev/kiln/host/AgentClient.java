@@ -134,6 +134,21 @@ final class AgentClient {
         return r.body();
     }
 
+    // ---- pods ---------------------------------------------------------------------------------------------------
+
+    /** Makes the pod's network in the guest (its namespace, ipvlan link, address and route); idempotent. */
+    void putPodNetwork(String pod, dev.kiln.api.agent.PodNetworkRequest request) {
+        send(builder(AgentProtocol.podNetworkPath(enc(pod))).header("Content-Type", AgentProtocol.JSON_TYPE)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes(request))), CALL_TIMEOUT,
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** Removes the pod's network in the guest; idempotent. */
+    void deletePodNetwork(String pod) {
+        send(builder(AgentProtocol.podNetworkPath(enc(pod))).DELETE(), CALL_TIMEOUT,
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     // ---- functions ------------------------------------------------------------------------------------------
 
     /** Replaces the slot's function code with a zip. */
@@ -205,10 +220,13 @@ final class AgentClient {
     }
 
     private HttpRequest.Builder post(String path, Object body) {
+        return builder(path).header("Content-Type", AgentProtocol.JSON_TYPE)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body == null ? new byte[0] : bytes(body)));
+    }
+
+    private static byte[] bytes(Object body) {
         try {
-            byte[] bytes = body == null ? new byte[0] : JSON.writeValueAsBytes(body);
-            return builder(path).header("Content-Type", AgentProtocol.JSON_TYPE)
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+            return JSON.writeValueAsBytes(body);
         } catch (IOException e) {
             throw new HostException(HostError.INTERNAL, "cannot encode a request to the guest agent: " + e.getMessage(), "", e);
         }

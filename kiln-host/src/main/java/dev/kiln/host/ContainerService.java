@@ -94,6 +94,18 @@ public final class ContainerService implements AutoCloseable {
     // ---- run --------------------------------------------------------------------------------------------------
 
     public ContainerView run(ContainerRunRequest req) {
+        return run(req, Optional.empty());
+    }
+
+    /**
+     * As {@link #run(ContainerRunRequest)}; with {@code pod}, the container joins that pod's network in its VM
+     * ({@link #openPodNetwork}), which must exist (a cluster pod's containers, started with {@code --vm}).
+     */
+    public ContainerView run(ContainerRunRequest req, Optional<String> pod) {
+        if (pod.isPresent() && (req.vm().isEmpty() || req.network().isPresent() || req.ports().isPresent())) {
+            throw new HostException(HostError.INVALID_SPEC, "a pod's container runs in its node's VM, on the pod's "
+                    + "network, without port forwards", "give --vm and no --network or -p");
+        }
         if (req.image() == null || req.image().isBlank()) {
             throw new HostException(HostError.INVALID_SPEC, "run needs an image", "e.g. kiln run hello:latest");
         }
@@ -147,6 +159,9 @@ public final class ContainerService implements AutoCloseable {
             forwarded = true;
             ContainerSpec spec = spec(req, name, pullReference, memory, cpuMillis, network, restart)
                     .withMounts(mounts);
+            if (pod.isPresent()) {
+                spec = spec.inPod(pod.get());
+            }
             ContainerInfo info = agent(vm).run(spec);
             ContainerRecord rec = new ContainerRecord(name, info.id(), vm.id(), vm.name(), ownsVm, req.image(),
                     image.digest().toString(), ports, placeholder.createdAt());
@@ -433,6 +448,60 @@ public final class ContainerService implements AutoCloseable {
         }
         store.delete(name);
         records.remove(name);
+    }
+
+    // ---- pod networks ---------------------------------------------------------------------------------------
+
+    /** The prefix of the owners of pods' addresses on their VM's lease. */
+    public static final String POD_OWNER_PREFIX = "pod:";
+
+    /** The owner of a pod's extra address on its VM's lease. */
+    public static String addressOwner(String pod) {
+        return POD_OWNER_PREFIX + pod;
+    }
+
+    /** The pods that hold an address on VM {@code vmName}'s lease. */
+    public java.util.Set<String> podsWithAddresses(String vmName) {
+        return vms.addresses(vmName).keySet().stream().filter(o -> o.startsWith(POD_OWNER_PREFIX))
+                .map(o -> o.substring(POD_OWNER_PREFIX.length())).collect(java.util.stream.Collectors.toSet());
+    }
+
+    /**
+     * Gives a pod its own network in VM {@code vmName}: an address of this host's subnet leased on the VM's tap, and
+     * in the guest a network namespace with that address on an ipvlan link of the VM's NIC. Idempotent. On failure
+     * the address is released again.
+     *
+     * @return the pod's address, without prefix
+     */
+    public String openPodNetwork(String vmName, String pod) {
+        VmRecord vm = vms.require(vmName);
+        String address = vms.addAddress(vm.id(), addressOwner(pod));
+        try {
+            agent(vm).putPodNetwork(pod, new dev.kiln.api.agent.PodNetworkRequest(address, vm.gateway()));
+        } catch (RuntimeException e) {
+            vms.releaseAddress(vm.id(), addressOwner(pod));
+            throw HostException.from(e);
+        }
+        return address.substring(0, address.indexOf('/'));
+    }
+
+    /**
+     * Removes a pod's network (its containers first): the namespace in the guest when the VM still runs, then the
+     * address on the VM's tap. Idempotent.
+     */
+    public void closePodNetwork(String vmName, String pod) {
+        Optional<VmRecord> vm = vms.find(vmName);
+        if (vm.isEmpty()) {
+            return; // its lease, and so the pod's address, went with the VM
+        }
+        if (!vms.hasEnded(vm.get().id())) {
+            try {
+                agent(vm.get()).deletePodNetwork(pod);
+            } catch (HostException e) {
+                LOG.debug("pod {}: cannot remove its network in VM {}: {}", pod, vmName, e.getMessage());
+            }
+        }
+        vms.releaseAddress(vm.get().id(), addressOwner(pod));
     }
 
     /** Removes every container (for daemon shutdown with cleanup). */

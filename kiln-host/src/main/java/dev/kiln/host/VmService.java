@@ -548,6 +548,33 @@ public final class VmService implements AutoCloseable {
         return counts;
     }
 
+    // ---- addresses of the VM's guests (pods) ---------------------------------------------------------------------
+
+    /**
+     * Leases one more address of this host's subnet on the VM's tap, for {@code owner} (a pod in the guest): the
+     * bridge guard then lets the VM send from it as well. The same owner gets the same address again.
+     *
+     * @return the address with the VM's prefix, e.g. {@code 10.90.1.9/16}
+     */
+    public String addAddress(String nameOrId, String owner) {
+        VmRecord r = require(nameOrId);
+        try {
+            return network.addAddress(r.id(), owner) + "/" + r.prefixLength();
+        } catch (RuntimeException e) {
+            throw HostException.from(e);
+        }
+    }
+
+    /** Ends {@link #addAddress}; idempotent, and a VM that is gone has released its addresses with its lease. */
+    public void releaseAddress(String nameOrId, String owner) {
+        find(nameOrId).ifPresent(r -> network.releaseAddress(r.id(), owner));
+    }
+
+    /** The VM's extra addresses, owner → address (no prefix). */
+    public Map<String, String> addresses(String nameOrId) {
+        return find(nameOrId).map(r -> network.addresses(r.id())).orElse(Map.of());
+    }
+
     Optional<VmRecord> find(String nameOrId) {
         VmRecord byId = records.get(nameOrId);
         if (byId != null) return Optional.of(byId);

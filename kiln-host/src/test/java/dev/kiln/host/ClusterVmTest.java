@@ -130,10 +130,70 @@ class ClusterVmTest {
             assertThat(agent.containers().get(p.name() + ".main").vm()).isEqualTo(vm);
             assertThat(agent.containers().get(p.name() + ".main").state()).isEqualTo("running");
         }
+        // each pod has an address of its own: not its node's, not another pod's, leased on its node VM's tap
+        Set<String> nodeAddresses = ready.stream().map(n -> n.status().address().orElseThrow()).collect(Collectors.toSet());
+        Set<String> podAddresses = pods.stream().map(p -> p.status().podIP().orElseThrow()).collect(Collectors.toSet());
+        assertThat(podAddresses).hasSize(3).doesNotContainAnyElementsOf(nodeAddresses);
+        for (Pod p : pods) {
+            String vm = ready.stream().filter(n -> n.name().equals(p.spec().nodeName().get())).findFirst()
+                    .flatMap(n -> n.status().vm()).orElseThrow();
+            assertThat(agent.vms().addresses(vm)).containsEntry("pod:" + p.name(), p.status().podIP().get());
+        }
     }
 
     @Test
     @Order(2)
+    void podsOnOneNodeListenOnTheSamePortAtTheirOwnAddressesAndReachEachOther() throws IOException {
+        String node = nodes().getFirst().name();
+        String nodeVm = nodes().getFirst().status().vm().orElseThrow();
+        long t0 = System.nanoTime();
+        for (String name : List.of("web-a", "web-b")) {
+            cluster.apply(Manifests.read("""
+                    apiVersion: kiln.dev/v1
+                    kind: Pod
+                    metadata: {name: %s}
+                    spec:
+                      nodeName: %s
+                      containers:
+                        - name: httpd
+                          image: busybox:test
+                          command: [sh, -c, "echo %s > /www/who; exec httpd -f -p 8080 -h /www"]
+                          ports: [{containerPort: 8080}]
+                          resources: {requests: {cpu: 100m, memory: 32Mi}}
+                    """.formatted(name, node, name), "test").getFirst());
+        }
+        Pod a = await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(
+                () -> (Pod) cluster.get(Kind.POD, "web-a"), p -> p.status().phase() == PodPhase.RUNNING);
+        Pod b = await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(
+                () -> (Pod) cluster.get(Kind.POD, "web-b"), p -> p.status().phase() == PodPhase.RUNNING);
+        System.out.printf("cluster: two pods on port 8080 of node %s Running after %d ms, at %s and %s%n", node,
+                since(t0), a.status().podIP().orElseThrow(), b.status().podIP().orElseThrow());
+        assertThat(a.spec().nodeName()).contains(node);
+        assertThat(b.spec().nodeName()).contains(node);
+        assertThat(a.status().podIP()).isNotEqualTo(b.status().podIP());
+        // the host reaches each at its own address (across the bridge, as other hosts do across the overlay)
+        for (Pod p : List.of(a, b)) {
+            String page = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> httpGet(p.status().podIP().get(), 8080, "/who"), x -> x.contains("200 OK"));
+            assertThat(page).contains(p.name());
+        }
+        // a pod reaches another pod of the same node, and one on the other node, by their addresses
+        Pod ticker = pods().stream().filter(p -> !p.spec().nodeName().orElseThrow().equals(node)).findFirst()
+                .orElseThrow();
+        for (String from : List.of("web-b.httpd", ticker.name() + ".main")) {
+            var r = agent.containers().exec(from, dev.kiln.api.agent.ExecRequest.of("wget", "-q", "-O", "-",
+                    "http://" + a.status().podIP().get() + ":8080/who"));
+            assertThat(r.stdout()).as("%s -> web-a: %s", from, r.stderr()).contains("web-a");
+        }
+        // a deleted pod gives its address back
+        cluster.delete(Kind.POD, "web-a");
+        cluster.delete(Kind.POD, "web-b");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> agent.vms().addresses(nodeVm).keySet().stream().noneMatch(o -> o.startsWith("pod:web-")));
+    }
+
+    @Test
+    @Order(3)
     void aPodsHostPortIsServedOnTheHostAndClosesWithThePod() throws IOException {
         int hostPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
@@ -175,17 +235,21 @@ class ClusterVmTest {
 
     /** One HTTP/1.0 GET of {@code /} on 127.0.0.1, a fresh connection; the whole answer. */
     private static String httpGet(int port) throws IOException {
+        return httpGet("127.0.0.1", port, "/");
+    }
+
+    private static String httpGet(String host, int port, String path) throws IOException {
         try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+            s.connect(new java.net.InetSocketAddress(host, port), 5000);
             s.setSoTimeout(10_000);
-            s.getOutputStream().write("GET / HTTP/1.0\r\nHost: kiln\r\n\r\n".getBytes(
+            s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: kiln\r\n\r\n").getBytes(
                     java.nio.charset.StandardCharsets.US_ASCII));
             return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void killingOneNodesVmmMovesItsPodsAndThePoolReplacesTheNode() {
         // the host keeps one pre-booted VM of the pool's profile; wait until it is ready
         await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(() -> agent.vms().list().stream()
@@ -222,7 +286,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aDeletedPodIsReplacedAndTheDeploymentScalesToFiveAndBackToOne() {
         Pod gone = pods().getFirst();
         cluster.delete(Kind.POD, gone.name());
@@ -239,7 +303,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void anEtcdKilledWhileTheClusterRunsIsStartedAgainAndWorkResumes() {
         Path data = config.stateDir().resolve("cluster/etcd");
         long before = EtcdProcess.running(data).getFirst().pid();
@@ -259,7 +323,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void restartingEtcdAndTheControlPlaneKeepsTheDesiredStateAndReconciles() {
         List<String> before = pods().stream().map(Pod::name).toList();
         agent.cluster().close(); // etcd, API, control plane and host runtime stop; VMs keep running

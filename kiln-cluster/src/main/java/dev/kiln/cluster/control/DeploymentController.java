@@ -124,7 +124,7 @@ public final class DeploymentController {
         labels.put(Labels.DEPLOYMENT, d.name());
         labels.put(Labels.TEMPLATE_HASH, hash);
         PodSpec t = d.spec().template().spec();
-        PodSpec spec = new PodSpec(t.containers(), t.restartPolicy(), t.nodeSelector(), Optional.empty());
+        PodSpec spec = new PodSpec(t.containers(), t.restartPolicy(), t.nodeSelector(), Optional.empty(), t.hostNetwork());
         return Pod.of(ObjectMeta.named(d.name() + "-").withLabels(labels), spec);
     }
 

@@ -82,7 +82,7 @@ public final class NodeHealth {
                 String why = phase == null ? "its node " + node + " is gone" : "its node " + node + " is lost";
                 PodSpec s = p.spec();
                 Pod unbound = p.withSpec(new PodSpec(s.containers(), s.restartPolicy(), s.nodeSelector(),
-                        Optional.empty())).withStatus(new PodStatus(PodPhase.PENDING, Optional.empty(),
+                        Optional.empty(), s.hostNetwork())).withStatus(new PodStatus(PodPhase.PENDING, Optional.empty(),
                         Optional.of("NodeLost"), Optional.of(why + "; waiting to be placed again"), Optional.empty(),
                         Optional.empty(), List.of()));
                 actions.add(new Action.UpdatePod(NAME, unbound, why));

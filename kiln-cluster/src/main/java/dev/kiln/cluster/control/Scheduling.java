@@ -90,9 +90,15 @@ public final class Scheduling {
         }
     }
 
-    /** The ports a pod listens on: the containers' declared ports, in the node VM's one network. */
+    /**
+     * The ports a pod takes in its node VM's network: a {@code hostNetwork} pod's declared container ports (two such
+     * pods with a port in common never share a node); none for a pod with an address of its own.
+     */
     static java.util.Set<Integer> ports(Pod p) {
         java.util.Set<Integer> ports = new java.util.HashSet<>();
+        if (!p.spec().hostNetwork()) {
+            return ports;
+        }
         p.spec().containers().forEach(c -> c.ports().forEach(port -> ports.add(port.containerPort())));
         return ports;
     }

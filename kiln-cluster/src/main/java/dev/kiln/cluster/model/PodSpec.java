@@ -6,10 +6,11 @@ import java.util.Optional;
 
 /**
  * The desired state of a Pod: its containers, when to restart them (absent: {@code Always}), the labels a Node
- * needs to take it, and the Node it is bound to (empty until scheduled).
+ * needs to take it, the Node it is bound to (empty until scheduled), and whether it uses its node VM's network
+ * ({@code hostNetwork}, as in Kubernetes) instead of an address of its own (the default).
  */
 public record PodSpec(List<ContainerTemplate> containers, RestartPolicy restartPolicy, Map<String, String> nodeSelector,
-                      Optional<String> nodeName) {
+                      Optional<String> nodeName, boolean hostNetwork) {
     static final PodSpec EMPTY = new PodSpec(List.of(), RestartPolicy.ALWAYS, Map.of(), Optional.empty());
 
     public PodSpec {
@@ -19,6 +20,12 @@ public record PodSpec(List<ContainerTemplate> containers, RestartPolicy restartP
         nodeName = Defaults.optional(nodeName);
     }
 
+    /** A spec of a pod with an address of its own. */
+    public PodSpec(List<ContainerTemplate> containers, RestartPolicy restartPolicy, Map<String, String> nodeSelector,
+                   Optional<String> nodeName) {
+        this(containers, restartPolicy, nodeSelector, nodeName, false);
+    }
+
     /** A spec with these containers, restart policy Always, no selector, unbound. */
     public static PodSpec of(List<ContainerTemplate> containers) {
         return new PodSpec(containers, RestartPolicy.ALWAYS, Map.of(), Optional.empty());
@@ -26,6 +33,11 @@ public record PodSpec(List<ContainerTemplate> containers, RestartPolicy restartP
 
     /** This spec bound to {@code node}. */
     public PodSpec withNodeName(String node) {
-        return new PodSpec(containers, restartPolicy, nodeSelector, Optional.of(node));
+        return new PodSpec(containers, restartPolicy, nodeSelector, Optional.of(node), hostNetwork);
+    }
+
+    /** This spec on its node VM's network ({@code true}) or with an address of its own. */
+    public PodSpec withHostNetwork(boolean onHostNetwork) {
+        return new PodSpec(containers, restartPolicy, nodeSelector, nodeName, onHostNetwork);
     }
 }

@@ -184,7 +184,7 @@ public final class HostPlan {
                 .or(() -> phase == PodPhase.RUNNING ? Optional.of(now) : Optional.empty());
         List<ContainerStatus> containers = run.containers();
         return new PodStatus(phase, Optional.of(node), run.message().map(m -> phase.name().charAt(0)
-                + phase.name().substring(1).toLowerCase()), run.message(), vm == null ? Optional.empty()
-                : vm.address(), started, containers);
+                + phase.name().substring(1).toLowerCase()), run.message(),
+                run.address().or(() -> vm == null ? Optional.empty() : vm.address()), started, containers);
     }
 }

@@ -34,11 +34,22 @@ public record Observed(Map<String, Vm> vms, Map<String, Map<String, PodRun>> pod
 
     public enum PodState { STARTING, RUNNING, SUCCEEDED, FAILED }
 
-    /** One pod's containers in a VM; {@code uid} tells a pod from a newer one of the same name. */
+    /**
+     * One pod's containers in a VM; {@code uid} tells a pod from a newer one of the same name. {@code address}: the
+     * pod's own address, when its backend gives pods one (else the pod has its node VM's).
+     */
     public record PodRun(String pod, String uid, PodState state, List<ContainerStatus> containers,
-                         Optional<String> message) {
+                         Optional<String> message, Optional<String> address) {
         public PodRun {
             containers = List.copyOf(containers);
+            message = message == null ? Optional.empty() : message;
+            address = address == null ? Optional.empty() : address;
+        }
+
+        /** A pod on its node VM's address. */
+        public PodRun(String pod, String uid, PodState state, List<ContainerStatus> containers,
+                      Optional<String> message) {
+            this(pod, uid, state, containers, message, Optional.empty());
         }
     }
 

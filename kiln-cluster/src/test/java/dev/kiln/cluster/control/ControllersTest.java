@@ -160,11 +160,11 @@ class ControllersTest {
     }
 
     @Test
-    void podsListeningOnTheSamePortNeverShareANode() {
+    void hostNetworkPodsListeningOnTheSamePortNeverShareANode() {
         var withPort = Res.podSpec("100m", "64Mi");
         withPort = new dev.kiln.cluster.model.PodSpec(List.of(withPort.containers().getFirst()
                 .withPorts(List.of(dev.kiln.cluster.model.ContainerPort.tcp(8080)))), withPort.restartPolicy(),
-                java.util.Map.of(), Optional.empty());
+                java.util.Map.of(), Optional.empty(), true);
         var a = Res.pod("a", Optional.of("n1"), PodPhase.RUNNING).withSpec(withPort.withNodeName("n1"));
         var b = Res.pod("b", Optional.empty(), PodPhase.PENDING).withSpec(withPort);
         var c = Res.pod("c", Optional.empty(), PodPhase.PENDING).withSpec(withPort);
@@ -174,6 +174,19 @@ class ControllersTest {
         assertThat(only(plan, Action.BindPod.class)).singleElement().extracting(Action.BindPod::node).isEqualTo("n2");
         assertThat(only(plan, Action.UpdatePod.class)).singleElement().satisfies(u ->
                 assertThat(u.pod().status().message().orElseThrow()).contains("port 8080"));
+    }
+
+    @Test
+    void podsWithAddressesOfTheirOwnShareANodeWhateverTheirPorts() {
+        var base = Res.podSpec("100m", "64Mi");
+        var withPort = new dev.kiln.cluster.model.PodSpec(List.of(base.containers().getFirst()
+                .withPorts(List.of(dev.kiln.cluster.model.ContainerPort.tcp(8080)))), base.restartPolicy(),
+                java.util.Map.of(), Optional.empty());
+        var a = Res.pod("a", Optional.of("n1"), PodPhase.RUNNING).withSpec(withPort.withNodeName("n1"));
+        var b = Res.pod("b", Optional.empty(), PodPhase.PENDING).withSpec(withPort);
+        var view = ClusterView.empty().withNodes(List.of(Res.readyNode("n1", "h1"))).withPods(List.of(a, b));
+        assertThat(only(Scheduling.plan(view), Action.BindPod.class)).singleElement()
+                .extracting(Action.BindPod::node).isEqualTo("n1");
     }
 
     @Test

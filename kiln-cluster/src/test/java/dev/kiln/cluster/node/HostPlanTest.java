@@ -112,7 +112,11 @@ class HostPlanTest {
                 Action.UpdatePod.class).getFirst();
         assertThat(up.pod().status().phase()).isEqualTo(PodPhase.RUNNING);
         assertThat(up.pod().status().startTime()).contains(T0);
-        assertThat(up.pod().status().podIP()).contains("10.1.0.5");
+        assertThat(up.pod().status().podIP()).as("a pod on its node VM's network").contains("10.1.0.5");
+        var own = new Observed(running.vms(), Map.of("n1", Map.of("a", new Observed.PodRun("a", "uid-a",
+                Observed.PodState.RUNNING, List.of(), Optional.empty(), Optional.of("10.1.0.9")))));
+        assertThat(only(HostPlan.plan("h1", List.of(ready), List.of(a), own, T0, BEAT), Action.UpdatePod.class)
+                .getFirst().pod().status().podIP()).as("a pod with an address of its own").contains("10.1.0.9");
 
         var stale = new Observed(running.vms(), Map.of("n1", Map.of("a", new Observed.PodRun("a", "uid-older",
                 Observed.PodState.RUNNING, List.of(), Optional.empty()))));

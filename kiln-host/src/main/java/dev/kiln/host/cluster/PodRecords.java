@@ -19,10 +19,26 @@ import java.util.TreeMap;
  * {@code STATE/cluster/pods.json} so that a restarted daemon knows its pods again (and does not restart them).
  */
 public final class PodRecords {
-    /** One pod on one node: container name in the pod → the container's name on this host. */
-    public record PodRecord(String node, String pod, String uid, Map<String, String> containers) {
+    /**
+     * One pod on one node: container name in the pod → the container's name on this host, and the pod's own address
+     * once its network is made ("" before, and in records written before pods had addresses).
+     */
+    public record PodRecord(String node, String pod, String uid, Map<String, String> containers, String address) {
         public PodRecord {
             containers = Map.copyOf(containers);
+            address = address == null ? "" : address;
+        }
+
+        public PodRecord(String node, String pod, String uid, Map<String, String> containers) {
+            this(node, pod, uid, containers, "");
+        }
+
+        public PodRecord withAddress(String newAddress) {
+            return new PodRecord(node, pod, uid, containers, newAddress);
+        }
+
+        public Optional<String> ownAddress() {
+            return address.isEmpty() ? Optional.empty() : Optional.of(address);
         }
     }
 

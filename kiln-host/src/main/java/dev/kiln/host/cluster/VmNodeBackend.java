@@ -34,6 +34,8 @@ import java.util.concurrent.Future;
 /**
  * Nodes as real microVMs and pods as containers in them, on this host's {@link VmService} and
  * {@link ContainerService}. A Node's VM is named {@code kn-<node>}; a pod's containers {@code <pod>.<container>}.
+ * Each pod gets an address of its own, leased on its node VM's tap, and a network namespace with it in the guest
+ * ({@link ContainerService#openPodNetwork}); a {@code hostNetwork} pod uses the node VM's network instead.
  * Boots and container starts run on virtual threads; until they finish, {@link #observe()} shows them as booting or
  * starting. The heartbeat is the guest agent's health, probed on every observation (all VMs at once).
  */
@@ -127,8 +129,33 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         if (java.time.Instant.now().isAfter(nextRefill)) {
             nextRefill = java.time.Instant.now().plusSeconds(10);
             work.execute(pool::refill); // replaces pool VMs that failed, in the background
+            work.execute(() -> closeStrayPodNetworks(mine));
         }
         return new Observed(seen, pods(seen));
+    }
+
+    /**
+     * Removes pod networks that no pod record holds any more (a daemon that died between removing a pod's record and
+     * its network): a pod's record is written before its network is made and removed after, so a network without a
+     * record is stray. The addresses are read before the records, so a pod that starts meanwhile is never taken for
+     * a stray one.
+     */
+    private void closeStrayPodNetworks(List<VmView> nodeVms) {
+        for (VmView v : nodeVms) {
+            Optional<String> node = this.nodeVms.nodeOf(v.name());
+            if (node.isEmpty() || !v.phase().equals("running")) {
+                continue;
+            }
+            Set<String> withAddresses = containers.podsWithAddresses(v.name()); // first: a pod starting now has its
+            Set<String> recorded = new java.util.HashSet<>();                  // record before its address
+            records.onNode(node.get()).forEach(r -> recorded.add(r.pod()));
+            for (String pod : withAddresses) {
+                if (!recorded.contains(pod)) {
+                    LOG.info("node {}: removing the network of pod {}, which no longer runs here", node.get(), pod);
+                    containers.closePodNetwork(v.name(), pod);
+                }
+            }
+        }
     }
 
     private static boolean join(Future<Boolean> f) {
@@ -209,7 +236,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             state = statuses.stream().allMatch(s -> s.exitCode().orElse(1) == 0) ? Observed.PodState.SUCCEEDED
                     : Observed.PodState.FAILED;
         }
-        return new Observed.PodRun(pod.pod(), pod.uid(), state, statuses, failure);
+        return new Observed.PodRun(pod.pod(), pod.uid(), state, statuses, failure, pod.ownAddress());
     }
 
     @Override
@@ -320,13 +347,25 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         for (ContainerTemplate t : pod.spec().containers()) {
             names.put(t.name(), containerName(pod.name(), t.name()));
         }
-        records.put(new PodRecords.PodRecord(node, pod.name(), pod.metadata().uid().orElse(""), names));
+        var record = new PodRecords.PodRecord(node, pod.name(), pod.metadata().uid().orElse(""), names);
+        records.put(record);
         work.execute(() -> {
             try {
                 removeEarlierPlacements(node, pod.name());
                 for (ContainerTemplate t : pod.spec().containers()) {
-                    ensureImage.accept(t.image());
-                    containers.run(request(pod, t, vmName(node), names.get(t.name())));
+                    ensureImage.accept(t.image()); // before the network: a pull may take long, the address is cheap
+                }
+                Optional<String> network = Optional.empty(); // hostNetwork: the node VM's
+                if (!pod.spec().hostNetwork()) {
+                    long t0 = System.nanoTime();
+                    String address = containers.openPodNetwork(vmName(node), pod.name());
+                    records.put(record.withAddress(address));
+                    LOG.info("pod {} on node {}: address {} (its network took {} ms)", pod.name(), node, address,
+                            (System.nanoTime() - t0) / 1_000_000);
+                    network = Optional.of(pod.name());
+                }
+                for (ContainerTemplate t : pod.spec().containers()) {
+                    containers.run(request(pod, t, vmName(node), names.get(t.name())), network);
                 }
             } catch (HostException e) {
                 LOG.warn("pod {} on node {}: {}", pod.name(), node, e.getMessage());
@@ -390,6 +429,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         }));
     }
 
+    /** Removes the pod's containers, then its network (address and namespace). */
     private void removeContainers(PodRecords.PodRecord pod) {
         for (String name : pod.containers().values()) {
             try {
@@ -397,6 +437,11 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             } catch (HostException e) {
                 LOG.debug("pod {}: {}", pod.pod(), e.getMessage());
             }
+        }
+        try {
+            containers.closePodNetwork(vmName(pod.node()), pod.pod());
+        } catch (RuntimeException e) {
+            LOG.warn("pod {}: cannot remove its network: {}", pod.pod(), e.getMessage());
         }
     }
 
