@@ -98,6 +98,22 @@ class TarLayerUnpackerTest {
     }
 
     @Test
+    void aWhiteoutTakesEffectWhereItStandsForTheHardLinksAfterIt() throws IOException {
+        // the host's LayerScanner decides the same way (HostileImageTest): refused after the whiteout, fine before it
+        Path root = root();
+        apply(root, new TarBuilder().file("a/x", "x").tar());
+        assertThatThrownBy(() -> apply(root, new TarBuilder().file("a/.wh.x", "").hardlink("c", "a/x").tar()))
+                .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.getMessage())
+                        .contains("hard link 'c' points at 'a/x', which is not in the layers so far"));
+
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        apply(other, new TarBuilder().file("a/x", "x").tar());
+        apply(other, new TarBuilder().hardlink("c", "a/x").file("a/.wh.x", "").tar());
+        assertThat(other.resolve("c")).hasContent("x");
+        assertThat(other.resolve("a/x")).doesNotExist();
+    }
+
+    @Test
     void hardLinksThroughASymlinkStayInside() throws IOException {
         Path root = root();
         // etc -> /etc: the link target resolves inside the root, never to the host's /etc/passwd

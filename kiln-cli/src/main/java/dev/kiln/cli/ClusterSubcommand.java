@@ -31,7 +31,7 @@ abstract class ClusterSubcommand extends KilnSubcommand {
     static CliException toCli(ClusterException e) {
         int exit = switch (e.code()) {
             case NOT_FOUND -> ExitCodes.NOT_FOUND;
-            case CONFLICT, ALREADY_EXISTS -> ExitCodes.CONFLICT;
+            case CONFLICT, ALREADY_EXISTS, SUBNET_CONFLICT -> ExitCodes.CONFLICT;
             case INVALID, UNKNOWN_KIND, UNKNOWN_FIELD -> ExitCodes.USAGE;
             case UNAVAILABLE -> ExitCodes.DAEMON_UNREACHABLE;
             case UNAUTHENTICATED -> ExitCodes.UNAUTHENTICATED;

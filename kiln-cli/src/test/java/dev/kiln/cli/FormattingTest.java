@@ -5,10 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.cluster.model.Host;
+import dev.kiln.cluster.model.HostSpec;
+import dev.kiln.cluster.model.Kind;
+import dev.kiln.cluster.model.ObjectMeta;
+import dev.kiln.cluster.model.Resource;
+import dev.kiln.cluster.model.Resources;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class FormattingTest {
@@ -33,6 +40,18 @@ class FormattingTest {
                 web1                 10.77.0.2   5s
                 a-much-longer-name   -           3d
                 """);
+    }
+
+    @Test
+    void wideHostsShowEachHostsSubnet() {
+        Instant now = Instant.parse("2026-11-23T03:00:00Z");
+        List<Resource> hosts = List.of(
+                Host.of(ObjectMeta.named("h1"), new HostSpec("172.30.0.11", Resources.ZERO, "10.90.1.0/24")),
+                Host.of(ObjectMeta.named("solo"), new HostSpec("172.30.0.12", Resources.ZERO)));
+        List<String> lines = ClusterTables.render(Kind.HOST, hosts, true, Map.of(), now).lines().toList();
+        assertThat(lines.get(0)).contains("ADDRESS       SUBNET         HEARTBEAT");
+        assertThat(lines.get(1)).contains("172.30.0.11   10.90.1.0/24");
+        assertThat(lines.get(2)).contains("172.30.0.12   <none>");
     }
 
     @Test

@@ -14,6 +14,11 @@ public enum ClusterError {
     CONFLICT,
     /** A create found the resource already there. */
     ALREADY_EXISTS,
+    /**
+     * A host's slice of the cluster network overlaps another registered host's, or lies outside the cluster CIDR:
+     * two VMs could get the same address, so the host does not join.
+     */
+    SUBNET_CONFLICT,
     /** The store or another dependency cannot be reached right now; retrying may help. */
     UNAVAILABLE,
     /** The request did not carry the API's token (or carried a wrong one). */

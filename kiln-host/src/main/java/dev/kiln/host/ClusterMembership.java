@@ -1,5 +1,6 @@
 package dev.kiln.host;
 
+import dev.kiln.cluster.ClusterError;
 import dev.kiln.cluster.ClusterException;
 import dev.kiln.host.cluster.ClusterMode;
 import dev.kiln.host.cluster.ClusterOptions;
@@ -59,7 +60,8 @@ public final class ClusterMembership implements AutoCloseable {
         try {
             mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, gateway, clock));
         } catch (ClusterException e) {
-            HostError code = e.getMessage().contains("already in use") ? HostError.PORT_IN_USE : HostError.HOST_ERROR;
+            HostError code = e.code() == ClusterError.SUBNET_CONFLICT ? HostError.SUBNET_CONFLICT
+                    : e.getMessage().contains("already in use") ? HostError.PORT_IN_USE : HostError.HOST_ERROR;
             throw new HostException(code, e.getMessage(), e.hint().orElse("see the daemon log"), e);
         }
         try {
@@ -96,6 +98,9 @@ public final class ClusterMembership implements AutoCloseable {
             ClusterOptions options = Json.mapper().readValue(file.toFile(), ClusterOptions.class);
             LOG.info("rejoining the cluster (as before this daemon restarted)");
             mode = Optional.of(ClusterMode.start(stateDir, options, vms, containers, network, images, registryPort, gateway, clock));
+        } catch (ClusterException e) {
+            LOG.error("cannot rejoin the cluster: {} ({}; then run `kiln up` again)", e.getMessage(),
+                    e.hint().orElse("see above"));
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot rejoin the cluster: {} (run `kiln up` again)", e.getMessage());
         }

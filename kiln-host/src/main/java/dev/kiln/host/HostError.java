@@ -10,6 +10,8 @@ public enum HostError {
     VM_NOT_FOUND(404, 3),
     NAME_TAKEN(409, 4),
     PORT_IN_USE(409, 4),
+    /** This host's --subnet overlaps another cluster host's, or lies outside --cluster-cidr: it does not join. */
+    SUBNET_CONFLICT(409, 4),
     IMAGE_NOT_FOUND(404, 3),
     CONTAINER_NOT_FOUND(404, 3),
     IMAGE_INVALID(422, 5),

@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -23,7 +26,9 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  *
  * <p>The rules (docs/ARCHITECTURE.md, "Hostile layers"): an entry is rejected when its name, or a hard link's
  * target, is absolute or has a {@code ..} component; when a hard link's target is not a file of this layer (before
- * the link) or of a lower one; when it is a character or block device, a FIFO, a sparse
+ * the link) or of a lower one, or is a lower layer's file that a whiteout earlier in this layer removed (the guest
+ * applies each whiteout where it stands in the tar, so the link would find nothing there; a link before the
+ * whiteout is fine in both places); when it is a character or block device, a FIFO, a sparse
  * file or of an unknown type; when it would be written through a symbolic link, that is, a directory on its path
  * is a symlink made by this layer or a lower one (whiteouts and opaque markers take effect only after the layer
  * that holds them, and never un-make a symlink of that same layer); when it is a whiteout of nothing
@@ -45,6 +50,8 @@ final class LayerScanner {
     /** Non-directories visible to the next entry, as hard-link targets: from lower layers and this one so far. */
     private final Set<String> files = new HashSet<>();
     private final Set<String> filesThisLayer = new HashSet<>();
+    /** Lower layers' files that a whiteout of this layer removed so far, and the whiteout's name (for the message). */
+    private final Map<String, String> removedThisLayer = new HashMap<>();
 
     /**
      * Scans the next layer (in manifest order) and returns the sha256 of its uncompressed tar.
@@ -54,6 +61,7 @@ final class LayerScanner {
     Digest scan(Path blob, boolean gzip, String label) {
         madeThisLayer.clear();
         filesThisLayer.clear();
+        removedThisLayer.clear();
         removals.clear();
         MessageDigest md = Digest.sha256();
         try (InputStream file = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
@@ -70,9 +78,6 @@ final class LayerScanner {
                     + (gzip ? "gzip-compressed " : "") + "tar: " + e.getMessage(), e);
         }
         symlinks.removeIf(s -> !madeThisLayer.contains(s) && removals.stream().anyMatch(r -> r.test(s)));
-        if (!removals.isEmpty()) {
-            files.removeIf(f -> !filesThisLayer.contains(f) && removals.stream().anyMatch(r -> r.test(f)));
-        }
         return Digest.fromDigest(md);
     }
 
@@ -119,6 +124,10 @@ final class LayerScanner {
                     throw EntryPath.unsafe(label, raw, "is a hard link through the symbolic link '" + dir + "'");
                 }
             }
+            if (removedThisLayer.containsKey(target)) {
+                throw EntryPath.unsafe(label, raw, "is a hard link to '" + target + "', which the whiteout '"
+                        + removedThisLayer.get(target) + "' before it in this layer removed");
+            }
             if (!files.contains(target)) {
                 throw EntryPath.unsafe(label, raw, "is a hard link to '" + target
                         + "', which is not a file of this layer (before it) or of a lower one");
@@ -139,6 +148,7 @@ final class LayerScanner {
             whiteout(entry, path, name, raw, label);
         } else if (entry.isDirectory()) {
             files.remove(path);
+            removedThisLayer.remove(path);
         } else {
             made(path);
         }
@@ -147,6 +157,7 @@ final class LayerScanner {
     private void made(String file) {
         files.add(file);
         filesThisLayer.add(file);
+        removedThisLayer.remove(file);
     }
 
     private void whiteout(TarArchiveEntry entry, String path, String name, String raw, String label) {
@@ -158,7 +169,7 @@ final class LayerScanner {
             throw EntryPath.unsafe(label, raw, "is a whiteout but not a regular file");
         }
         if (name.equals(OPAQUE)) {
-            removals.add(s -> EntryPath.isUnder(s, dir));
+            remove(s -> EntryPath.isUnder(s, dir), path);
             return;
         }
         String target = name.substring(WHITEOUT.length());
@@ -166,7 +177,23 @@ final class LayerScanner {
             throw EntryPath.unsafe(label, raw, "is a whiteout of '" + target + "'");
         }
         String removed = dir.isEmpty() ? target : dir + "/" + target;
-        removals.add(s -> s.equals(removed) || EntryPath.isUnder(s, removed));
+        remove(s -> s.equals(removed) || EntryPath.isUnder(s, removed), path);
+    }
+
+    /**
+     * A whiteout of this layer: lower layers' files it matches are no hard-link targets from here on, as in the guest,
+     * which applies each whiteout where it stands in the tar (this layer's own files stay, wherever they are). Symlinks
+     * it matches stay visible until the end of the layer: for the write-through check, keeping them is the safe side.
+     */
+    private void remove(Predicate<String> removal, String whiteout) {
+        removals.add(removal);
+        for (Iterator<String> it = files.iterator(); it.hasNext(); ) {
+            String f = it.next();
+            if (!filesThisLayer.contains(f) && removal.test(f)) {
+                it.remove();
+                removedThisLayer.put(f, whiteout);
+            }
+        }
     }
 
     private static boolean isRegular(TarArchiveEntry entry) {

@@ -115,6 +115,51 @@ class HostileImageTest {
                 Fixtures.image(List.of(linkBeforeTarget), true), "order:1"), "is a hard link to 'e'");
     }
 
+    static Stream<Arguments> whiteoutThenLink() {
+        return Stream.of(
+                Arguments.of("whiteout", new Fixtures.Tar().file("a/.wh.x", "").hardlink("c", "a/x").bytes(),
+                        "entry 'c' is a hard link to 'a/x', which the whiteout 'a/.wh.x' before it in this layer removed"),
+                Arguments.of("opaque", new Fixtures.Tar().file("a/.wh..wh..opq", "").hardlink("c", "a/x").bytes(),
+                        "entry 'c' is a hard link to 'a/x', which the whiteout 'a/.wh..wh..opq' before it in this layer "
+                                + "removed"),
+                Arguments.of("whited-out-directory", new Fixtures.Tar().file(".wh.a", "").hardlink("c", "a/x").bytes(),
+                        "entry 'c' is a hard link to 'a/x', which the whiteout '.wh.a' before it in this layer removed"));
+    }
+
+    @ParameterizedTest(name = "{0} (layout)")
+    @MethodSource("whiteoutThenLink")
+    void aHardLinkToWhatAWhiteoutBeforeItInTheSameLayerRemovedIsRefused(String name, byte[] layer, String why) {
+        // the guest applies a whiteout where it stands in the tar, so the link would find nothing and the guest would
+        // refuse the layer; the host refuses it at import instead of storing an image no guest can unpack
+        byte[] lower = new Fixtures.Tar().dir("a").file("a/x", "x").bytes();
+        refusedAndNothingChanged(Fixtures.ociLayout(sources.resolve(name),
+                Fixtures.image(List.of(lower, layer), true), "evil:1"), why);
+    }
+
+    @ParameterizedTest(name = "{0} (archive)")
+    @MethodSource("whiteoutThenLink")
+    void aHardLinkToWhatAWhiteoutBeforeItInTheSameLayerRemovedIsRefusedInAnArchive(String name, byte[] layer,
+                                                                                    String why) {
+        byte[] lower = new Fixtures.Tar().dir("a").file("a/x", "x").bytes();
+        Path layout = Fixtures.ociLayout(sources.resolve(name + "-layout"), Fixtures.image(List.of(lower, layer), false),
+                "evil:1");
+        refusedAndNothingChanged(Fixtures.tarOf(layout, sources.resolve(name + ".tar"), false), why);
+    }
+
+    @Test
+    void aHardLinkBeforeTheWhiteoutOrToAFileMadeAgainAfterItIsStored() {
+        // both unpack in the guest: the link is made while its target is there, or the target is this layer's own
+        byte[] lower = new Fixtures.Tar().dir("a").file("a/x", "x").bytes();
+        byte[] linkFirst = new Fixtures.Tar().hardlink("c", "a/x").file("a/.wh.x", "").bytes();
+        byte[] madeAgain = new Fixtures.Tar().file("a/.wh.x", "").file("a/x", "new").hardlink("c", "a/x").bytes();
+        store.importFrom(Fixtures.ociLayout(sources.resolve("link-first"), Fixtures.image(List.of(lower, linkFirst), true),
+                "link-first:1"));
+        store.importFrom(Fixtures.ociLayout(sources.resolve("made-again"), Fixtures.image(List.of(lower, madeAgain), true),
+                "made-again:1"));
+        assertThat(store.inspect("link-first:1").layers()).hasSize(2);
+        assertThat(store.inspect("made-again:1").layers()).hasSize(2);
+    }
+
     private void refusedAndNothingChanged(Path source, String why) {
         Map<String, String> before = tree(tmp);
         List<ImageSummary> images = store.list();

@@ -39,7 +39,7 @@ final class ApiErrors {
             case INVALID -> 422;
             case UNKNOWN_KIND, UNKNOWN_FIELD -> 400;
             case NOT_FOUND -> 404;
-            case CONFLICT, ALREADY_EXISTS -> 409;
+            case CONFLICT, ALREADY_EXISTS, SUBNET_CONFLICT -> 409;
             case UNAVAILABLE -> 503;
             case UNAUTHENTICATED -> 401;
             case INTERNAL -> 500;

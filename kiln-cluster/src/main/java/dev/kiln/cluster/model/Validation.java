@@ -57,6 +57,15 @@ public final class Validation {
     private static void host(Problems p, Host host) {
         p.notEmpty("spec.address", host.spec().address());
         p.nonNegative("spec.capacity", host.spec().capacity());
+        String subnet = host.spec().subnet();
+        if (!subnet.isEmpty()) {
+            Ipv4Subnet.parse(subnet).ifPresentOrElse(s -> {
+                if (!s.isNetwork()) {
+                    p.add("spec.subnet", "has host bits set: write the network address, " + s.asNetwork());
+                }
+            }, () -> p.add("spec.subnet", "must be an IPv4 subnet such as 10.90.2.0/24 (or empty), got '" + subnet
+                    + "'"));
+        }
         p.nonNegative("status.allocated", host.status().allocated());
     }
 

@@ -38,6 +38,7 @@ public final class HostRuntime implements AutoCloseable {
     private final Clock clock;
     private final Duration every;
     private final Applier applier;
+    private final SubnetClaim claim;
     private final Duration fenceAfter;
     private final java.util.function.BooleanSupplier othersGoOn;
     private volatile boolean heldBack;
@@ -91,6 +92,7 @@ public final class HostRuntime implements AutoCloseable {
         this.backend = backend;
         this.clock = clock;
         this.every = every;
+        this.claim = new SubnetClaim(host, store, backend);
         this.applier = new Applier(store, () -> {
             throw new IllegalStateException("the host runtime creates nothing by generated name");
         });
@@ -101,14 +103,43 @@ public final class HostRuntime implements AutoCloseable {
         return host;
     }
 
-    /** Registers this host (or refreshes its registration) and marks it Ready with a heartbeat. */
+    /**
+     * Registers this host as it starts: like {@link #heartbeat()}, but its subnet is checked first and again after
+     * the write ({@link SubnetClaim}). A conflict (the subnet overlaps another registered host's, or lies outside the
+     * cluster CIDR) throws SUBNET_CONFLICT and leaves the store as it was: nothing is written when the first check
+     * fails, and when the second one finds that another host with an overlapping subnet registered first, this
+     * host's registration is withdrawn before the error is thrown.
+     *
+     * @throws ClusterException SUBNET_CONFLICT naming the other host and both subnets, with what to do in its hint
+     */
+    public Host register() {
+        Optional<Host> previous = claim.check();
+        Host written = write(List.of());
+        claim.confirm(previous, written);
+        return written;
+    }
+
+    /**
+     * Registers this host (or refreshes its registration) and marks it Ready with a heartbeat. A subnet that
+     * overlaps another registered host's is reported (log, Warning Event, the Host's status message), not refused:
+     * see {@link SubnetClaim}.
+     */
     public Host heartbeat() {
+        List<SubnetCheck.Conflict> conflicts = claim.conflicts();
+        Host written = write(conflicts);
+        claim.report(written, conflicts);
+        return written;
+    }
+
+    private Host write(List<SubnetCheck.Conflict> conflicts) {
         Instant now = clock.instant();
         HostSpec spec = new HostSpec(backend.address(), backend.capacity(), backend.subnet());
+        Optional<String> message = conflicts.isEmpty() ? Optional.empty() : Optional.of(conflicts.stream()
+                .map(SubnetCheck.Conflict::message).collect(java.util.stream.Collectors.joining("; ")));
         Optional<Host> current = store.get(Host.class, host);
         if (current.isEmpty()) {
             Host h = Host.of(ObjectMeta.named(host).withLabels(backend.labels()), spec)
-                    .withStatus(new HostStatus(HostPhase.READY, Optional.of(now), Resources.ZERO, Optional.empty(),
+                    .withStatus(new HostStatus(HostPhase.READY, Optional.of(now), Resources.ZERO, message,
                             Optional.empty()));
             try {
                 Host created = store.create(h);
@@ -125,7 +156,7 @@ public final class HostRuntime implements AutoCloseable {
         Resources allocated = store.list(Node.class).stream().filter(n -> n.spec().host().equals(Optional.of(host)))
                 .map(n -> n.spec().profile().resources()).reduce(Resources.ZERO, Resources::plus);
         Host next = h.withMetadata(h.metadata().withLabels(backend.labels())).withSpec(spec)
-                .withStatus(new HostStatus(HostPhase.READY, Optional.of(now), allocated, Optional.empty(),
+                .withStatus(new HostStatus(HostPhase.READY, Optional.of(now), allocated, message,
                         h.status().leaseId()));
         Host written = store.update(next);
         lastHeartbeat = now;

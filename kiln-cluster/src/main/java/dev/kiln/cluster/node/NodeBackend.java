@@ -43,6 +43,14 @@ public interface NodeBackend {
     }
 
     /**
+     * The cluster network {@link #subnet()} must lie inside, e.g. {@code 10.90.0.0/16}; empty when there is none (no
+     * overlay, or the host was not told: then only the overlap with other hosts' subnets is checked).
+     */
+    default String clusterCidr() {
+        return "";
+    }
+
+    /**
      * Stops every pod and removes every node VM on this host, because the host has been cut off from the cluster
      * for so long that the control plane is about to declare it Lost and run its pods elsewhere (self-fencing: a
      * pod must never run in two places). The store is not written: it cannot be reached.

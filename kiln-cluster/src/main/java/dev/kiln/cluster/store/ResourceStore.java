@@ -135,6 +135,19 @@ public final class ResourceStore {
         return new Listing<>(s.entries().stream().map(ResourceStore::decode).map(type::cast).toList(), s.revision());
     }
 
+    /**
+     * A resource with the store revision at which its key was created: the order in which resources came to be,
+     * which every member reads alike (creation timestamps come from each writer's clock).
+     */
+    public record Entry<R extends Resource>(R resource, long createRevision) {
+    }
+
+    /** The resources of one kind, each with its create revision. */
+    public <R extends Resource> List<Entry<R>> entries(Class<R> type) {
+        return kv.list(prefix(kindOf(type))).stream()
+                .map(e -> new Entry<>(type.cast(decode(e)), e.createRevision())).toList();
+    }
+
     public Listing<Resource> listing(Kind kind) {
         Snapshot s = kv.listWithRevision(prefix(kind));
         return new Listing<>(s.entries().stream().map(ResourceStore::decode).toList(), s.revision());

@@ -161,6 +161,16 @@ class ValidationTest {
     void hostsEventsAndStatuses() {
         assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("", new Resources(-1, 0)))))
                 .containsExactly("spec.address: must not be empty", "spec.capacity.cpu: must not be negative, got -1m");
+        assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                "10.90.2.7/24")))).containsExactly("spec.subnet: has host bits set: write the network address, "
+                + "10.90.2.0/24");
+        for (String bad : List.of("10.90.2.0", "10.90.2.0/33", "10.90.256.0/24", "10.090.2.0/24", "x/24", " 10.90.2.0/24")) {
+            assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                    bad)))).as(bad).containsExactly("spec.subnet: must be an IPv4 subnet such as 10.90.2.0/24 (or "
+                    + "empty), got '" + bad + "'");
+        }
+        assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                "10.90.2.0/24")))).isEmpty();
         Instant t = Instant.parse("2025-01-01T00:00:00Z");
         Event e = Event.of(ObjectMeta.named("e"), new ObjectReference(Kind.POD, "", Optional.empty()),
                 EventType.NORMAL, "", "m", "test", t);

@@ -17,7 +17,9 @@ import dev.kiln.image.ImageStore;
 import dev.kiln.net.HostNetwork;
 import dev.kiln.cluster.model.EventType;
 import dev.kiln.cluster.model.Resources;
+import dev.kiln.cluster.model.Host;
 import dev.kiln.cluster.node.HostRuntime;
+import dev.kiln.cluster.node.SubnetCheck;
 import dev.kiln.cluster.store.EtcdProcess;
 import dev.kiln.cluster.store.KvStore;
 import dev.kiln.cluster.store.ResourceStore;
@@ -176,6 +178,9 @@ public final class ClusterMode implements AutoCloseable {
             String host = options.hostName().orElseGet(ClusterMode::machineName);
             String address = options.advertise().orElseGet(ClusterMode::address);
             String subnet = network.config().clusterCidr().isPresent() ? network.config().subnet().toString() : "";
+            String clusterCidr = network.config().clusterCidr().map(Object::toString).orElse("");
+            // before anything starts: a subnet another host has (or outside the cluster CIDR) does not join
+            SubnetCheck.require(host, subnet, clusterCidr, store.list(Host.class));
             if (network.config().clusterCidr().isPresent()) {
                 overlay = Optional.of(OverlayPeers.start(network.config(), address, store, host));
             }
@@ -185,7 +190,7 @@ public final class ClusterMode implements AutoCloseable {
             backend = new VmNodeBackend(vms, containers, new PodRecords(dir.resolve("pods.json")),
                     dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
                     options.warmPoolMax().orElse(options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL)),
-                    capacity(options.cpuOvercommit().orElse(4)), address, subnet,
+                    capacity(options.cpuOvercommit().orElse(4)), address, subnet, clusterCidr,
                     Map.of("kiln.dev/hostname", host), peerImages::ensure);
             functions = functions(dir.resolve("functions"), new dev.kiln.host.fn.KvFunctionStore(kv), vms, images,
                     peerImages, "http://" + network.config().subnet().gateway() + ":" + registryPort, clock,
@@ -202,7 +207,7 @@ public final class ClusterMode implements AutoCloseable {
                             ClusterApiServer.Access.TOKEN_OR_OWN)).toList(), secrets::token);
             HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1),
                     HostRuntime.DEFAULT_FENCE_AFTER, witness);
-            runtime.heartbeat();
+            runtime.register(); // checks the subnet again around its write (another host may be starting too)
             // the cluster's host ports: every host listens on each one a Running pod declares
             ports = new ClusterPorts(containers.forwarder(), host, (pod, reason, message) -> store.recordEvent(pod,
                     EventType.WARNING, reason, message, "host-ports/" + host));

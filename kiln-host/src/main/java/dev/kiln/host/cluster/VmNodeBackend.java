@@ -54,6 +54,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Resources capacity;
     private final String address;
     private final String subnet;
+    private final String clusterCidr;
     /** Makes an image available on this host before a pod uses it (pulls it from another host if need be). */
     private final java.util.function.Consumer<String> ensureImage;
     private final Map<String, String> labels;
@@ -69,9 +70,11 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
 
     public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Path nodeVmsFile,
                          int warmPoolMin, int warmPoolMax, Resources capacity, String address, String subnet,
-                         Map<String, String> labels, java.util.function.Consumer<String> ensureImage) {
+                         String clusterCidr, Map<String, String> labels,
+                         java.util.function.Consumer<String> ensureImage) {
         this.ensureImage = ensureImage;
         this.subnet = subnet;
+        this.clusterCidr = clusterCidr;
         this.nodeVms = new NodeVms(nodeVmsFile);
         this.pool = new WarmPool(vms, nodeVms, warmPoolMin, warmPoolMax, java.time.Clock.systemUTC(), work);
         this.vms = vms;
@@ -334,6 +337,11 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     @Override
     public String subnet() {
         return subnet;
+    }
+
+    @Override
+    public String clusterCidr() {
+        return clusterCidr;
     }
 
     @Override
