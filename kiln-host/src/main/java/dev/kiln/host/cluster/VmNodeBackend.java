@@ -37,12 +37,20 @@ import java.util.concurrent.Future;
  * Each pod gets an address of its own, leased on its node VM's tap, and a network namespace with it in the guest
  * ({@link ContainerService#openPodNetwork}); a {@code hostNetwork} pod uses the node VM's network instead.
  * Boots and container starts run on virtual threads; until they finish, {@link #observe()} shows them as booting or
- * starting. The heartbeat is the guest agent's health, probed on every observation (all VMs at once).
+ * starting. The heartbeat is the guest agent's health: each running node VM is probed in the background, every
+ * second, and an observation counts a VM healthy when its agent answered in the last {@link #FRESH}.
  */
 public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VmNodeBackend.class);
     static final String VM_PREFIX = "kn-";
-    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+    /** How long the first probe of a VM may take, in the pass that first sees it running. */
+    private static final Duration FIRST_PROBE_TIMEOUT = Duration.ofSeconds(2);
+    /** How long a background probe may take: a guest busy unpacking an image under TCG may answer slowly. */
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+    /** Pause between one VM's probes. */
+    static final Duration PROBE_EVERY = Duration.ofSeconds(1);
+    /** An answer counts as the node's heartbeat for this long. */
+    static final Duration FRESH = Duration.ofSeconds(3);
     private static final Duration LIST_TIMEOUT = Duration.ofSeconds(3);
 
     private final VmService vms;
@@ -65,6 +73,10 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Map<String, String> startFailures = new ConcurrentHashMap<>();
     /** The last state seen of each pod (node/pod), kept for moments when its guest agent does not answer. */
     private final Map<String, Observed.PodRun> lastSeen = new ConcurrentHashMap<>();
+    /** Each running node VM's background health probe (VM name → its loop). */
+    private final Map<String, Future<?>> probing = new ConcurrentHashMap<>();
+    /** When each node VM's agent last answered its health check. */
+    private final Map<String, java.time.Instant> answered = new ConcurrentHashMap<>();
     /** The runtime's listeners of VM ends, on the VM service (closed with this backend). */
     private final List<VmService.Subscription> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -104,12 +116,32 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     public Observed observe() {
         List<VmView> mine = vms.list().stream()
                 .filter(v -> v.name().startsWith(VM_PREFIX) || nodeVms.isClaimed(v.name())).toList();
-        Map<String, Future<Boolean>> probes = new HashMap<>();
+        Map<String, Future<Boolean>> firstProbes = new HashMap<>();
+        Set<String> runningVms = new java.util.HashSet<>();
         for (VmView v : mine) {
             if (v.phase().equals("running")) {
-                probes.put(v.name(), work.submit(() -> dev.kiln.host.AgentProbe.healthy(v.ip(), PROBE_TIMEOUT)));
+                runningVms.add(v.name());
+                if (!probing.containsKey(v.name())) {
+                    firstProbes.put(v.name(), work.submit(() -> dev.kiln.host.AgentProbe.healthy(v.ip(),
+                            FIRST_PROBE_TIMEOUT)));
+                    probing.put(v.name(), work.submit(() -> probeLoop(v.name(), v.ip())));
+                }
             }
         }
+        probing.keySet().removeIf(name -> {
+            if (runningVms.contains(name)) {
+                return false;
+            }
+            probing.get(name).cancel(true);
+            answered.remove(name);
+            return true;
+        });
+        firstProbes.forEach((name, probe) -> {
+            if (join(probe)) {
+                answered.merge(name, java.time.Instant.now(), (a, b) -> a.isAfter(b) ? a : b);
+            }
+        });
+        java.time.Instant freshSince = java.time.Instant.now().minus(FRESH);
         Map<String, Observed.Vm> seen = new HashMap<>();
         for (VmView v : mine) {
             String node = nodeVms.nodeOf(v.name()).orElseThrow();
@@ -118,7 +150,8 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
                 case "creating", "booting" -> Observed.VmState.BOOTING;
                 default -> booting.contains(node) ? Observed.VmState.BOOTING : Observed.VmState.FAILED;
             };
-            boolean healthy = probes.containsKey(v.name()) && join(probes.get(v.name()));
+            boolean healthy = runningVms.contains(v.name()) && Optional.ofNullable(answered.get(v.name()))
+                    .filter(t -> t.isAfter(freshSince)).isPresent();
             seen.put(node, new Observed.Vm(node, state, Optional.of(v.name()), Optional.of(v.ip()), healthy,
                     state == Observed.VmState.FAILED ? Optional.of("its microVM is " + v.phase()
                             + v.cause().map(c -> ": " + c).orElse("")) : Optional.empty()));
@@ -157,6 +190,24 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
                     LOG.info("node {}: removing the network of pod {}, which no longer runs here", node.get(), pod);
                     containers.closePodNetwork(v.name(), pod);
                 }
+            }
+        }
+    }
+
+    /**
+     * Probes one VM's agent until cancelled: every {@link #PROBE_EVERY}, each probe allowed {@link #PROBE_TIMEOUT}.
+     * The pass only reads the last answer's time, so a slow agent never holds up a pass (and the other nodes'
+     * heartbeats), and an answer that takes seconds (a guest busy unpacking an image under TCG) still counts.
+     */
+    private void probeLoop(String vm, String ip) {
+        while (!Thread.currentThread().isInterrupted()) {
+            if (dev.kiln.host.AgentProbe.healthy(ip, PROBE_TIMEOUT)) {
+                answered.merge(vm, java.time.Instant.now(), (a, b) -> a.isAfter(b) ? a : b);
+            }
+            try {
+                Thread.sleep(PROBE_EVERY);
+            } catch (InterruptedException e) {
+                return;
             }
         }
     }
@@ -476,6 +527,8 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     @Override
     public void close() {
         ends.forEach(VmService.Subscription::close);
+        probing.values().forEach(f -> f.cancel(true));
+        probing.clear();
         pool.close();
         work.shutdown();
     }
