@@ -16,7 +16,7 @@ readonly KILN_LAUNCHER="${TEST_HOSTS_KILN:-$here/kiln}"
 readonly UL_BRIDGE=kiln-ul0          # the underlay bridge in the root namespace
 readonly UL_NET=172.30.0             # its /24; host i is .(10+i), the root namespace .1
 readonly UL_ADDR="$UL_NET.1"
-readonly MTU=1550                    # guest frames of 1500 bytes plus the VXLAN header
+readonly MTU=1500                    # like a real network: the overlay then carries 1450-byte guest frames
 readonly ALIAS=kiln:testhosts        # the label of every root-namespace link this script creates
 readonly NS_PREFIX=kiln-h            # host i's network namespace: kiln-h<i>
 readonly VETH_PREFIX=kul-h           # host i's root-side veth end: kul-h<i>
@@ -44,7 +44,7 @@ SYNOPSIS
 
 DESCRIPTION
     Each host is a network namespace with its own kiln daemon, state directory and API socket. The hosts
-    share an underlay network (MTU $MTU, so the VXLAN overlay can carry 1500-byte guest frames) and one etcd
+    share an underlay network (MTU $MTU, so guests get 1450: the VXLAN overlay adds 50 bytes) and one etcd
     cluster, which runs in the root namespace. Everything it creates is named and labelled so that 'down'
     removes exactly that and nothing else:
         underlay bridge   $UL_BRIDGE, $UL_ADDR/24, alias $ALIAS (root namespace)

@@ -60,6 +60,11 @@ public final class GuestProtocol {
     public static final String CMDLINE_IP = "kiln.ip";
     /** Kernel command line key: the default gateway {@code a.b.c.d}. */
     public static final String CMDLINE_GATEWAY = "kiln.gw";
+    /**
+     * Kernel command line key: eth0's MTU (absent: 1500). The host lowers it when its bridge carries less, e.g. 1450
+     * with a VXLAN overlay on a 1500-byte underlay.
+     */
+    public static final String CMDLINE_MTU = "kiln.mtu";
     /** Kernel command line key: the hex token that {@code exec} requires; absent means exec is refused. */
     public static final String CMDLINE_TOKEN = "kiln.token";
     /** Kernel command line key: the guest's hostname (default: the id, else "kiln"). */

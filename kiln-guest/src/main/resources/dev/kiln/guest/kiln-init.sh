@@ -17,13 +17,14 @@ fail() {
     while :; do sleep 1; done
 }
 
-id= ip= gw= token= name= scratch=
+id= ip= gw= mtu= token= name= scratch=
 set -f
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         kiln.id=*) id=${arg#kiln.id=} ;;
         kiln.ip=*) ip=${arg#kiln.ip=} ;;
         kiln.gw=*) gw=${arg#kiln.gw=} ;;
+        kiln.mtu=*) mtu=${arg#kiln.mtu=} ;;
         kiln.token=*) token=${arg#kiln.token=} ;;
         kiln.hostname=*) name=${arg#kiln.hostname=} ;;
         kiln.scratch=*) scratch=${arg#kiln.scratch=} ;;
@@ -42,6 +43,9 @@ hostname "$name"
 
 ip link set lo up
 if [ -n "$ip" ]; then
+    if [ -n "$mtu" ]; then
+        ip link set dev eth0 mtu "$mtu" || fail network-failed
+    fi
     ip addr add "$ip" dev eth0 || fail network-failed
     ip link set eth0 up || fail network-failed
     if [ -n "$gw" ]; then

@@ -172,6 +172,10 @@ public final class VmService implements AutoCloseable {
                     GuestProtocol.CMDLINE_TOKEN + "=" + token,
                     GuestProtocol.CMDLINE_HOSTNAME + "=" + name,
                     GuestProtocol.CMDLINE_SCRATCH + "=" + scratchDevice);
+            int mtu = network.guestMtu();
+            if (mtu < 1500) {
+                boot += " " + GuestProtocol.CMDLINE_MTU + "=" + mtu;
+            }
             NicSpec nic = new NicSpec("net0", net.tapName(), net.mac().value(),
                     NetLimits.rx(req.netRate()), NetLimits.tx(req.netRate()));
             VmSpec spec = new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), boot, drives,

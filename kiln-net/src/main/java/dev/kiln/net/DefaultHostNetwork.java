@@ -148,6 +148,12 @@ final class DefaultHostNetwork implements HostNetwork {
     }
 
     @Override
+    public int guestMtu() {
+        int bridge = links.details(config.bridgeName()).map(node -> node.path("mtu").asInt(0)).orElse(0);
+        return bridge > 0 ? Math.min(bridge, VxlanOverlay.GUEST_MTU) : VxlanOverlay.GUEST_MTU;
+    }
+
+    @Override
     public Optional<VmNetwork> lookup(String vmId) {
         LinkLabel.requireVmId(vmId);
         return leases.read().find(vmId).map(this::toNetwork);

@@ -92,6 +92,13 @@ public interface HostNetwork extends AutoCloseable {
     /** Owner to address of the vm's extra addresses ({@link #addAddress}), sorted by owner; empty if none. */
     Map<String, String> addresses(String vmId);
 
+    /**
+     * The MTU a guest booted now should give its NIC: the bridge's MTU, at most {@value VxlanOverlay#GUEST_MTU}. A
+     * bridge takes the smallest MTU of its ports, so with a VXLAN overlay on a 1500-byte underlay it is 1450, and a
+     * guest that sent 1500-byte frames would have them dropped on their way to another host.
+     */
+    int guestMtu();
+
     /** The vm's guest policy from its lease; empty when it is not attached. */
     Optional<GuestPolicy> policy(String vmId);
 

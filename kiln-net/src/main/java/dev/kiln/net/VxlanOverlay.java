@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * <p>The device is created with {@code local <address>} and, when that address sits on a real interface,
  * {@code dev <interface>}: the kernel then sizes the device's MTU to the underlay's MTU minus the 50 bytes of
  * encapsulation. (The interface is found among the host's addresses; {@code ip route get} cannot tell it, as it
- * answers {@code lo} for a local address.) Guests send 1500-byte frames, so the underlay needs an MTU of at least
- * 1550; {@link #open} logs a warning when {@link #mtu()} is below 1500, because the bridge then drops guests' full
- * frames (and a bridge lowers its own MTU to that of its smallest port).
+ * answers {@code lo} for a local address.) A bridge lowers its own MTU to that of its smallest port, so on a
+ * 1500-byte underlay the bridge carries 1450-byte frames, and guests booted afterwards are told to use that MTU
+ * ({@link HostNetwork#guestMtu()}); an underlay of 1550 keeps them at 1500.
  *
  * <p>Every operation is idempotent: check, act only where the host differs, verify. {@link HostNetwork#teardown()}
  * of the same bridge also removes the device. Instances are safe to use from several threads.
@@ -189,10 +189,12 @@ public final class VxlanOverlay {
         }
         var overlay = new VxlanOverlay(config, commands, links, after.mtu());
         if (after.mtu() < GUEST_MTU) {
-            LOG.warn("overlay device {} has MTU {}, below the {} bytes of the frames guests send: the bridge drops"
-                    + " their full-size frames (and lowers its own MTU to {}). Give the underlay {} an MTU of at"
-                    + " least {} and open the overlay again", name, after.mtu(), GUEST_MTU, after.mtu(),
-                    wanted.underlay().orElse("interface"), GUEST_MTU + ENCAPSULATION_OVERHEAD);
+            LOG.info("overlay device {} has MTU {} (the underlay {}'s less {} bytes of encapsulation): the bridge"
+                    + " takes that MTU, and guests booted from now on get it too (kiln.mtu={}). A VM that was"
+                    + " running before keeps 1500 and its full-size frames to other hosts are dropped: restart it."
+                    + " An underlay MTU of {} keeps guests at 1500", name, after.mtu(),
+                    wanted.underlay().orElse("interface"), ENCAPSULATION_OVERHEAD, after.mtu(),
+                    GUEST_MTU + ENCAPSULATION_OVERHEAD);
         }
         LOG.info("overlay {} ready: {} on bridge {}, vni {}, local {}, port {}, MTU {}{}", name,
                 created ? "created" : "kept", bridge, config.vni(), config.localAddress(), config.port(),

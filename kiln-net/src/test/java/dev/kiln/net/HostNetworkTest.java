@@ -89,6 +89,18 @@ class HostNetworkTest {
     }
 
     @Test
+    void guestsGetTheBridgesMtuAtMost1500() throws Exception {
+        HostNetwork network = open();
+        String bridge = network.config().bridgeName();
+        assertThat(network.guestMtu()).as("a fresh bridge").isEqualTo(1500);
+        // a bridge takes the smallest MTU of its ports: a VXLAN overlay on a 1500-byte underlay makes it 1450
+        assertThat(new ProcessBuilder("ip", "link", "set", "dev", bridge, "mtu", "1450").start().waitFor()).isZero();
+        assertThat(network.guestMtu()).isEqualTo(1450);
+        assertThat(new ProcessBuilder("ip", "link", "set", "dev", bridge, "mtu", "9000").start().waitFor()).isZero();
+        assertThat(network.guestMtu()).as("never above what guests send by default").isEqualTo(1500);
+    }
+
+    @Test
     void attachCreatesLabelledTapOnTheBridgeWithStableMac() {
         HostNetwork network = open();
         NetworkConfig config = network.config();

@@ -102,7 +102,7 @@ class VxlanOverlayTest {
     }
 
     @Test
-    void aSmallUnderlayMtuIsReportedWithAWarning() {
+    void aSmallUnderlayMtuIsReportedWithWhatItMeansForGuests() {
         kernel.links.get("eth1").mtu = 1500;
         var captured = new java.io.ByteArrayOutputStream();
         java.io.PrintStream stderr = System.err;
@@ -114,8 +114,9 @@ class VxlanOverlayTest {
             System.setErr(stderr);
         }
         assertThat(overlay.mtu()).isEqualTo(1450).isLessThan(VxlanOverlay.GUEST_MTU);
-        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("WARN",
-                "overlay device kvx4242 has MTU 1450", "underlay eth1 an MTU of at least 1550");
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("INFO",
+                "overlay device kvx4242 has MTU 1450", "guests booted from now on get it too (kiln.mtu=1450)",
+                "An underlay MTU of 1550 keeps guests at 1500");
 
         kernel.links.get("eth1").mtu = 1550;
         kernel.links.remove(DEVICE);
@@ -126,7 +127,7 @@ class VxlanOverlayTest {
         } finally {
             System.setErr(stderr);
         }
-        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("WARN");
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("kiln.mtu");
     }
 
     @Test
