@@ -38,6 +38,8 @@ final class HttpApi implements HttpHandler {
     private final AgentConfig config;
     private final Functions functions;
     private final PodNetworks pods;
+    /** When this agent started serving (its clock then): a host that sees it change knows the agent restarted. */
+    private final long startedAt = System.currentTimeMillis();
 
     HttpApi(AgentService service, TokenCheck token, AgentConfig config, Functions functions) {
         this(service, token, config, functions, new PodNetworks());
@@ -76,7 +78,7 @@ final class HttpApi implements HttpHandler {
 
     private void dispatch(ApiCall call, HttpExchange ex, boolean[] sent) throws IOException {
         switch (call) {
-            case ApiCall.Health h -> json(ex, 200, Health.ok());
+            case ApiCall.Health h -> json(ex, 200, Health.ok(startedAt));
             case ApiCall.Facts f -> json(ex, 200, service.facts());
             case ApiCall.Pull p -> json(ex, 200, service.pull(body(ex, PullRequest.class)));
             case ApiCall.Create c -> {

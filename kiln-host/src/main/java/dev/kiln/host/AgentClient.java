@@ -21,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The host's client of one guest agent (see {@link AgentProtocol}): HTTP on the VM's address with the VM's
@@ -43,15 +44,28 @@ final class AgentClient {
 
     /** True when the agent answers its health check (which needs no token). */
     static boolean healthy(String ip, Duration timeout) {
+        return health(ip, timeout).isPresent();
+    }
+
+    /** The agent's health answer, or empty when it does not answer in time (or not with 200). */
+    static Optional<dev.kiln.api.agent.Health> health(String ip, Duration timeout) {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + ip + ":" + AgentProtocol.PORT + AgentProtocol.HEALTH_PATH))
                 .timeout(timeout).GET().build();
         try {
-            return HTTP.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            HttpResponse<byte[]> r = HTTP.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(JSON.readValue(r.body(), dev.kiln.api.agent.Health.class));
+            } catch (IOException e) {
+                return Optional.of(dev.kiln.api.agent.Health.ok()); // it answered; what it said is beside the point
+            }
         } catch (IOException e) {
-            return false;
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return Optional.empty();
         }
     }
 

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -194,6 +195,39 @@ class ClusterVmTest {
 
     @Test
     @Order(3)
+    void aGuestAgentThatRestartsIsRecordedOnItsNodeAndItsPodsKeepRunning() {
+        Node node = nodes().getFirst();
+        String vm = node.status().vm().orElseThrow();
+        java.time.Instant before = node.status().condition(dev.kiln.cluster.node.HostPlan.AGENT_STARTED)
+                .orElseThrow().lastTransitionTime();
+        List<String> podsThere = pods().stream().filter(p -> p.spec().nodeName().equals(Optional.of(node.name())))
+                .map(Pod::name).toList();
+        long t0 = System.nanoTime();
+        var killed = agent.vms().exec(vm, "kill $(cat /run/kiln/agent.pid)", Duration.ofSeconds(30));
+        assertThat(killed.exitCode()).as("kill the agent: %s", killed.output()).isZero();
+        Node after = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(
+                () -> (Node) cluster.get(Kind.NODE, node.name()), n -> n.status().condition(
+                        dev.kiln.cluster.node.HostPlan.AGENT_STARTED).map(c -> c.lastTransitionTime().isAfter(before))
+                        .orElse(false));
+        System.out.printf("cluster: guest agent of %s killed -> its restart recorded on node %s after %d ms%n", vm,
+                node.name(), since(t0));
+        assertThat(after.status().phase()).isIn(NodePhase.READY, NodePhase.SUSPECT);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(
+                () -> cluster.list(Kind.EVENT, Map.of()).stream().map(dev.kiln.cluster.model.Event.class::cast)
+                        .anyMatch(e -> e.reason().equals("AgentRestarted") && e.involvedObject().name().equals(node.name())));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(
+                () -> ((Node) cluster.get(Kind.NODE, node.name())).status().phase() == NodePhase.READY);
+        // the new agent took over the containers: the same pods run on, none was placed again
+        assertThat(pods()).filteredOn(p -> podsThere.contains(p.name()))
+                .hasSize(podsThere.size())
+                .allSatisfy(p -> {
+                    assertThat(p.spec().nodeName()).contains(node.name());
+                    assertThat(p.status().phase()).isEqualTo(PodPhase.RUNNING);
+                });
+    }
+
+    @Test
+    @Order(4)
     void aPodsHostPortIsServedOnTheHostAndClosesWithThePod() throws IOException {
         int hostPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
@@ -249,7 +283,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void killingOneNodesVmmMovesItsPodsAndThePoolReplacesTheNode() {
         // the host keeps one pre-booted VM of the pool's profile; wait until it is ready
         await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(() -> agent.vms().list().stream()
@@ -286,7 +320,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aDeletedPodIsReplacedAndTheDeploymentScalesToFiveAndBackToOne() {
         Pod gone = pods().getFirst();
         cluster.delete(Kind.POD, gone.name());
@@ -303,7 +337,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void anEtcdKilledWhileTheClusterRunsIsStartedAgainAndWorkResumes() {
         Path data = config.stateDir().resolve("cluster/etcd");
         long before = EtcdProcess.running(data).getFirst().pid();
@@ -323,7 +357,7 @@ class ClusterVmTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void restartingEtcdAndTheControlPlaneKeepsTheDesiredStateAndReconciles() {
         List<String> before = pods().stream().map(Pod::name).toList();
         agent.cluster().close(); // etcd, API, control plane and host runtime stop; VMs keep running

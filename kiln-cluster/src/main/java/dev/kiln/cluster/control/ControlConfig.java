@@ -17,12 +17,15 @@ public record ControlConfig(Duration nodeSuspectAfter, Duration nodeLostAfter, D
                             Duration hostSuspectAfter, Duration hostLostAfter, int actionBudget, Duration resync) {
 
     /**
-     * Defaults for microVM nodes: heartbeats come every second, so 5 s without one is Suspect and 15 s is Lost
-     * (Kubernetes waits 40 s and evicts after 5 minutes; a microVM is replaced in seconds, so waiting is the larger
-     * cost). A boot under emulation takes tens of seconds, hence the generous boot timeout.
+     * Defaults for microVM nodes: heartbeats come every second, so 5 s without one is Suspect and 30 s is Lost
+     * (Kubernetes waits 40 s and evicts after 5 minutes). A VMM that exits makes its node Lost at once, without
+     * this grace; the grace is for a guest that still runs but does not answer, and it must outlast a guest agent
+     * that restarts (init starts it again; under TCG that took about 14 s) and a guest starved of CPU for a while,
+     * or their pods would move for nothing. A boot under emulation takes tens of seconds, hence the generous boot
+     * timeout.
      */
     public static ControlConfig defaults() {
-        return new ControlConfig(Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofMinutes(10),
+        return new ControlConfig(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(10),
                 Duration.ofSeconds(10), Duration.ofSeconds(30), 500, Duration.ofSeconds(1));
     }
 

@@ -30,4 +30,17 @@ public record NodeStatus(NodePhase phase, Optional<String> vm, Optional<String> 
     public NodeStatus withLastHeartbeat(Instant lastHeartbeat) {
         return new NodeStatus(phase, vm, address, Optional.of(lastHeartbeat), allocatable, conditions, message);
     }
+
+    /** This status with the condition of {@code condition}'s type replaced (or added). */
+    public NodeStatus withCondition(Condition condition) {
+        List<Condition> next = new java.util.ArrayList<>(conditions.stream()
+                .filter(c -> !c.type().equals(condition.type())).toList());
+        next.add(condition);
+        return new NodeStatus(phase, vm, address, lastHeartbeat, allocatable, next, message);
+    }
+
+    /** The condition of this type, if the status has one. */
+    public Optional<Condition> condition(String type) {
+        return conditions.stream().filter(c -> c.type().equals(type)).findFirst();
+    }
 }

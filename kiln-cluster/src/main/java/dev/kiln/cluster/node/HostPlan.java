@@ -1,6 +1,7 @@
 package dev.kiln.cluster.node;
 
 import dev.kiln.cluster.control.Action;
+import dev.kiln.cluster.model.Condition;
 import dev.kiln.cluster.model.ContainerStatus;
 import dev.kiln.cluster.model.EventType;
 import dev.kiln.cluster.model.Node;
@@ -74,6 +75,14 @@ public final class HostPlan {
         return actions;
     }
 
+    /** The node condition that records when its guest agent started (a later time: it restarted). */
+    public static final String AGENT_STARTED = "AgentStarted";
+
+    private static Condition agentStarted(Instant at) {
+        return new Condition(AGENT_STARTED, Condition.TRUE, Optional.of("AgentStarted"),
+                Optional.of("the guest agent's process started at " + at), at);
+    }
+
     private static NodeStatus status(Node n, NodePhase phase, Optional<String> message) {
         NodeStatus s = n.status();
         return new NodeStatus(phase, s.vm(), s.address(), s.lastHeartbeat(), s.allocatable(), s.conditions(), message);
@@ -120,13 +129,30 @@ public final class HostPlan {
                     NodeStatus s = n.status();
                     NodeStatus ready = new NodeStatus(NodePhase.READY, v.vmName(), v.address(), Optional.of(now),
                             n.spec().profile().resources(), s.conditions(), Optional.of("ready"));
+                    if (v.agentStartedAt().isPresent()) {
+                        ready = ready.withCondition(agentStarted(v.agentStartedAt().get()));
+                    }
                     actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(ready),
                             "its microVM booted and its agent answers")));
                     actions.add(new HostAction.Write(new Action.Emit(NAME, n, EventType.NORMAL, "NodeReady",
                             "microVM " + v.vmName().orElse("?") + " at " + v.address().orElse("?") + " is ready")));
-                } else if (n.status().lastHeartbeat().map(t -> !t.plus(heartbeatEvery).isAfter(now)).orElse(true)) {
-                    actions.add(new HostAction.Write(new Action.UpdateNode(NAME,
-                            n.withStatus(n.status().withLastHeartbeat(now)), "heartbeat")));
+                } else {
+                    Optional<Instant> known = n.status().condition(AGENT_STARTED).map(Condition::lastTransitionTime);
+                    boolean news = v.agentStartedAt().isPresent() && !v.agentStartedAt().equals(known);
+                    if (news || n.status().lastHeartbeat().map(t -> !t.plus(heartbeatEvery).isAfter(now)).orElse(true)) {
+                        NodeStatus next = n.status().withLastHeartbeat(now);
+                        if (news) {
+                            next = next.withCondition(agentStarted(v.agentStartedAt().get()));
+                        }
+                        actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(next),
+                                news ? "its guest agent started" : "heartbeat")));
+                    }
+                    if (news && known.isPresent()) {
+                        actions.add(new HostAction.Write(new Action.Emit(NAME, n, EventType.WARNING, "AgentRestarted",
+                                "the guest agent of microVM " + v.vmName().orElse("?") + " restarted at "
+                                        + v.agentStartedAt().get() + " (it had started at " + known.get()
+                                        + "); the new agent took over the containers")));
+                    }
                 }
             }
         }

@@ -2,6 +2,7 @@ package dev.kiln.cluster.node;
 
 import dev.kiln.cluster.model.ContainerStatus;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,10 +27,20 @@ public record Observed(Map<String, Vm> vms, Map<String, Map<String, PodRun>> pod
 
     /**
      * One VM. {@code healthy}: its guest agent answered just now (the node's heartbeat). {@code message}: why a
-     * FAILED VM failed (its VMM exited, the boot timed out, ...).
+     * FAILED VM failed (its VMM exited, the boot timed out, ...). {@code agentStartedAt}: when its guest agent's
+     * process started, as the agent last said (a new value means it restarted).
      */
     public record Vm(String node, VmState state, Optional<String> vmName, Optional<String> address, boolean healthy,
-                     Optional<String> message) {
+                     Optional<String> message, Optional<Instant> agentStartedAt) {
+        public Vm {
+            agentStartedAt = agentStartedAt == null ? Optional.empty() : agentStartedAt;
+        }
+
+        /** A VM whose agent did not say when it started. */
+        public Vm(String node, VmState state, Optional<String> vmName, Optional<String> address, boolean healthy,
+                  Optional<String> message) {
+            this(node, state, vmName, address, healthy, message, Optional.empty());
+        }
     }
 
     public enum PodState { STARTING, RUNNING, SUCCEEDED, FAILED }

@@ -60,7 +60,7 @@ class ControllersTest {
         assertThat(suspect).singleElement().extracting(a -> a.node().status().phase()).isEqualTo(NodePhase.SUSPECT);
         assertThat(only(NodeHealth.plan(view, now, CONFIG), Action.UpdatePod.class)).isEmpty();
 
-        Instant later = T0.plusSeconds(16);
+        Instant later = T0.plusSeconds(31);
         var lostView = view.withHosts(List.of(Res.host("h1", HostPhase.READY, later)));
         List<Action> plan = NodeHealth.plan(lostView, later, CONFIG);
         assertThat(only(plan, Action.UpdateNode.class)).singleElement()

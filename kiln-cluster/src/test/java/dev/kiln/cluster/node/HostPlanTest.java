@@ -124,4 +124,36 @@ class HostPlanTest {
         assertThat(only(plan, HostAction.RemovePod.class)).hasSize(1);
         assertThat(only(plan, HostAction.StartPod.class)).isEmpty();
     }
+
+    @Test
+    void anAgentThatStartsAgainIsRecordedOnItsNodeWithAWarning() {
+        Instant first = T0.minusSeconds(60);
+        Instant second = T0.minusSeconds(2);
+        var booting = Res.node("n1", "workers", Optional.of("h1"), NodePhase.BOOTING, T0);
+        var up = new Observed(Map.of("n1", new Observed.Vm("n1", Observed.VmState.RUNNING, Optional.of("kn-n1"),
+                Optional.of("10.1.0.5"), true, Optional.empty(), Optional.of(first))), Map.of());
+        var ready = only(HostPlan.plan("h1", List.of(booting), List.of(), up, T0, BEAT), Action.UpdateNode.class)
+                .getFirst().node();
+        assertThat(ready.status().condition(HostPlan.AGENT_STARTED)).hasValueSatisfying(c ->
+                assertThat(c.lastTransitionTime()).isEqualTo(first));
+
+        // the same start again: only the heartbeat, when it is due
+        assertThat(HostPlan.plan("h1", List.of(ready), List.of(), up, T0, BEAT)).isEmpty();
+        // a later start: the condition moves on at once, with a Warning event
+        var restarted = new Observed(Map.of("n1", new Observed.Vm("n1", Observed.VmState.RUNNING, Optional.of("kn-n1"),
+                Optional.of("10.1.0.5"), true, Optional.empty(), Optional.of(second))), Map.of());
+        List<HostAction> plan = HostPlan.plan("h1", List.of(ready), List.of(), restarted, T0, BEAT);
+        assertThat(only(plan, Action.UpdateNode.class)).singleElement().satisfies(u -> {
+            assertThat(u.node().status().condition(HostPlan.AGENT_STARTED).orElseThrow().lastTransitionTime())
+                    .isEqualTo(second);
+            assertThat(u.node().status().phase()).isEqualTo(NodePhase.READY);
+        });
+        assertThat(only(plan, Action.Emit.class)).singleElement().satisfies(e -> {
+            assertThat(e.reason()).isEqualTo("AgentRestarted");
+            assertThat(e.message()).contains("restarted at " + second, "had started at " + first);
+        });
+        // an agent that does not say when it started changes nothing
+        assertThat(HostPlan.plan("h1", List.of(ready), List.of(), new Observed(Map.of("n1",
+                vm("n1", Observed.VmState.RUNNING, true)), Map.of()), T0, BEAT)).isEmpty();
+    }
 }

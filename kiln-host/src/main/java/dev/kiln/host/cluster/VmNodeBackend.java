@@ -77,6 +77,8 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Map<String, Future<?>> probing = new ConcurrentHashMap<>();
     /** When each node VM's agent last answered its health check. */
     private final Map<String, java.time.Instant> answered = new ConcurrentHashMap<>();
+    /** When each node VM's agent process started, as it last said (epoch milliseconds, the guest's clock). */
+    private final Map<String, Long> agentStarts = new ConcurrentHashMap<>();
     /** The runtime's listeners of VM ends, on the VM service (closed with this backend). */
     private final List<VmService.Subscription> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -116,13 +118,13 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     public Observed observe() {
         List<VmView> mine = vms.list().stream()
                 .filter(v -> v.name().startsWith(VM_PREFIX) || nodeVms.isClaimed(v.name())).toList();
-        Map<String, Future<Boolean>> firstProbes = new HashMap<>();
+        Map<String, Future<Optional<dev.kiln.api.agent.Health>>> firstProbes = new HashMap<>();
         Set<String> runningVms = new java.util.HashSet<>();
         for (VmView v : mine) {
             if (v.phase().equals("running")) {
                 runningVms.add(v.name());
                 if (!probing.containsKey(v.name())) {
-                    firstProbes.put(v.name(), work.submit(() -> dev.kiln.host.AgentProbe.healthy(v.ip(),
+                    firstProbes.put(v.name(), work.submit(() -> dev.kiln.host.AgentProbe.health(v.ip(),
                             FIRST_PROBE_TIMEOUT)));
                     probing.put(v.name(), work.submit(() -> probeLoop(v.name(), v.ip())));
                 }
@@ -134,13 +136,10 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             }
             probing.get(name).cancel(true);
             answered.remove(name);
+            agentStarts.remove(name);
             return true;
         });
-        firstProbes.forEach((name, probe) -> {
-            if (join(probe)) {
-                answered.merge(name, java.time.Instant.now(), (a, b) -> a.isAfter(b) ? a : b);
-            }
-        });
+        firstProbes.forEach((name, probe) -> within(probe).flatMap(h -> h).ifPresent(h -> answer(name, h)));
         java.time.Instant freshSince = java.time.Instant.now().minus(FRESH);
         Map<String, Observed.Vm> seen = new HashMap<>();
         for (VmView v : mine) {
@@ -154,7 +153,8 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
                     .filter(t -> t.isAfter(freshSince)).isPresent();
             seen.put(node, new Observed.Vm(node, state, Optional.of(v.name()), Optional.of(v.ip()), healthy,
                     state == Observed.VmState.FAILED ? Optional.of("its microVM is " + v.phase()
-                            + v.cause().map(c -> ": " + c).orElse("")) : Optional.empty()));
+                            + v.cause().map(c -> ": " + c).orElse("")) : Optional.empty(),
+                    Optional.ofNullable(agentStarts.get(v.name())).map(java.time.Instant::ofEpochMilli)));
         }
         for (String node : booting) {
             seen.putIfAbsent(node, new Observed.Vm(node, Observed.VmState.BOOTING, Optional.of(vmName(node)),
@@ -201,9 +201,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
      */
     private void probeLoop(String vm, String ip) {
         while (!Thread.currentThread().isInterrupted()) {
-            if (dev.kiln.host.AgentProbe.healthy(ip, PROBE_TIMEOUT)) {
-                answered.merge(vm, java.time.Instant.now(), (a, b) -> a.isAfter(b) ? a : b);
-            }
+            dev.kiln.host.AgentProbe.health(ip, PROBE_TIMEOUT).ifPresent(h -> answer(vm, h));
             try {
                 Thread.sleep(PROBE_EVERY);
             } catch (InterruptedException e) {
@@ -212,12 +210,9 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         }
     }
 
-    private static boolean join(Future<Boolean> f) {
-        try {
-            return f.get();
-        } catch (Exception e) {
-            return false;
-        }
+    private void answer(String vm, dev.kiln.api.agent.Health health) {
+        answered.merge(vm, java.time.Instant.now(), (a, b) -> a.isAfter(b) ? a : b);
+        health.startedAt().ifPresent(t -> agentStarts.put(vm, t));
     }
 
     /**
