@@ -82,13 +82,13 @@ final class ClusterPorts implements HostRuntime.PassListener, AutoCloseable {
                 .map(PortForwarder.Forward::hostPort).collect(Collectors.toSet());
         for (int port : have) {
             if (!want.containsKey(port)) {
-                forwarder.close(OWNER, port);
+                forwarder.close(OWNER, PortForwarder.Protocol.TCP, port);
             }
         }
         refused.keySet().retainAll(want.keySet());
         want.forEach((port, targets) -> {
             if (have.contains(port)) {
-                forwarder.retarget(OWNER, port, targets);
+                forwarder.retarget(OWNER, PortForwarder.Protocol.TCP, port, targets);
                 return;
             }
             try {
