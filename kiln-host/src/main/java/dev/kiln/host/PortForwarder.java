@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,15 +20,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Host port forwards ({@code -p HOSTPORT:PORT}, and the cluster's host ports): the daemon listens on the host port
  * and relays what comes in to the guest's address ({@link TcpRelay}: one virtual thread per direction of each
- * connection). A proxy in the daemon, rather than an nftables DNAT, because it also serves {@code localhost} on the
+ * connection; {@link UdpRelay}: a session per client address, one virtual thread for the port). A proxy in the daemon, rather than an nftables DNAT, because it also serves {@code localhost} on the
  * host (DNAT of locally generated traffic to 127.0.0.1 needs route_localnet and a source NAT), and because a taken
  * port is found the honest way: the bind fails. A forward is for one protocol: TCP 53 and UDP 53 are two. Forwards
  * belong to an owner (a container id, or {@code cluster:host-ports} for the cluster's host ports) and end with it,
  * or with the daemon.
  *
- * <p>A forward's target may be a list ({@link Targets}): each connection goes to the next one in turn among the
- * preferred targets (those on this host), or among the others when there is none, and on to the rest when a
- * connect fails. {@link #retarget} replaces the list in place; connections already made keep their target.
+ * <p>A forward's target may be a list ({@link Targets}): each connection (or UDP session) goes to the next one in
+ * turn among the preferred targets (those on this host), or among the others when there is none, and on to the rest
+ * when a connect fails (for UDP: when the target answers with ICMP port unreachable). {@link #retarget} replaces the
+ * list in place; connections and sessions already made keep their target.
  */
 public final class PortForwarder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PortForwarder.class);
@@ -36,7 +38,7 @@ public final class PortForwarder implements AutoCloseable {
 
     /** The protocol of a forward; written in lower case, as in {@code 53/udp}. */
     public enum Protocol {
-        TCP;
+        TCP, UDP;
 
         @Override
         public String toString() {
@@ -141,7 +143,7 @@ public final class PortForwarder implements AutoCloseable {
     }
 
     /** One open host port: its socket(s) and the threads that serve it. */
-    sealed interface Relay permits TcpRelay {
+    sealed interface Relay permits TcpRelay, UdpRelay {
         /** Ends the relay and everything it holds; when it returns, the port is free. */
         void close();
     }
@@ -166,6 +168,7 @@ public final class PortForwarder implements AutoCloseable {
     }
 
     private final InetAddress bindAddress;
+    private final UdpRelay.Limits udpLimits;
     private final Map<Key, Open> open = new ConcurrentHashMap<>();
 
     /** Forwards listening on all host addresses (the usual meaning of {@code -p}). */
@@ -174,7 +177,13 @@ public final class PortForwarder implements AutoCloseable {
     }
 
     public PortForwarder(InetAddress bindAddress) {
+        this(bindAddress, UdpRelay.Limits.DEFAULT);
+    }
+
+    /** With other limits for UDP sessions (tests: a short idle time). */
+    PortForwarder(InetAddress bindAddress, UdpRelay.Limits udpLimits) {
         this.bindAddress = bindAddress;
+        this.udpLimits = udpLimits;
     }
 
     /**
@@ -219,12 +228,18 @@ public final class PortForwarder implements AutoCloseable {
         InetSocketAddress at = new InetSocketAddress(bindAddress, key.port());
         return switch (key.protocol()) {
             case TCP -> TcpRelay.open(key.toString(), at, turns);
+            case UDP -> UdpRelay.open(key.toString(), at, turns, udpLimits);
         };
     }
 
+    /** The relay of an open port, for tests in this package. */
+    Optional<Relay> relay(Protocol protocol, int hostPort) {
+        return Optional.ofNullable(open.get(new Key(protocol, hostPort))).map(Open::relay);
+    }
+
     /**
-     * Gives an open forward of {@code owner} new targets; connections made from now on use them. Returns false
-     * (and changes nothing) when {@code owner} has no forward on that port.
+     * Gives an open forward of {@code owner} new targets; connections and UDP sessions made from now on use them.
+     * Returns false (and changes nothing) when {@code owner} has no forward on that port.
      */
     public boolean retarget(String owner, Protocol protocol, int hostPort, Targets targets) {
         Key key = new Key(protocol, hostPort);
@@ -238,13 +253,13 @@ public final class PortForwarder implements AutoCloseable {
         return true;
     }
 
-    /** Ends every forward of an owner and its open connections; idempotent. */
+    /** Ends every forward of an owner and its open connections and sessions; idempotent. */
     public synchronized void close(String owner) {
         open.values().stream().filter(o -> o.owner().equals(owner)).map(Open::key)
                 .toList().forEach(this::closePort);
     }
 
-    /** Ends the forward of an owner on one port and its open connections; idempotent. */
+    /** Ends the forward of an owner on one port and its open connections and sessions; idempotent. */
     public synchronized void close(String owner, Protocol protocol, int hostPort) {
         Key key = new Key(protocol, hostPort);
         Open o = open.get(key);
