@@ -44,6 +44,20 @@ public final class LoopbackSockets {
         }
     }
 
+    /** A loopback port number that is free for TCP and UDP both. */
+    public static int freePortForBoth() {
+        for (int i = 0; i < 20; i++) {
+            try (ServerSocket tcp = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                 DatagramSocket udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                         tcp.getLocalPort()))) {
+                return udp.getLocalPort();
+            } catch (IOException e) {
+                // that number's UDP port is taken: try another
+            }
+        }
+        throw new IllegalStateException("no loopback port free for both TCP and UDP");
+    }
+
     /** A UDP client on loopback (a port of its own), waiting {@code wait} at most for each answer. */
     public static DatagramSocket udpClient(Duration wait) throws IOException {
         DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.channels.Channel;
 import java.time.Duration;
@@ -214,7 +213,7 @@ class UdpForwardTest {
             assertThat(forwarder.forwards()).isEmpty();
         }
         // one number, both protocols: two forwards, when the TCP port is free too
-        int port = freeForBoth();
+        int port = LoopbackSockets.freePortForBoth();
         forwarder.open(List.of(new PortForwarder.Forward("c1", PortForwarder.Protocol.UDP, port,
                         PortForwarder.Targets.of("127.0.0.1", 9)),
                 new PortForwarder.Forward("c1", port, PortForwarder.Targets.of("127.0.0.1", 9))));
@@ -233,19 +232,5 @@ class UdpForwardTest {
         assertThat(limits.idleFor(true, Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(120));
         assertThat(limits.sweepEvery()).isEqualTo(Duration.ofSeconds(1));
         assertThat(SHORT.sweepEvery()).isEqualTo(Duration.ofMillis(75));
-    }
-
-    /** A loopback port number that is free for TCP and UDP both. */
-    private static int freeForBoth() throws IOException {
-        for (int i = 0; i < 20; i++) {
-            try (ServerSocket tcp = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                 DatagramSocket udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                         tcp.getLocalPort()))) {
-                return udp.getLocalPort();
-            } catch (java.net.BindException e) {
-                // that number's UDP port is taken: try another
-            }
-        }
-        throw new IllegalStateException("no loopback port free for both TCP and UDP");
     }
 }
