@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 final class UdpRelay implements PortForwarder.Relay {
     private static final Logger LOG = LoggerFactory.getLogger(UdpRelay.class);
-    /** The largest UDP payload there is (65,535 minus the UDP header and an IPv6 header, rounded up). */
+    /** Room for any UDP payload: at most 65,507 bytes over IPv4, 65,527 over IPv6 (jumbograms aside). */
     static final int MAX_DATAGRAM = 65_535;
     private static final int STREAM_AFTER_SECONDS = 2;
     /** Datagrams taken from one socket in a row, so a busy one does not starve the others. */
