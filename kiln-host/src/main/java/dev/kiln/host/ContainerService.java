@@ -209,7 +209,8 @@ public final class ContainerService implements AutoCloseable {
     /** Fails early, before any VM boots, when a host port is taken; the real bind happens later and may still fail. */
     private void ensurePortsFree(List<PortMapping> ports) {
         for (PortMapping p : ports) {
-            if (forwards.forwards().stream().anyMatch(f -> f.hostPort() == p.hostPort())) {
+            if (forwards.forwards().stream().anyMatch(f -> f.protocol() == PortForwarder.Protocol.TCP
+                    && f.hostPort() == p.hostPort())) {
                 throw new HostException(HostError.PORT_IN_USE, "host port " + p.hostPort() + " is already forwarded by kiln",
                         "choose another host port in -p HOSTPORT:PORT ('kiln ps' shows the forwards)");
             }

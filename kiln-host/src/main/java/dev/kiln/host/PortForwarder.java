@@ -1,21 +1,16 @@
 package dev.kiln.host;
 
+import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.SocketException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -23,22 +18,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Host port forwards ({@code -p HOSTPORT:PORT}): the daemon listens on the host port and pipes every accepted
- * connection to the guest's address, one virtual thread per direction. A proxy in the daemon, rather than an
- * nftables DNAT, because it also serves {@code localhost} on the host (DNAT of locally generated traffic to
- * 127.0.0.1 needs route_localnet and a source NAT), and because a taken port is found the honest way: the bind
- * fails. Forwards belong to an owner (a container id, or {@code cluster} for the cluster's host ports) and end
- * with it, or with the daemon.
+ * Host port forwards ({@code -p HOSTPORT:PORT}, and the cluster's host ports): the daemon listens on the host port
+ * and relays what comes in to the guest's address ({@link TcpRelay}: one virtual thread per direction of each
+ * connection; {@link UdpRelay}: a session per client address, one virtual thread for the port). A proxy in the daemon, rather than an nftables DNAT, because it also serves {@code localhost} on the
+ * host (DNAT of locally generated traffic to 127.0.0.1 needs route_localnet and a source NAT), and because a taken
+ * port is found the honest way: the bind fails. A forward is for one protocol: TCP 53 and UDP 53 are two. Forwards
+ * belong to an owner (a container id, or {@code cluster:host-ports} for the cluster's host ports) and end with it,
+ * or with the daemon.
  *
- * <p>A forward's target may be a list ({@link Targets}): each connection goes to the next one in turn among the
- * preferred targets (those on this host), or among the others when there is none, and on to the rest when a
- * connect fails. {@link #retarget} replaces the list in place; connections already made keep their target.
+ * <p>A forward's target may be a list ({@link Targets}): each connection (or UDP session) goes to the next one in
+ * turn among the preferred targets (those on this host), or among the others when there is none, and on to the rest
+ * when a connect fails (for UDP: when the target answers with ICMP port unreachable). {@link #retarget} replaces the
+ * list in place; connections and sessions already made keep their target.
  */
 public final class PortForwarder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PortForwarder.class);
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** How many targets one connection tries before it gives up. */
-    private static final int MAX_TRIES = 3;
+    static final int MAX_TRIES = 3;
+
+    /** The protocol of a forward; written in lower case, as in {@code 53/udp}. */
+    public enum Protocol {
+        TCP, UDP;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     /** A place a forward connects to. */
     public record Target(String ip, int port) {
@@ -108,10 +114,11 @@ public final class PortForwarder implements AutoCloseable {
         }
     }
 
-    /** One forward: connections to {@code hostPort} on the host go to its {@code targets}. */
-    public record Forward(String owner, int hostPort, Targets targets) {
+    /** One forward: connections to {@code hostPort} ({@code protocol}) on the host go to its {@code targets}. */
+    public record Forward(String owner, Protocol protocol, int hostPort, Targets targets) {
         public Forward {
             Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(protocol, "protocol");
             Objects.requireNonNull(targets, "targets");
             if (hostPort < 1 || hostPort > 65535) {
                 throw new HostException(HostError.INVALID_SPEC, "host port " + hostPort + " is out of range",
@@ -119,21 +126,50 @@ public final class PortForwarder implements AutoCloseable {
             }
         }
 
-        /** A forward to one guest address and port. */
+        /** A TCP forward. */
+        public Forward(String owner, int hostPort, Targets targets) {
+            this(owner, Protocol.TCP, hostPort, targets);
+        }
+
+        /** A TCP forward to one guest address and port. */
         public Forward(String owner, int hostPort, String guestIp, int guestPort) {
             this(owner, hostPort, Targets.of(guestIp, guestPort));
         }
+
+        /** The host port and protocol, e.g. {@code 8080/tcp}. */
+        public String port() {
+            return hostPort + "/" + protocol;
+        }
     }
 
-    private record Open(String owner, int hostPort, AtomicReference<Targets> targets, AtomicLong next,
-                        ServerSocket server, Set<Socket> connections, Thread[] acceptor) {
+    /** One open host port: its socket(s) and the threads that serve it. */
+    sealed interface Relay permits TcpRelay, UdpRelay {
+        /** Ends the relay and everything it holds; when it returns, the port is free. */
+        void close();
+    }
+
+    /** The candidates for the next connection or session: at most {@link #MAX_TRIES} targets, in turn. */
+    @FunctionalInterface
+    interface Turns {
+        List<Target> next();
+    }
+
+    private record Key(Protocol protocol, int port) {
+        @Override
+        public String toString() {
+            return port + "/" + protocol;
+        }
+    }
+
+    private record Open(String owner, Key key, AtomicReference<Targets> targets, Relay relay) {
         Forward forward() {
-            return new Forward(owner, hostPort, targets.get());
+            return new Forward(owner, key.protocol(), key.port(), targets.get());
         }
     }
 
     private final InetAddress bindAddress;
-    private final Map<Integer, Open> open = new ConcurrentHashMap<>();
+    private final UdpRelay.Limits udpLimits;
+    private final Map<Key, Open> open = new ConcurrentHashMap<>();
 
     /** Forwards listening on all host addresses (the usual meaning of {@code -p}). */
     PortForwarder() {
@@ -141,7 +177,13 @@ public final class PortForwarder implements AutoCloseable {
     }
 
     public PortForwarder(InetAddress bindAddress) {
+        this(bindAddress, UdpRelay.Limits.DEFAULT);
+    }
+
+    /** With other limits for UDP sessions (tests: a short idle time). */
+    PortForwarder(InetAddress bindAddress, UdpRelay.Limits udpLimits) {
         this.bindAddress = bindAddress;
+        this.udpLimits = udpLimits;
     }
 
     /**
@@ -150,26 +192,28 @@ public final class PortForwarder implements AutoCloseable {
      * @throws HostException PORT_IN_USE naming the port
      */
     public synchronized void open(List<Forward> forwards) {
-        var opened = new ArrayList<Integer>();
+        var opened = new ArrayList<Key>();
         try {
             for (Forward f : forwards) {
-                if (open.containsKey(f.hostPort())) {
-                    throw portInUse(f.hostPort(), "by kiln's forward for " + open.get(f.hostPort()).owner());
+                Key key = new Key(f.protocol(), f.hostPort());
+                if (open.containsKey(key)) {
+                    throw portInUse(key, "by kiln's forward for " + open.get(key).owner());
                 }
-                ServerSocket server = new ServerSocket();
+                AtomicReference<Targets> targets = new AtomicReference<>(f.targets());
+                AtomicLong next = new AtomicLong();
+                Turns turns = () -> {
+                    List<Target> order = targets.get().order(next.getAndIncrement());
+                    return order.subList(0, Math.min(MAX_TRIES, order.size()));
+                };
+                Relay relay;
                 try {
-                    server.setReuseAddress(true);
-                    server.bind(new InetSocketAddress(bindAddress, f.hostPort()), 128);
+                    relay = relay(key, turns);
                 } catch (BindException e) {
-                    server.close();
-                    throw portInUse(f.hostPort(), "by another program (" + e.getMessage() + ")");
+                    throw portInUse(key, "by another program (" + e.getMessage() + ")");
                 }
-                Open o = new Open(f.owner(), f.hostPort(), new AtomicReference<>(f.targets()), new AtomicLong(),
-                        server, ConcurrentHashMap.newKeySet(), new Thread[1]);
-                open.put(f.hostPort(), o);
-                opened.add(f.hostPort());
-                o.acceptor()[0] = Thread.ofVirtual().name("forward-" + f.hostPort()).start(() -> accept(o));
-                LOG.info("forwarding host port {} to {} for {}", f.hostPort(), f.targets(), f.owner());
+                open.put(key, new Open(f.owner(), key, targets, relay));
+                opened.add(key);
+                LOG.info("forwarding host port {} to {} for {}", key, f.targets(), f.owner());
             }
         } catch (IOException e) {
             opened.forEach(this::closePort);
@@ -180,33 +224,48 @@ public final class PortForwarder implements AutoCloseable {
         }
     }
 
+    private Relay relay(Key key, Turns turns) throws IOException {
+        InetSocketAddress at = new InetSocketAddress(bindAddress, key.port());
+        return switch (key.protocol()) {
+            case TCP -> TcpRelay.open(key.toString(), at, turns);
+            case UDP -> UdpRelay.open(key.toString(), at, turns, udpLimits);
+        };
+    }
+
+    /** The relay of an open port, for tests in this package. */
+    Optional<Relay> relay(Protocol protocol, int hostPort) {
+        return Optional.ofNullable(open.get(new Key(protocol, hostPort))).map(Open::relay);
+    }
+
     /**
-     * Gives an open forward of {@code owner} new targets; connections made from now on use them. Returns false
-     * (and changes nothing) when {@code owner} has no forward on that port.
+     * Gives an open forward of {@code owner} new targets; connections and UDP sessions made from now on use them.
+     * Returns false (and changes nothing) when {@code owner} has no forward on that port.
      */
-    public boolean retarget(String owner, int hostPort, Targets targets) {
-        Open o = open.get(hostPort);
+    public boolean retarget(String owner, Protocol protocol, int hostPort, Targets targets) {
+        Key key = new Key(protocol, hostPort);
+        Open o = open.get(key);
         if (o == null || !o.owner().equals(owner)) {
             return false;
         }
         if (!o.targets().getAndSet(targets).equals(targets)) {
-            LOG.info("host port {} now forwards to {} for {}", hostPort, targets, owner);
+            LOG.info("host port {} now forwards to {} for {}", key, targets, owner);
         }
         return true;
     }
 
-    /** Ends every forward of an owner and its open connections; idempotent. */
+    /** Ends every forward of an owner and its open connections and sessions; idempotent. */
     public synchronized void close(String owner) {
-        open.values().stream().filter(o -> o.owner().equals(owner)).map(Open::hostPort)
+        open.values().stream().filter(o -> o.owner().equals(owner)).map(Open::key)
                 .toList().forEach(this::closePort);
     }
 
-    /** Ends the forward of an owner on one port and its open connections; idempotent. */
-    public synchronized void close(String owner, int hostPort) {
-        Open o = open.get(hostPort);
+    /** Ends the forward of an owner on one port and its open connections and sessions; idempotent. */
+    public synchronized void close(String owner, Protocol protocol, int hostPort) {
+        Key key = new Key(protocol, hostPort);
+        Open o = open.get(key);
         if (o != null && o.owner().equals(owner)) {
-            closePort(hostPort);
-            LOG.info("host port {} of {} closed", hostPort, owner);
+            closePort(key);
+            LOG.info("host port {} of {} closed", key, owner);
         }
     }
 
@@ -220,102 +279,19 @@ public final class PortForwarder implements AutoCloseable {
         List.copyOf(open.keySet()).forEach(this::closePort);
     }
 
-    private void closePort(int port) {
-        Open o = open.remove(port);
-        if (o == null) {
-            return;
-        }
-        closeQuietly(o.server());
-        // A socket closed while a thread blocks in accept() is released when that thread leaves accept(): wait for
-        // it, so the port no longer listens once this returns.
-        try {
-            if (o.acceptor()[0] != null && !o.acceptor()[0].join(Duration.ofSeconds(5))) {
-                LOG.warn("the acceptor of host port {} did not end within 5 s", port);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        o.connections().forEach(PortForwarder::closeQuietly);
-    }
-
-    private void accept(Open o) {
-        while (!o.server().isClosed()) {
-            Socket client;
-            try {
-                client = o.server().accept();
-            } catch (IOException e) {
-                return; // closed
-            }
-            o.connections().add(client);
-            Thread.ofVirtual().name("forward-" + o.hostPort() + "-conn").start(() -> relay(o, client));
+    private void closePort(Key key) {
+        Open o = open.remove(key);
+        if (o != null) {
+            o.relay().close();
         }
     }
 
-    private static void relay(Open o, Socket client) {
-        List<Target> order = o.targets().get().order(o.next().getAndIncrement());
-        try (client) {
-            Optional<Socket> guest = connect(o, order);
-            if (guest.isEmpty()) {
-                return;
-            }
-            try (Socket g = guest.get()) {
-                o.connections().add(g);
-                Thread back = Thread.ofVirtual().start(() -> pipe(g, client));
-                pipe(client, g);
-                back.join();
-            } finally {
-                o.connections().remove(guest.get());
-            }
-        } catch (IOException e) {
-            LOG.debug("forward {}: {}", o.hostPort(), e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            o.connections().remove(client);
-        }
-    }
-
-    /** The first of at most {@link #MAX_TRIES} targets that accepts a connection; empty when none did. */
-    private static Optional<Socket> connect(Open o, List<Target> order) {
-        for (Target t : order.subList(0, Math.min(MAX_TRIES, order.size()))) {
-            Socket s = new Socket();
-            try {
-                s.connect(new InetSocketAddress(t.ip(), t.port()), (int) CONNECT_TIMEOUT.toMillis());
-                return Optional.of(s);
-            } catch (IOException e) {
-                closeQuietly(s);
-                LOG.debug("forward {}: {} did not accept: {}", o.hostPort(), t, e.getMessage());
-            }
-        }
-        if (order.isEmpty()) {
-            LOG.debug("forward {}: no target; connection closed", o.hostPort());
-        } else {
-            LOG.warn("forward {}: none of {} accepted a connection", o.hostPort(),
-                    order.subList(0, Math.min(MAX_TRIES, order.size())));
-        }
-        return Optional.empty();
-    }
-
-    /** Copies until end of stream, then half-closes the other side so the peer sees the end too. */
-    private static void pipe(Socket from, Socket to) {
-        try {
-            InputStream in = from.getInputStream();
-            OutputStream out = to.getOutputStream();
-            in.transferTo(out);
-            to.shutdownOutput();
-        } catch (SocketException e) {
-            closeQuietly(to); // the other side went away: end both directions
-        } catch (IOException e) {
-            closeQuietly(to);
-        }
-    }
-
-    private static HostException portInUse(int port, String byWhom) {
-        return new HostException(HostError.PORT_IN_USE, "host port " + port + " is already in use " + byWhom,
+    private static HostException portInUse(Key key, String byWhom) {
+        return new HostException(HostError.PORT_IN_USE, "host port " + key + " is already in use " + byWhom,
                 "choose another host port in -p HOSTPORT:PORT, or stop what uses it");
     }
 
-    private static void closeQuietly(java.io.Closeable c) {
+    static void closeQuietly(Closeable c) {
         try {
             c.close();
         } catch (IOException e) {

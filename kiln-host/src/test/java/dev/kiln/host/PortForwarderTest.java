@@ -60,7 +60,7 @@ class PortForwarderTest {
                     new PortForwarder.Forward("c2", free, "127.0.0.1", guest.getLocalPort()),
                     new PortForwarder.Forward("c2", taken.getLocalPort(), "127.0.0.1", guest.getLocalPort()))))
                     .isInstanceOf(HostException.class)
-                    .hasMessageContaining("host port " + taken.getLocalPort() + " is already in use")
+                    .hasMessageContaining("host port " + taken.getLocalPort() + "/tcp is already in use")
                     .extracting(e -> ((HostException) e).code()).isEqualTo(HostError.PORT_IN_USE);
         }
         // the first forward of the failed group was undone
@@ -73,7 +73,8 @@ class PortForwarderTest {
         int port = LoopbackSockets.freePort();
         forwarder.open(List.of(new PortForwarder.Forward("c3", port, "127.0.0.1", guest.getLocalPort())));
         assertThatThrownBy(() -> forwarder.open(List.of(new PortForwarder.Forward("c4", port, "127.0.0.1", 80))))
-                .isInstanceOf(HostException.class).hasMessageContaining("by kiln's forward for c3");
+                .isInstanceOf(HostException.class).hasMessageContaining("host port " + port + "/tcp is already in use by"
+                        + " kiln's forward for c3");
     }
 
     @Test
@@ -104,12 +105,12 @@ class PortForwarderTest {
                     .containsExactly("A1", "B2", "A3", "B4");
 
             // a local target appears: it takes every connection; the others stay as fallbacks
-            assertThat(forwarder.retarget("cluster", port, new PortForwarder.Targets(List.of(target(c)),
+            assertThat(forwarder.retarget("cluster", PortForwarder.Protocol.TCP, port, new PortForwarder.Targets(List.of(target(c)),
                     List.of(target(a))))).isTrue();
             assertThat(List.of(LoopbackSockets.roundTrip(port, "5"), LoopbackSockets.roundTrip(port, "6"))).containsExactly("C5", "C6");
 
             // a target that refuses: the connection goes on to the next one
-            forwarder.retarget("cluster", port, new PortForwarder.Targets(
+            forwarder.retarget("cluster", PortForwarder.Protocol.TCP, port, new PortForwarder.Targets(
                     List.of(new PortForwarder.Target("127.0.0.1", dead)), List.of(target(b))));
             assertThat(LoopbackSockets.roundTrip(port, "7")).isEqualTo("B7");
 
@@ -118,10 +119,10 @@ class PortForwarderTest {
                 assertThat(f.targets().others()).containsExactly(target(b));
             });
             // only the owner retargets or closes its port
-            assertThat(forwarder.retarget("c9", port, PortForwarder.Targets.of("127.0.0.1", 1))).isFalse();
-            forwarder.close("c9", port);
+            assertThat(forwarder.retarget("c9", PortForwarder.Protocol.TCP, port, PortForwarder.Targets.of("127.0.0.1", 1))).isFalse();
+            forwarder.close("c9", PortForwarder.Protocol.TCP, port);
             assertThat(LoopbackSockets.roundTrip(port, "8")).isEqualTo("B8");
-            forwarder.close("cluster", port);
+            forwarder.close("cluster", PortForwarder.Protocol.TCP, port);
             assertThat(forwarder.forwards()).isEmpty();
             assertThatThrownBy(() -> LoopbackSockets.roundTrip(port, "x")).isInstanceOf(ConnectException.class);
         }

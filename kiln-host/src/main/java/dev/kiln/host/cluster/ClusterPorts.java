@@ -14,16 +14,19 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
  * This host's end of the cluster's host ports: after each pass of the host runtime it makes the host's forwards
  * (owner {@value #OWNER}, in the daemon's {@link PortForwarder}, beside the containers' {@code -p} forwards) equal
- * to {@link HostPorts#plan}: new ports are opened, the backends of open ones replaced in place, ports no Running
- * pod declares any more closed. A port another program holds is warned about once (log, and a Warning Event on the
- * pods behind it), left alone and tried again on every pass. {@link #close()} closes every cluster port: the host
- * leaves the cluster or the daemon stops.
+ * to {@link HostPorts#plan}, TCP and UDP alike: new ports are opened, the backends of open ones replaced in place,
+ * ports no Running pod declares any more closed. A port another program holds is warned about once (log, and a
+ * Warning Event on the pods behind it), left alone and tried again on every pass. What the plan leaves out (a port
+ * declared twice in a pod) is warned about once too. {@link #close()} closes every cluster port: the host leaves the
+ * cluster or the daemon stops.
  */
 final class ClusterPorts implements HostRuntime.PassListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterPorts.class);
@@ -42,7 +45,7 @@ final class ClusterPorts implements HostRuntime.PassListener, AutoCloseable {
     /** Problems of the plan already reported: pod/port/reason. */
     private final Set<String> reported = new HashSet<>();
     /** Ports that failed to open, with why (reported once until it changes). */
-    private final Map<Integer, String> refused = new HashMap<>();
+    private final Map<HostPorts.Port, String> refused = new HashMap<>();
     private boolean closed;
 
     ClusterPorts(PortForwarder forwarder, String host, Warnings warnings) {
@@ -75,24 +78,23 @@ final class ClusterPorts implements HostRuntime.PassListener, AutoCloseable {
         }
         reported.retainAll(problems);
 
-        Map<Integer, PortForwarder.Targets> want = new TreeMap<>();
+        Map<HostPorts.Port, PortForwarder.Targets> want = new TreeMap<>();
         plan.forwards().forEach((port, f) -> want.put(port, new PortForwarder.Targets(targets(f.local()),
                 targets(f.remote()))));
-        Set<Integer> have = forwarder.forwards().stream().filter(f -> f.owner().equals(OWNER))
-                .map(PortForwarder.Forward::hostPort).collect(Collectors.toSet());
-        for (int port : have) {
+        Set<HostPorts.Port> have = open();
+        for (HostPorts.Port port : have) {
             if (!want.containsKey(port)) {
-                forwarder.close(OWNER, port);
+                forwarder.close(OWNER, protocol(port), port.number());
             }
         }
         refused.keySet().retainAll(want.keySet());
         want.forEach((port, targets) -> {
             if (have.contains(port)) {
-                forwarder.retarget(OWNER, port, targets);
+                forwarder.retarget(OWNER, protocol(port), port.number(), targets);
                 return;
             }
             try {
-                forwarder.open(List.of(new PortForwarder.Forward(OWNER, port, targets)));
+                forwarder.open(List.of(new PortForwarder.Forward(OWNER, protocol(port), port.number(), targets)));
                 if (refused.remove(port) != null) {
                     LOG.info("host port {} is free again: the cluster's forward is open", port);
                 }
@@ -112,14 +114,28 @@ final class ClusterPorts implements HostRuntime.PassListener, AutoCloseable {
         });
     }
 
+    private static PortForwarder.Protocol protocol(HostPorts.Port port) {
+        return switch (port.protocol()) {
+            case TCP -> PortForwarder.Protocol.TCP;
+            case UDP -> PortForwarder.Protocol.UDP;
+        };
+    }
+
+    private static HostPorts.Port port(PortForwarder.Forward f) {
+        return switch (f.protocol()) {
+            case TCP -> HostPorts.Port.tcp(f.hostPort());
+            case UDP -> HostPorts.Port.udp(f.hostPort());
+        };
+    }
+
     private static List<PortForwarder.Target> targets(List<HostPorts.Backend> backends) {
         return backends.stream().map(b -> new PortForwarder.Target(b.address(), b.port())).toList();
     }
 
-    /** The host ports this host now forwards for the cluster. */
-    Set<Integer> open() {
-        return forwarder.forwards().stream().filter(f -> f.owner().equals(OWNER))
-                .map(PortForwarder.Forward::hostPort).collect(Collectors.toCollection(java.util.TreeSet::new));
+    /** The host ports this host now forwards for the cluster, in order (30053/tcp before 30053/udp). */
+    SortedSet<HostPorts.Port> open() {
+        return forwarder.forwards().stream().filter(f -> f.owner().equals(OWNER)).map(ClusterPorts::port)
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     /** Closes every cluster port; later passes open nothing. */
