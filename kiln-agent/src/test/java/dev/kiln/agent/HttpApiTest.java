@@ -58,10 +58,17 @@ class HttpApiTest {
     }
 
     @Test
-    void healthNeedsNoTokenAndSaysOnlyOk() throws Exception {
+    void healthNeedsNoTokenAndSaysOnlyOkAndWhenTheAgentStarted() throws Exception {
+        long before = System.currentTimeMillis();
         var r = send("GET", AgentProtocol.HEALTH_PATH, null, null);
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo("{\"status\":\"ok\"}");
+        JsonNode body = json(r);
+        assertThat(body.properties()).extracting(java.util.Map.Entry::getKey).containsExactly("status", "startedAt");
+        assertThat(body.path("status").asText()).isEqualTo("ok");
+        assertThat(body.path("startedAt").asLong()).isPositive().isLessThanOrEqualTo(before);
+        var again = json(send("GET", AgentProtocol.HEALTH_PATH, null, null));
+        assertThat(again.path("startedAt").asLong()).as("the same agent, the same start").isEqualTo(
+                body.path("startedAt").asLong());
     }
 
     @Test
