@@ -321,7 +321,7 @@ class ClusterVmTest {
 
     @Test
     @Order(6)
-    void aDeletedPodIsReplacedAndTheDeploymentScalesToFiveAndBackToOne() {
+    void aDeletedPodIsReplacedTheDeploymentScalesToFiveAndBackToOneAndRollsToANewTemplate() {
         Pod gone = pods().getFirst();
         cluster.delete(Kind.POD, gone.name());
         List<Pod> after = running(3);
@@ -334,6 +334,48 @@ class ClusterVmTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> agent.containers().list().stream()
                 .filter(c -> c.name().endsWith(".main")).count() == 1);
         assertThat(agent.containers().get(one.getFirst().name() + ".main").state()).isEqualTo("running");
+
+        // a rolling update (maxSurge 25% -> 1, maxUnavailable 25% -> 0): the new pod runs before the old one goes
+        String oldHash = one.getFirst().metadata().labels().get(dev.kiln.cluster.control.Labels.TEMPLATE_HASH);
+        long t0 = System.nanoTime();
+        cluster.apply(Manifests.read("""
+                apiVersion: kiln.dev/v1
+                kind: Deployment
+                metadata: {name: ticker}
+                spec:
+                  replicas: 1
+                  selector: {matchLabels: {app: ticker}}
+                  template:
+                    metadata: {labels: {app: ticker}}
+                    spec:
+                      containers:
+                        - name: main
+                          image: busybox:test
+                          command: [sh, -c, "echo v2; while true; do sleep 2; done"]
+                          resources: {requests: {cpu: 100m, memory: 32Mi}}
+                """, "test").getFirst());
+        int[] most = {0};
+        int[] fewestRunning = {Integer.MAX_VALUE};
+        List<Pod> updated = await().atMost(BOOT).pollInterval(Duration.ofMillis(250)).until(() -> {
+            List<Pod> now = pods();
+            most[0] = Math.max(most[0], now.size());
+            fewestRunning[0] = Math.min(fewestRunning[0], (int) now.stream()
+                    .filter(p -> p.status().phase() == PodPhase.RUNNING).count());
+            return now;
+        }, p -> p.size() == 1 && p.getFirst().status().phase() == PodPhase.RUNNING && !oldHash.equals(
+                p.getFirst().metadata().labels().get(dev.kiln.cluster.control.Labels.TEMPLATE_HASH)));
+        System.out.printf("cluster: rolling update of 1 replica done in %d ms (at most %d pods, at least %d Running)%n",
+                since(t0), most[0], fewestRunning[0]);
+        assertThat(most[0]).as("never more than replicas + maxSurge").isLessThanOrEqualTo(2);
+        assertThat(fewestRunning[0]).as("never fewer Running than replicas - maxUnavailable").isGreaterThanOrEqualTo(1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> agent.containers().list().stream()
+                .filter(c -> c.name().endsWith(".main")).map(c -> c.name()).toList(),
+                names -> names.equals(List.of(updated.getFirst().name() + ".main")));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            try (var log = agent.containers().logs(updated.getFirst().name() + ".main", false, "both")) {
+                return new String(log.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }, text -> text.contains("v2"));
     }
 
     @Test

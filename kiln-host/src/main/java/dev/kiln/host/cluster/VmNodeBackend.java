@@ -176,9 +176,9 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
      * record is stray. The addresses are read before the records, so a pod that starts meanwhile is never taken for
      * a stray one.
      */
-    private void closeStrayPodNetworks(List<VmView> nodeVms) {
-        for (VmView v : nodeVms) {
-            Optional<String> node = this.nodeVms.nodeOf(v.name());
+    private void closeStrayPodNetworks(List<VmView> seen) {
+        for (VmView v : seen) {
+            Optional<String> node = nodeVms.nodeOf(v.name());
             if (node.isEmpty() || !v.phase().equals("running")) {
                 continue;
             }
