@@ -12,12 +12,10 @@ import dev.kiln.cluster.model.Node;
 import dev.kiln.cluster.model.ObjectMeta;
 import dev.kiln.cluster.model.Pod;
 import dev.kiln.cluster.model.Resources;
-import dev.kiln.cluster.store.KeyValue;
+import dev.kiln.cluster.store.ForwardingKvStore;
 import dev.kiln.cluster.store.KvStore;
 import dev.kiln.cluster.store.ResourceStore;
 import dev.kiln.cluster.store.Snapshot;
-import dev.kiln.cluster.store.Watch;
-import dev.kiln.cluster.store.WatchEvent;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -26,7 +24,6 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -208,14 +205,13 @@ class SubnetRegistrationTest {
     }
 
     /** A store that runs {@link #before} once, just before the first create of one key (another host's move). */
-    static final class RacingKvStore implements KvStore {
-        private final KvStore delegate;
+    static final class RacingKvStore extends ForwardingKvStore {
         private final String key;
         Runnable before = () -> { };
         boolean raced;
 
         RacingKvStore(KvStore delegate, String key) {
-            this.delegate = delegate;
+            super(delegate);
             this.key = key;
         }
 
@@ -227,85 +223,15 @@ class SubnetRegistrationTest {
         }
 
         @Override
-        public Optional<KeyValue> get(String k) {
-            return delegate.get(k);
-        }
-
-        @Override
-        public List<KeyValue> list(String prefix) {
-            return delegate.list(prefix);
-        }
-
-        @Override
-        public Snapshot listWithRevision(String prefix) {
-            return delegate.listWithRevision(prefix);
-        }
-
-        @Override
         public long create(String k, byte[] value) {
             race(k);
-            return delegate.create(k, value);
+            return super.create(k, value);
         }
 
         @Override
         public long create(String k, byte[] value, long lease) {
             race(k);
-            return delegate.create(k, value, lease);
-        }
-
-        @Override
-        public long update(String k, byte[] value, long expectedModRevision) {
-            return delegate.update(k, value, expectedModRevision);
-        }
-
-        @Override
-        public long put(String k, byte[] value) {
-            return delegate.put(k, value);
-        }
-
-        @Override
-        public boolean delete(String k, long expectedModRevision) {
-            return delegate.delete(k, expectedModRevision);
-        }
-
-        @Override
-        public boolean delete(String k) {
-            return delegate.delete(k);
-        }
-
-        @Override
-        public long grantLease(Duration ttl) {
-            return delegate.grantLease(ttl);
-        }
-
-        @Override
-        public void keepAlive(long lease) {
-            delegate.keepAlive(lease);
-        }
-
-        @Override
-        public void revokeLease(long lease) {
-            delegate.revokeLease(lease);
-        }
-
-        @Override
-        public Watch watch(String prefix, long fromRevision, Consumer<WatchEvent> onEvent) {
-            return delegate.watch(prefix, fromRevision, onEvent);
-        }
-
-        @Override
-        public void compact(long revision) {
-            delegate.compact(revision);
-        }
-
-        @Override
-        public long revision() {
-            return delegate.revision();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
+            return super.create(k, value, lease);
         }
     }
 }
