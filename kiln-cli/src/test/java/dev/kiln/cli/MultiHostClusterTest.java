@@ -55,13 +55,14 @@ class MultiHostClusterTest {
 
     private ClusterClient cluster;
     private final Map<String, String> env = new HashMap<>();
+    private Path launcher;
 
     @BeforeAll
     void up() throws Exception {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
                 "the multi-host test needs root (network namespaces, bridges, taps)");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/etcd")), "etcd (Debian's etcd-server) is missing");
-        Path launcher = Files.createTempFile("kiln-launcher-", ".sh");
+        launcher = Files.createTempFile("kiln-launcher-", ".sh");
         String java = ProcessHandle.current().info().command().orElse("java");
         Files.writeString(launcher, "#!/bin/sh\nexec " + java + " -cp '" + System.getProperty("java.class.path")
                 + "' " + Main.class.getName() + " \"$@\"\n");
@@ -100,6 +101,7 @@ class MultiHostClusterTest {
             }
         }
         script(Duration.ofMinutes(2), "down");
+        Files.deleteIfExists(launcher);
         assertThat(run(List.of("ip", "netns", "list"))).doesNotContain("kiln-h");
         assertThat(run(List.of("ip", "-o", "link", "show"))).doesNotContain("kul-h").doesNotContain("kiln-ul0");
         assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("")
