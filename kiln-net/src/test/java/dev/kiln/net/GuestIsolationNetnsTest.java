@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Guest isolation ({@link GuestGuard}) on the real kernel, without VMs. A network namespace stands for the host: a
@@ -47,6 +48,8 @@ class GuestIsolationNetnsTest {
     private final Guest beta = new Guest("beta1", "kt-iso-" + suffix + "-b1",
             new GuestPolicy("beta", GuestPolicy.Egress.ALLOW));
     private final List<Process> servers = new CopyOnWriteArrayList<>();
+    @TempDir
+    static Path temp;
     private Path procSys;
     private HostNetwork network;
     private NetworkConfig config;
@@ -88,11 +91,11 @@ class GuestIsolationNetnsTest {
         check("ip", "-n", outsideNs, "link", "set", "eth0", "up");
         check("ip", "-n", outsideNs, "link", "set", "lo", "up");
 
-        procSys = Files.createTempDirectory("kt-iso-procsys");
+        procSys = Files.createDirectories(temp.resolve("procsys"));
         Files.createDirectories(procSys.resolve("net/ipv4"));
         Files.writeString(procSys.resolve("net/ipv4/ip_forward"), "1\n");
         config = new NetworkConfig(BRIDGE, Ipv4Cidr.parse("10.92.0.0/24"),
-                Files.createTempDirectory("kt-iso-state"), List.of(10070))
+                Files.createDirectories(temp.resolve("state")), List.of(10070))
                 .withGuestServicePorts(List.of(SERVICE_PORT));
         network = DefaultHostNetwork.open(config, environment());
         gateway = config.subnet().gateway();
@@ -335,12 +338,6 @@ class GuestIsolationNetnsTest {
         }
         if (run(List.of("ip", "netns", "list")).stdout().contains("kt-iso-" + suffix)) {
             failures.add("namespaces left");
-        }
-        if (procSys != null) {
-            Files.deleteIfExists(procSys.resolve("net/ipv4/ip_forward"));
-            Files.deleteIfExists(procSys.resolve("net/ipv4"));
-            Files.deleteIfExists(procSys.resolve("net"));
-            Files.deleteIfExists(procSys);
         }
         assertThat(failures).isEmpty();
     }

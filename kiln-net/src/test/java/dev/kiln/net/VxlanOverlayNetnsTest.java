@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two hosts of a cluster network on the real kernel, each a network namespace: an underlay veth between them (MTU
@@ -52,6 +53,8 @@ class VxlanOverlayNetnsTest {
     private final Host one = new Host(1, "kt-ovl-" + suffix + "-h1", "kt-ovl-" + suffix + "-g1");
     private final Host two = new Host(2, "kt-ovl-" + suffix + "-h2", "kt-ovl-" + suffix + "-g2");
     private final ObjectMapper json = new ObjectMapper();
+    @TempDir
+    static Path temp;
     private Path procSys;
 
     /** One host: its namespace, its guest's namespace, and what kiln-net made in it. */
@@ -88,7 +91,7 @@ class VxlanOverlayNetnsTest {
         var probe = run(List.of("ip", "netns", "add", one.ns));
         assumeTrue(probe.ok(), "ip netns is unavailable: " + probe.stderr().strip());
 
-        procSys = Files.createTempDirectory("kt-ovl-procsys");
+        procSys = Files.createDirectories(temp.resolve("procsys"));
         Files.createDirectories(procSys.resolve("net/ipv4"));
         Files.writeString(procSys.resolve("net/ipv4/ip_forward"), "1\n");
         for (String ns : List.of(two.ns, one.guestNs, two.guestNs)) {
@@ -106,7 +109,7 @@ class VxlanOverlayNetnsTest {
         check("ip", "-n", one.ns, "link", "del", "ktprobe");
 
         for (Host host : List.of(one, two)) {
-            host.network = DefaultHostNetwork.open(host.config(Files.createTempDirectory("kt-ovl-state")),
+            host.network = DefaultHostNetwork.open(host.config(Files.createDirectories(temp.resolve("state-" + host.ns))),
                     environment(host));
             check("ip", "-n", host.ns, "link", "add", "kt-g", "type", "veth", "peer", "name", "eth0", "netns",
                     host.guestNs);
@@ -255,12 +258,6 @@ class VxlanOverlayNetnsTest {
         String left = run(List.of("ip", "netns", "list")).stdout();
         if (left.contains("kt-ovl-" + suffix)) {
             failures.add("namespaces left: " + left);
-        }
-        if (procSys != null) {
-            Files.deleteIfExists(procSys.resolve("net/ipv4/ip_forward"));
-            Files.deleteIfExists(procSys.resolve("net/ipv4"));
-            Files.deleteIfExists(procSys.resolve("net"));
-            Files.deleteIfExists(procSys);
         }
         assertThat(failures).isEmpty();
     }
