@@ -109,10 +109,13 @@ final class Firewall {
         }
         forward = forward.rule(Statement.DROP, GuestGuard.unknownTapMatches())
                 .rule(new Statement.Jump(GuestGuard.TENANTS),
-                new Match.Fixed("iifname @" + GuestGuard.GUEST_PORT + " oifname @" + GuestGuard.GUEST_PORT));
+                new Match.Fixed("iifname @" + GuestGuard.GUEST_PORT + " oifname @" + GuestGuard.GUEST_PORT))
+                .rule(GuestGuard.overlayOutStatement(), GuestGuard.overlayOutMatches())
+                .rule(new Statement.Jump(GuestGuard.OVERLAY_IN), GuestGuard.overlayInMatches());
         var chains = new ArrayList<>(GuestGuard.bridgeGuardChains());
         chains.add(forward);
         chains.add(GuestGuard.tenantChain());
+        chains.add(GuestGuard.overlayInChain());
         return Optional.of(new NftRuleset(NftRuleset.Family.BRIDGE, config.nftTableName(),
                 GuestGuard.bridgeSets(leases), chains));
     }

@@ -21,8 +21,9 @@ import java.util.function.Function;
  * <ul>
  *   <li>{@code bridge} table: {@value #GUEST_MAC} ({@code tap . MAC}), {@value #GUEST_IP} ({@code tap . IP}, one
  *       per address the tap may send from: the lease's own and its extra addresses, e.g. pods' addresses inside a
- *       node vm), {@value #TENANT_OF} (map {@code tap : tenant number}) and {@value #TENANT_PORT}
- *       ({@code tap . tenant number});</li>
+ *       node vm), {@value #TENANT_OF} (map {@code tap : tenant number}), {@value #TENANT_PORT}
+ *       ({@code tap . tenant number}), {@value #TENANT_TAG_OF} (map {@code tap : tenant tag}, for frames to other
+ *       hosts) and {@value #TENANT_TAG_PORT} ({@code tap . tenant tag}, for frames from other hosts' guests);</li>
  *   <li>{@code ip} table: {@value #EGRESS_DENY} (the IPs, own and extra, of guests whose egress is denied).</li>
  * </ul>
  * The rules never change after the network opens; a vm's attach adds its elements and its detach deletes them, each
@@ -44,9 +45,14 @@ final class GuestGuard {
     static final String GUEST_IP = "guest_ip";
     static final String TENANT_OF = "tenant_of";
     static final String TENANT_PORT = "tenant_port";
+    static final String TENANT_TAG_OF = "tenant_tag_of";
+    static final String TENANT_TAG_PORT = "tenant_tag_port";
     static final String EGRESS_DENY = "egress_deny";
     static final String GUEST_IN = "guest_in";
     static final String TENANTS = "tenants";
+    static final String OVERLAY_IN = "overlay_in";
+    /** The bits of a frame's mark that VXLAN's group policy extension carries to the other hosts. */
+    static final long TAG_MASK = 0xffff;
     static final String GUESTS_TO_HOST = "guests_to_host";
 
     private final Commands commands;
@@ -57,10 +63,22 @@ final class GuestGuard {
         this.config = config;
     }
 
-    /** The tenant's number in the {@code mark} typed sets: the first 32 bits of SHA-256 over the name. */
+    /**
+     * The tenant's number in the {@code mark} typed sets: the first 32 bits of SHA-256 over the name, with bit 0 set
+     * when the low 16 bits (its {@linkplain #tenantTag tag}) would be 0, as a tag of 0 stands for the hosts.
+     */
     static long tenantNumber(String tenant) {
-        return Integer.toUnsignedLong(ByteBuffer.wrap(MacAddress.sha256("kiln-tenant/"
+        long number = Integer.toUnsignedLong(ByteBuffer.wrap(MacAddress.sha256("kiln-tenant/"
                 + GuestPolicy.requireTenant(tenant))).getInt());
+        return (number & TAG_MASK) == 0 ? number | 1 : number;
+    }
+
+    /**
+     * The tenant's tag on the overlay: the low 16 bits of its number, which VXLAN's group policy extension carries
+     * from the sending host's mark to the receiving host's (never 0: frames of the hosts themselves carry 0).
+     */
+    static long tenantTag(String tenant) {
+        return tenantNumber(tenant) & TAG_MASK;
     }
 
     // ---- the rules ----
@@ -73,7 +91,9 @@ final class GuestGuard {
                 new NamedSet(GUEST_IP, "ifname . ipv4_addr", "", leases.stream()
                         .flatMap(lease -> ipElements(lease).stream()).toList()),
                 new NamedSet(TENANT_OF, "ifname", "mark", render(leases, GuestGuard::tenantOfElement)),
-                new NamedSet(TENANT_PORT, "ifname . mark", "", render(leases, GuestGuard::tenantPortElement)));
+                new NamedSet(TENANT_PORT, "ifname . mark", "", render(leases, GuestGuard::tenantPortElement)),
+                new NamedSet(TENANT_TAG_OF, "ifname", "mark", render(leases, GuestGuard::tenantTagOfElement)),
+                new NamedSet(TENANT_TAG_PORT, "ifname . mark", "", render(leases, GuestGuard::tenantTagPortElement)));
     }
 
     /** The ip table's set of the addresses (own and extra) of guests whose egress is denied. */
@@ -122,6 +142,42 @@ final class GuestGuard {
     }
 
     /**
+     * Frames that another host's guests sent through the overlay and that are bound for one of this bridge's guests
+     * come here. The sending host marked them with its guest's tenant number (the forward rule of
+     * {@link #overlayOutMatches}), and VXLAN's group policy extension brought the mark's low 16 bits, the tenant's
+     * {@linkplain #tenantTag tag}, along. A frame passes when the output tap's tenant has that tag, or when its tag
+     * is 0: the other hosts' own frames (a port forward to a pod here, routed traffic) carry no tenant.
+     */
+    static NftRuleset.Chain overlayInChain() {
+        return NftRuleset.Chain.regular(OVERLAY_IN)
+                .rule(Statement.ACCEPT, new Match.Fixed("meta mark 0"))
+                .rule(new Statement.Fixed("meta mark set 0 accept"),
+                        new Match.Fixed("oifname . meta mark @" + TENANT_TAG_PORT))
+                .rule(Statement.DROP);
+    }
+
+    /**
+     * The forward rule that marks a guest's frames to the overlay with its tenant's tag (no verdict). The mark is
+     * the tag alone: VXLAN's group policy header also carries two flags taken from higher bits of the mark (bits
+     * 19 and 22), which a 32-bit tenant number could set.
+     */
+    static Match[] overlayOutMatches() {
+        return new Match[] {new Match.Fixed("iifname @" + GUEST_PORT),
+                new Match.OutInterfacePrefix(LinkLabel.OVERLAY_PREFIX)};
+    }
+
+    /** What the forward rule of {@link #overlayOutMatches} does. */
+    static Statement overlayOutStatement() {
+        return new Statement.Fixed("meta mark set iifname map @" + TENANT_TAG_OF);
+    }
+
+    /** The forward rule that sends frames from the overlay to this bridge's guests to {@link #overlayInChain}. */
+    static Match[] overlayInMatches() {
+        return new Match[] {new Match.InInterfacePrefix(LinkLabel.OVERLAY_PREFIX),
+                new Match.Fixed("oifname @" + GUEST_PORT)};
+    }
+
+    /**
      * The host's input from the bridge (guests, and through the overlay other hosts' guests and hosts): replies to
      * the host's own connections (agent, control endpoint, port forwards), the guest service ports and ICMP echo on
      * the gateway address; nothing else of the host.
@@ -161,6 +217,8 @@ final class GuestGuard {
         ipElements(lease).forEach(element -> wanted.add(GUEST_IP + " " + element));
         wanted.add(TENANT_OF + " " + tenantOfElement(lease));
         wanted.add(TENANT_PORT + " " + tenantPortElement(lease));
+        wanted.add(TENANT_TAG_OF + " " + tenantTagOfElement(lease));
+        wanted.add(TENANT_TAG_PORT + " " + tenantTagPortElement(lease));
         if (lease.egress() == GuestPolicy.Egress.DENY) {
             lease.allAddresses().forEach(address -> wanted.add(EGRESS_DENY + " " + ipText(address)));
         }
@@ -256,7 +314,8 @@ final class GuestGuard {
                               Set<String> held) {
         String bridgeTable = "bridge " + config.nftTableName();
         var addresses = new LinkedHashSet<String>();
-        for (String set : List.of(GUEST_PORT, GUEST_MAC, GUEST_IP, TENANT_OF, TENANT_PORT)) {
+        for (String set : List.of(GUEST_PORT, GUEST_MAC, GUEST_IP, TENANT_OF, TENANT_PORT, TENANT_TAG_OF,
+                TENANT_TAG_PORT)) {
             for (JsonNode element : elements("bridge", set)) {
                 List<JsonNode> key = key(element);
                 String tap = key.get(0).asText();
@@ -286,7 +345,8 @@ final class GuestGuard {
     }
 
     private JsonNode elements(String family, String set) {
-        JsonNode listing = commands.checkJson("nft", "-j", "list", set.equals(TENANT_OF) ? "map" : "set", family,
+        JsonNode listing = commands.checkJson("nft", "-j", "list",
+                set.equals(TENANT_OF) || set.equals(TENANT_TAG_OF) ? "map" : "set", family,
                 config.nftTableName(), set);
         for (JsonNode item : listing.path("nftables")) {
             if (item.has("set")) {
@@ -381,5 +441,13 @@ final class GuestGuard {
 
     static String tenantPortElement(Lease lease) {
         return quotedTap(lease) + " . " + tenantNumber(lease.tenant());
+    }
+
+    static String tenantTagOfElement(Lease lease) {
+        return quotedTap(lease) + " : " + tenantTag(lease.tenant());
+    }
+
+    static String tenantTagPortElement(Lease lease) {
+        return quotedTap(lease) + " . " + tenantTag(lease.tenant());
     }
 }

@@ -44,8 +44,12 @@ public final class VxlanOverlay {
     static final String ANY_MAC = "00:00:00:00:00:00";
     private static final List<List<String>> TOOL_PROBES = List.of(List.of("ip", "-V"), List.of("bridge", "-V"));
 
-    /** The settings kiln gives the device; a device of kiln's with other settings is recreated. */
-    record Settings(int vni, String local, int port, Optional<String> underlay, boolean learning) {
+    /**
+     * The settings kiln gives the device; a device of kiln's with other settings is recreated. {@code gbp}: VXLAN's
+     * group policy extension, which carries 16 bits of a frame's mark between hosts (the guest's tenant, see
+     * {@link GuestGuard#overlayInChain}).
+     */
+    record Settings(int vni, String local, int port, Optional<String> underlay, boolean learning, boolean gbp) {
     }
 
     /** The device as {@code ip -j -d link show} reports it; settings are empty when it is not a vxlan device. */
@@ -59,7 +63,7 @@ public final class VxlanOverlay {
                 settings = Optional.of(new Settings(data.path("id").asInt(-1), data.path("local").asText(""),
                         data.path("port").asInt(-1),
                         lower.isTextual() && !lower.asText().isEmpty() ? Optional.of(lower.asText()) : Optional.empty(),
-                        data.path("learning").asBoolean(false)));
+                        data.path("learning").asBoolean(false), data.path("gbp").asBoolean(false)));
             }
             return new Device(link, node.path("mtu").asInt(0), settings);
         }
@@ -138,7 +142,7 @@ public final class VxlanOverlay {
         var label = new LinkLabel.Overlay(bridge);
         requireBridge(links, bridge);
         var wanted = new Settings(config.vni(), config.localAddress(), config.port(),
-                underlay(links.addresses(), config), true);
+                underlay(links.addresses(), config), true, true);
 
         Optional<Device> existing = links.details(name).map(Device::parse);
         if (existing.isPresent() && !existing.get().link().hasLabel(label)) {
@@ -312,6 +316,9 @@ public final class VxlanOverlay {
         var argv = new ArrayList<>(List.of("ip", "link", "add", name, "type", "vxlan", "id",
                 String.valueOf(settings.vni()), "local", settings.local(), "dstport", String.valueOf(settings.port())));
         settings.underlay().ifPresent(dev -> argv.addAll(List.of("dev", dev)));
+        if (settings.gbp()) {
+            argv.add("gbp");
+        }
         return argv;
     }
 

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * silently accepted. For logic tests: the real kernel is exercised by the tests that say so.
  */
 final class FakeKernel implements CommandRunner {
-    /** A link; {@code vxlan} holds id, local, port, lower device and learning for kind vxlan. */
+    /** A link; {@code vxlan} holds id, local, port, lower device, learning and gbp for kind vxlan. */
     static final class FakeLink {
         final String name;
         final String kind;
@@ -31,6 +31,7 @@ final class FakeKernel implements CommandRunner {
         int port;
         String lower;
         boolean learning = true;
+        boolean gbp;
         final List<String[]> fdb = new ArrayList<>();
 
         FakeLink(String name, String kind) {
@@ -195,6 +196,7 @@ final class FakeKernel implements CommandRunner {
         link.local = value(argv, "local").orElseThrow();
         link.port = Integer.parseInt(value(argv, "dstport").orElseThrow());
         link.lower = value(argv, "dev").orElse(null);
+        link.gbp = argv.contains("gbp");
         link.mtu = link.lower == null ? 1500 : links.get(link.lower).mtu - 50;
         links.put(name, link);
         return ok(argv, "");
@@ -219,7 +221,7 @@ final class FakeKernel implements CommandRunner {
             if (link.lower != null) {
                 data.put("link", link.lower);
             }
-            data.put("port", link.port).put("learning", link.learning).put("ttl", 0);
+            data.put("port", link.port).put("learning", link.learning).put("gbp", link.gbp).put("ttl", 0);
         }
         return node;
     }

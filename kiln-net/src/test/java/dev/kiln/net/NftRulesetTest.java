@@ -88,6 +88,14 @@ class NftRulesetTest {
                     type ifname . mark
                     elements = { "ktap-0000000a" . ALPHA, "ktap-0000000b" . DEFAULT }
                   }
+                  map tenant_tag_of {
+                    type ifname : mark
+                    elements = { "ktap-0000000a" : TAG_A, "ktap-0000000b" : TAG_D }
+                  }
+                  set tenant_tag_port {
+                    type ifname . mark
+                    elements = { "ktap-0000000a" . TAG_A, "ktap-0000000b" . TAG_D }
+                  }
                   chain prerouting {
                     type filter hook prerouting priority -200; policy accept;
                     iifname @guest_port jump guest_in
@@ -106,14 +114,22 @@ class NftRulesetTest {
                     iifname "kvx*" ip protocol tcp tcp dport { 10070, 10071 } drop
                     iifname "ktap-*" iifname != @guest_port oifname @guest_port drop
                     iifname @guest_port oifname @guest_port jump tenants
+                    iifname @guest_port oifname "kvx*" meta mark set iifname map @tenant_tag_of
+                    iifname "kvx*" oifname @guest_port jump overlay_in
                   }
                   chain tenants {
                     meta mark set iifname map @tenant_of
                     oifname . meta mark @tenant_port meta mark set 0 accept
                     drop
                   }
+                  chain overlay_in {
+                    meta mark 0 accept
+                    oifname . meta mark @tenant_tag_port meta mark set 0 accept
+                    drop
+                  }
                 }
-                """.replace("ALPHA", Long.toString(alpha)).replace("DEFAULT", Long.toString(standard)));
+                """.replace("ALPHA", Long.toString(alpha)).replace("DEFAULT", Long.toString(standard))
+                .replace("TAG_A", Long.toString(alpha & 0xffff)).replace("TAG_D", Long.toString(standard & 0xffff)));
         String ip = Firewall.rulesetFor(config, leases).render();
         assertThat(ip).contains("""
                   set egress_deny {
@@ -131,6 +147,22 @@ class NftRulesetTest {
                     drop
                   }
                 """);
+    }
+
+    @Test
+    void aTenantsOverlayTagIsTheLow16BitsOfItsNumberAndNever0() {
+        // a name whose hash has 16 zero low bits, found by search, takes bit 0 so that it is never the hosts' tag
+        String zero = java.util.stream.IntStream.range(0, 2_000_000).mapToObj(i -> "t" + i)
+                .filter(name -> (java.nio.ByteBuffer.wrap(MacAddress.sha256("kiln-tenant/" + name)).getInt()
+                        & 0xffff) == 0)
+                .findFirst().orElseThrow();
+        assertThat(GuestGuard.tenantTag(zero)).isEqualTo(1);
+        assertThat(GuestGuard.tenantNumber(zero) & 0xffff0000L).isEqualTo(Integer.toUnsignedLong(
+                java.nio.ByteBuffer.wrap(MacAddress.sha256("kiln-tenant/" + zero)).getInt()) & 0xffff0000L);
+        for (String tenant : java.util.List.of("alpha", "beta", GuestPolicy.DEFAULT_TENANT)) {
+            assertThat(GuestGuard.tenantTag(tenant)).isEqualTo(GuestGuard.tenantNumber(tenant) & 0xffff)
+                    .isNotZero();
+        }
     }
 
     @Test

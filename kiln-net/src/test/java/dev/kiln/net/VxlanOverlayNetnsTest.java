@@ -53,6 +53,8 @@ class VxlanOverlayNetnsTest {
     private final Host one = new Host(1, "kt-ovl-" + suffix + "-h1", "kt-ovl-" + suffix + "-g1");
     private final Host two = new Host(2, "kt-ovl-" + suffix + "-h2", "kt-ovl-" + suffix + "-g2");
     private final ObjectMapper json = new ObjectMapper();
+    /** Leased guests with tenants (the "guest" namespaces above are plain veths, outside the guard). */
+    private final List<String> tenantNamespaces = new ArrayList<>();
     @TempDir
     static Path temp;
     private Path procSys;
@@ -138,6 +140,7 @@ class VxlanOverlayNetnsTest {
             assertThat(data.path("local").asText()).isEqualTo(host.underlay);
             assertThat(data.path("port").asInt()).isEqualTo(4789);
             assertThat(data.path("learning").asBoolean()).isTrue();
+            assertThat(data.path("gbp").asBoolean()).as("VXLAN group policy carries the tenant tag").isTrue();
             assertThat(host.overlay.mtu()).isEqualTo(1500);
             assertThat(link(host.ns, BRIDGE).path("mtu").asInt()).isEqualTo(1500);
         }
@@ -230,6 +233,46 @@ class VxlanOverlayNetnsTest {
         awaitPing(one.guestNs, two.guest);
     }
 
+    @Test
+    @Order(5)
+    void tenantsStaySeparateAcrossHostsWhileHostsReachEveryGuest() {
+        String alpha1 = plugTenantGuest(one, "alpha-1", "alpha");
+        String alpha2 = plugTenantGuest(two, "alpha-2", "alpha");
+        String beta2 = plugTenantGuest(two, "beta-2", "beta");
+        String alpha1Ns = tenantNamespaces.get(0);
+        String beta2Ns = tenantNamespaces.get(2);
+        awaitPing(alpha1Ns, alpha2);
+        assertThat(ping(tenantNamespaces.get(1), alpha1, 2, 56)).as("alpha on host 2 -> alpha on host 1").isZero();
+        assertThat(ping(alpha1Ns, beta2, 2, 56)).as("alpha on host 1 -> beta on host 2").isNotZero();
+        assertThat(ping(beta2Ns, alpha1, 2, 56)).as("beta on host 2 -> alpha on host 1").isNotZero();
+        assertThat(ping(one.ns, beta2, 2, 56)).as("host 1 itself -> beta on host 2 (a host's frames carry no tenant)")
+                .isZero();
+        String tags = check("ip", "netns", "exec", two.ns, "nft", "list", "set", "bridge", "kiln_kt_br",
+                GuestGuard.TENANT_TAG_PORT);
+        assertThat(tags).as("host 2's tags of its guests' tenants")
+                .contains(String.format("0x%08x", GuestGuard.tenantTag("alpha")))
+                .contains(String.format("0x%08x", GuestGuard.tenantTag("beta")));
+    }
+
+    /** A leased guest of {@code tenant} on the host: its tap replaced by a veth into a namespace of its own. */
+    private String plugTenantGuest(Host host, String vmId, String tenant) {
+        VmNetwork vm = host.network.attach(vmId, NicLimits.none(), new GuestPolicy(tenant, GuestPolicy.Egress.ALLOW));
+        String ns = "kt-ovl-" + suffix + "-" + vmId;
+        tenantNamespaces.add(ns);
+        String tap = vm.tapName();
+        check("ip", "netns", "add", ns);
+        check("ip", "-n", host.ns, "link", "del", tap);
+        check("ip", "-n", host.ns, "link", "add", tap, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        check("ip", "-n", host.ns, "link", "set", "dev", tap, "alias", new LinkLabel.Vm(vmId, BRIDGE).alias());
+        check("ip", "-n", host.ns, "link", "set", tap, "master", BRIDGE);
+        check("ip", "-n", host.ns, "link", "set", tap, "up");
+        check("ip", "-n", ns, "link", "set", "lo", "up");
+        check("ip", "-n", ns, "link", "set", "eth0", "address", vm.mac().value());
+        check("ip", "-n", ns, "addr", "add", vm.address().toString(), "dev", "eth0");
+        check("ip", "-n", ns, "link", "set", "eth0", "up");
+        return vm.address().address();
+    }
+
     @AfterAll
     void tearDown() throws IOException {
         var failures = new ArrayList<String>();
@@ -252,7 +295,9 @@ class VxlanOverlayNetnsTest {
                 }
             }
         }
-        for (String ns : List.of(one.guestNs, two.guestNs, one.ns, two.ns)) {
+        var namespaces = new ArrayList<>(tenantNamespaces);
+        namespaces.addAll(List.of(one.guestNs, two.guestNs, one.ns, two.ns));
+        for (String ns : namespaces) {
             run(List.of("ip", "netns", "del", ns));
         }
         String left = run(List.of("ip", "netns", "list")).stdout();

@@ -68,7 +68,7 @@ class VxlanOverlayTest {
 
         assertThat(kernel.mutations()).containsExactly(
                 List.of("ip", "link", "add", DEVICE, "type", "vxlan", "id", "4242", "local", LOCAL, "dstport", "4789",
-                        "dev", "eth1"),
+                        "dev", "eth1", "gbp"),
                 List.of("ip", "link", "set", "dev", DEVICE, "alias", LABEL),
                 List.of("ip", "link", "set", "dev", DEVICE, "master", BRIDGE),
                 List.of("ip", "link", "set", "dev", DEVICE, "up"));
@@ -182,7 +182,7 @@ class VxlanOverlayTest {
         assertThat(kernel.mutations()).containsExactly(
                 List.of("ip", "link", "del", "dev", DEVICE),
                 List.of("ip", "link", "add", DEVICE, "type", "vxlan", "id", "4242", "local", LOCAL, "dstport", "4789",
-                        "dev", "eth1"),
+                        "dev", "eth1", "gbp"),
                 List.of("ip", "link", "set", "dev", DEVICE, "alias", LABEL),
                 List.of("ip", "link", "set", "dev", DEVICE, "master", BRIDGE),
                 List.of("ip", "link", "set", "dev", DEVICE, "up"));
@@ -198,6 +198,16 @@ class VxlanOverlayTest {
         open();
         assertThat(kernel.mutations().getFirst()).isEqualTo(List.of("ip", "link", "del", "dev", DEVICE));
         assertThat(kernel.links.get(DEVICE).learning).isTrue();
+    }
+
+    @Test
+    void aDeviceWithoutGroupPolicyIsRecreatedWithIt() {
+        open();
+        kernel.links.get(DEVICE).gbp = false;
+        kernel.executed.clear();
+        open();
+        assertThat(kernel.mutations().getFirst()).isEqualTo(List.of("ip", "link", "del", "dev", DEVICE));
+        assertThat(kernel.links.get(DEVICE).gbp).as("tenant tags need VXLAN's group policy extension").isTrue();
     }
 
     @Test
