@@ -5,10 +5,12 @@ import dev.kiln.api.agent.ContainerSpec;
 import dev.kiln.api.agent.ContainerState;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One container's observed state, owned by {@link RuncContainerRuntime}; every field is guarded by the object's
@@ -154,6 +156,15 @@ final class Container {
 
     synchronized void restartScheduled(ScheduledFuture<?> future) {
         pendingRestart = Optional.of(future);
+    }
+
+    /** How late the scheduled restart is (it should have begun that long ago), or empty when none is late. */
+    synchronized Optional<Duration> restartLate() {
+        if (state != ContainerState.RESTARTING) {
+            return Optional.empty();
+        }
+        return pendingRestart.filter(f -> !f.isDone()).map(f -> Duration.ofMillis(-f.getDelay(TimeUnit.MILLISECONDS)))
+                .filter(late -> late.isPositive());
     }
 
     /** Counts a restart unless a stop or remove came first; false means: do not relaunch. */

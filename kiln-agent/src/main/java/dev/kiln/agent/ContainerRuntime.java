@@ -9,6 +9,7 @@ import dev.kiln.api.agent.ExecResult;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,6 +24,15 @@ public interface ContainerRuntime extends AutoCloseable {
      * restarted, or it was removed.
      */
     record Logs(Path stdout, Path stderr, CompletableFuture<Void> ended) {
+    }
+
+    /**
+     * Why the supervision of containers (restarts per policy) is not working, or empty when it is. The agent's
+     * health check reports it, so that the host does not count a node whose containers are no longer looked after
+     * as healthy.
+     */
+    default Optional<String> supervisionProblem() {
+        return Optional.empty();
     }
 
     /** Creates and starts a container from an unpacked image root; returns once it runs or has failed. */

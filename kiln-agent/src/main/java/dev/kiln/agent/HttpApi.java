@@ -78,7 +78,8 @@ final class HttpApi implements HttpHandler {
 
     private void dispatch(ApiCall call, HttpExchange ex, boolean[] sent) throws IOException {
         switch (call) {
-            case ApiCall.Health h -> json(ex, 200, Health.ok(startedAt));
+            case ApiCall.Health h -> json(ex, 200, runtime.supervisionProblem()
+                    .map(why -> Health.degraded(startedAt, why)).orElseGet(() -> Health.ok(startedAt)));
             case ApiCall.Facts f -> json(ex, 200, service.facts());
             case ApiCall.Pull p -> json(ex, 200, service.pull(body(ex, PullRequest.class)));
             case ApiCall.Create c -> {

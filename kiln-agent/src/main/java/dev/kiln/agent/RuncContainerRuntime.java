@@ -26,7 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -39,6 +41,10 @@ import java.util.concurrent.TimeoutException;
  */
 final class RuncContainerRuntime implements ContainerRuntime {
     private static final Duration RESTART_BACKOFF_MAX = Duration.ofSeconds(5);
+    /** How long the restart scheduler may take to run an empty task before supervision counts as stuck. */
+    static final Duration SCHEDULER_PROBE = Duration.ofSeconds(2);
+    /** A restart this late (past its backoff) means supervision is stuck. */
+    static final Duration RESTART_OVERDUE = Duration.ofSeconds(30);
     private static final List<String> VM_NETWORK_FILES = List.of("/etc/resolv.conf", "/etc/hosts");
 
     private final AgentConfig config;
@@ -50,12 +56,21 @@ final class RuncContainerRuntime implements ContainerRuntime {
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
     private final Set<String> reservedNames = new HashSet<>();
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-    private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("kiln-restart").factory());
+    private final ScheduledExecutorService restarts;
+    private final Duration restartOverdue;
     private volatile RootfsProvider rootfsProvider;
     private volatile String runtimeVersion;
 
     RuncContainerRuntime(AgentConfig config, Cgroups cgroups, HostFacts facts, Clock clock) {
+        this(config, cgroups, facts, clock, Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("kiln-restart").factory()), RESTART_OVERDUE);
+    }
+
+    /** With the restart scheduler and the lateness that counts as stuck given (tests stall the scheduler). */
+    RuncContainerRuntime(AgentConfig config, Cgroups cgroups, HostFacts facts, Clock clock,
+                         ScheduledExecutorService restarts, Duration restartOverdue) {
+        this.restarts = restarts;
+        this.restartOverdue = restartOverdue;
         this.config = config;
         this.runc = new Runc(config.runc(), config.stateDir().resolve("runc"));
         this.cgroups = cgroups;
@@ -448,6 +463,41 @@ final class RuncContainerRuntime implements ContainerRuntime {
     @Override
     public Path rootfs(String idOrName) {
         return find(idOrName).rootfs;
+    }
+
+    /**
+     * Supervision is stuck when a container's restart is more than {@link #RESTART_OVERDUE} late, or when the
+     * restart scheduler does not run an empty task within {@link #SCHEDULER_PROBE} (its one thread is blocked, or
+     * it was shut down).
+     */
+    @Override
+    public Optional<String> supervisionProblem() {
+        for (Container c : containers.values()) {
+            Optional<Duration> late = c.restartLate().filter(d -> d.compareTo(restartOverdue) > 0);
+            if (late.isPresent()) {
+                return Optional.of(String.format(java.util.Locale.ROOT, "the restart of container %s is %.1f s overdue",
+                        c.spec.name(), late.get().toMillis() / 1000.0));
+            }
+        }
+        ScheduledFuture<?> probe;
+        try {
+            probe = restarts.schedule(() -> { }, 0, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            return Optional.of("the restart scheduler has stopped");
+        }
+        try {
+            probe.get(SCHEDULER_PROBE.toMillis(), TimeUnit.MILLISECONDS);
+            return Optional.empty();
+        } catch (TimeoutException e) {
+            probe.cancel(false);
+            return Optional.of("the restart scheduler did not run a task within " + SCHEDULER_PROBE.toSeconds()
+                    + " s");
+        } catch (ExecutionException e) {
+            return Optional.of("the restart scheduler failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     @Override

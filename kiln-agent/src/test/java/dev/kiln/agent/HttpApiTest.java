@@ -58,13 +58,15 @@ class HttpApiTest {
     }
 
     @Test
-    void healthNeedsNoTokenAndSaysOnlyOkAndWhenTheAgentStarted() throws Exception {
+    void healthNeedsNoTokenAndSaysOkAndWhenTheAgentStarted() throws Exception {
         long before = System.currentTimeMillis();
         var r = send("GET", AgentProtocol.HEALTH_PATH, null, null);
         assertThat(r.statusCode()).isEqualTo(200);
         JsonNode body = json(r);
-        assertThat(body.properties()).extracting(java.util.Map.Entry::getKey).containsExactly("status", "startedAt");
+        assertThat(body.properties()).extracting(java.util.Map.Entry::getKey)
+                .containsExactly("status", "startedAt", "message");
         assertThat(body.path("status").asText()).isEqualTo("ok");
+        assertThat(body.path("message").isNull()).as("no problem to report").isTrue();
         assertThat(body.path("startedAt").asLong()).isPositive().isLessThanOrEqualTo(before);
         var again = json(send("GET", AgentProtocol.HEALTH_PATH, null, null));
         assertThat(again.path("startedAt").asLong()).as("the same agent, the same start").isEqualTo(

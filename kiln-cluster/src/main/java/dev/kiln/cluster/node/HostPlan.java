@@ -77,10 +77,30 @@ public final class HostPlan {
 
     /** The node condition that records when its guest agent started (a later time: it restarted). */
     public static final String AGENT_STARTED = "AgentStarted";
+    /** Condition: the guest agent answers but says it no longer looks after its containers (True), or does again. */
+    public static final String AGENT_DEGRADED = "AgentDegraded";
 
     private static Condition agentStarted(Instant at) {
         return new Condition(AGENT_STARTED, Condition.TRUE, Optional.of("AgentStarted"),
                 Optional.of("the guest agent's process started at " + at), at);
+    }
+
+    /**
+     * The agent answers but reports that its container supervision is stuck: the answer counts as no heartbeat, and
+     * the node gets condition {@value #AGENT_DEGRADED} and a Warning event once per reason.
+     */
+    private static void degraded(Node n, Observed.Vm v, String why, Instant now, List<HostAction> actions) {
+        boolean known = n.status().condition(AGENT_DEGRADED).filter(c -> c.status().equals(Condition.TRUE))
+                .flatMap(Condition::message).equals(Optional.of(why));
+        if (known || ENDED.contains(n.status().phase())) {
+            return;
+        }
+        actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(n.status().withCondition(
+                new Condition(AGENT_DEGRADED, Condition.TRUE, Optional.of("SupervisionStuck"), Optional.of(why),
+                        now))), "its guest agent is degraded")));
+        actions.add(new HostAction.Write(new Action.Emit(NAME, n, EventType.WARNING, "AgentDegraded",
+                "the guest agent of microVM " + v.vmName().orElse("?") + " answers but reports: " + why
+                        + "; its answers do not count as heartbeats, so the node turns Suspect, then Lost")));
     }
 
     private static NodeStatus status(Node n, NodePhase phase, Optional<String> message) {
@@ -123,14 +143,23 @@ public final class HostPlan {
             }
             case RUNNING -> {
                 if (!v.healthy()) {
-                    return; // no heartbeat: node health makes it Suspect, then Lost
+                    // no heartbeat: node health makes it Suspect, then Lost; an agent that said why is recorded
+                    v.message().ifPresent(why -> degraded(n, v, why, now, actions));
+                    return;
                 }
+                Optional<Condition> recovered = n.status().condition(AGENT_DEGRADED)
+                        .filter(c -> c.status().equals(Condition.TRUE))
+                        .map(c -> new Condition(AGENT_DEGRADED, Condition.FALSE, Optional.of("SupervisionWorks"),
+                                Optional.of("the guest agent looks after its containers again"), now));
                 if (phase == NodePhase.PENDING || phase == NodePhase.BOOTING) {
                     NodeStatus s = n.status();
                     NodeStatus ready = new NodeStatus(NodePhase.READY, v.vmName(), v.address(), Optional.of(now),
                             n.spec().profile().resources(), s.conditions(), Optional.of("ready"));
                     if (v.agentStartedAt().isPresent()) {
                         ready = ready.withCondition(agentStarted(v.agentStartedAt().get()));
+                    }
+                    if (recovered.isPresent()) {
+                        ready = ready.withCondition(recovered.get());
                     }
                     actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(ready),
                             "its microVM booted and its agent answers")));
@@ -139,13 +168,18 @@ public final class HostPlan {
                 } else {
                     Optional<Instant> known = n.status().condition(AGENT_STARTED).map(Condition::lastTransitionTime);
                     boolean news = v.agentStartedAt().isPresent() && !v.agentStartedAt().equals(known);
-                    if (news || n.status().lastHeartbeat().map(t -> !t.plus(heartbeatEvery).isAfter(now)).orElse(true)) {
+                    if (news || recovered.isPresent()
+                            || n.status().lastHeartbeat().map(t -> !t.plus(heartbeatEvery).isAfter(now)).orElse(true)) {
                         NodeStatus next = n.status().withLastHeartbeat(now);
                         if (news) {
                             next = next.withCondition(agentStarted(v.agentStartedAt().get()));
                         }
+                        if (recovered.isPresent()) {
+                            next = next.withCondition(recovered.get());
+                        }
                         actions.add(new HostAction.Write(new Action.UpdateNode(NAME, n.withStatus(next),
-                                news ? "its guest agent started" : "heartbeat")));
+                                news ? "its guest agent started" : recovered.isPresent() ? "its guest agent recovered"
+                                        : "heartbeat")));
                     }
                     if (news && known.isPresent()) {
                         actions.add(new HostAction.Write(new Action.Emit(NAME, n, EventType.WARNING, "AgentRestarted",

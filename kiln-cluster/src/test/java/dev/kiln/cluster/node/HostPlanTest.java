@@ -2,6 +2,9 @@ package dev.kiln.cluster.node;
 
 import dev.kiln.cluster.control.Action;
 import dev.kiln.cluster.control.Res;
+import dev.kiln.cluster.model.Condition;
+import dev.kiln.cluster.model.EventType;
+import dev.kiln.cluster.model.Node;
 import dev.kiln.cluster.model.NodePhase;
 import dev.kiln.cluster.model.Pod;
 import dev.kiln.cluster.model.PodPhase;
@@ -155,5 +158,40 @@ class HostPlanTest {
         // an agent that does not say when it started changes nothing
         assertThat(HostPlan.plan("h1", List.of(ready), List.of(), new Observed(Map.of("n1",
                 vm("n1", Observed.VmState.RUNNING, true)), Map.of()), T0, BEAT)).isEmpty();
+    }
+
+    @Test
+    void anAgentThatSaysItIsDegradedGivesNoHeartbeatButAConditionAndOneWarning() {
+        var booting = Res.node("n1", "workers", Optional.of("h1"), NodePhase.BOOTING, T0);
+        var up = new Observed(Map.of("n1", vm("n1", Observed.VmState.RUNNING, true)), Map.of());
+        var ready = only(HostPlan.plan("h1", List.of(booting), List.of(), up, T0, BEAT), Action.UpdateNode.class)
+                .getFirst().node();
+        String why = "the restart of container web is 41.0 s overdue";
+        var stuck = new Observed(Map.of("n1", new Observed.Vm("n1", Observed.VmState.RUNNING, Optional.of("kn-n1"),
+                Optional.of("10.1.0.5"), false, Optional.of(why))), Map.of());
+        Instant later = T0.plusSeconds(10);
+        List<HostAction> plan = HostPlan.plan("h1", List.of(ready), List.of(), stuck, later, BEAT);
+        Node degraded = only(plan, Action.UpdateNode.class).getFirst().node();
+        assertThat(only(plan, Action.UpdateNode.class)).hasSize(1);
+        assertThat(degraded.status().lastHeartbeat()).as("no heartbeat").isEqualTo(ready.status().lastHeartbeat());
+        assertThat(degraded.status().condition(HostPlan.AGENT_DEGRADED)).hasValueSatisfying(c -> {
+            assertThat(c.status()).isEqualTo(Condition.TRUE);
+            assertThat(c.message()).contains(why);
+        });
+        assertThat(only(plan, Action.Emit.class)).singleElement().satisfies(e -> {
+            assertThat(e.reason()).isEqualTo("AgentDegraded");
+            assertThat(e.type()).isEqualTo(EventType.WARNING);
+            assertThat(e.message()).contains(why, "Suspect, then Lost");
+        });
+        assertThat(HostPlan.plan("h1", List.of(degraded), List.of(), stuck, later.plusSeconds(1), BEAT))
+                .as("the same reason again: nothing new").isEmpty();
+
+        List<HostAction> back = HostPlan.plan("h1", List.of(degraded), List.of(), up, later.plusSeconds(2), BEAT);
+        assertThat(only(back, Action.UpdateNode.class)).singleElement().satisfies(u -> {
+            assertThat(u.node().status().condition(HostPlan.AGENT_DEGRADED).orElseThrow().status())
+                    .isEqualTo(Condition.FALSE);
+            assertThat(u.node().status().lastHeartbeat()).contains(later.plusSeconds(2));
+        });
+        assertThat(only(back, Action.Emit.class)).isEmpty();
     }
 }

@@ -79,6 +79,8 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Map<String, java.time.Instant> answered = new ConcurrentHashMap<>();
     /** When each node VM's agent process started, as it last said (epoch milliseconds, the guest's clock). */
     private final Map<String, Long> agentStarts = new ConcurrentHashMap<>();
+    /** Per VM: why its agent says it is degraded (it answers, but its container supervision is stuck). */
+    private final Map<String, String> degraded = new ConcurrentHashMap<>();
     /** The runtime's listeners of VM ends, on the VM service (closed with this backend). */
     private final List<VmService.Subscription> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -137,6 +139,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             probing.get(name).cancel(true);
             answered.remove(name);
             agentStarts.remove(name);
+            degraded.remove(name);
             return true;
         });
         firstProbes.forEach((name, probe) -> within(probe).flatMap(h -> h).ifPresent(h -> answer(name, h)));
@@ -151,9 +154,10 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
             };
             boolean healthy = runningVms.contains(v.name()) && Optional.ofNullable(answered.get(v.name()))
                     .filter(t -> t.isAfter(freshSince)).isPresent();
-            seen.put(node, new Observed.Vm(node, state, Optional.of(v.name()), Optional.of(v.ip()), healthy,
-                    state == Observed.VmState.FAILED ? Optional.of("its microVM is " + v.phase()
-                            + v.cause().map(c -> ": " + c).orElse("")) : Optional.empty(),
+            Optional<String> message = state == Observed.VmState.FAILED ? Optional.of("its microVM is " + v.phase()
+                    + v.cause().map(c -> ": " + c).orElse(""))
+                    : healthy ? Optional.empty() : Optional.ofNullable(degraded.get(v.name()));
+            seen.put(node, new Observed.Vm(node, state, Optional.of(v.name()), Optional.of(v.ip()), healthy, message,
                     Optional.ofNullable(agentStarts.get(v.name())).map(java.time.Instant::ofEpochMilli)));
         }
         for (String node : booting) {
@@ -210,9 +214,23 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
         }
     }
 
+    /**
+     * Records an answer. One that says the agent is degraded (its container supervision is stuck) does not count
+     * as a heartbeat: its reason is kept for the node instead, and logged when it changes.
+     */
     private void answer(String vm, dev.kiln.api.agent.Health health) {
-        answered.merge(vm, java.time.Instant.now(), (a, b) -> a.isAfter(b) ? a : b);
         health.startedAt().ifPresent(t -> agentStarts.put(vm, t));
+        if (!health.saysOk()) {
+            String why = health.message().orElse("the agent says it is " + health.status());
+            if (!why.equals(degraded.put(vm, why))) {
+                LOG.warn("the guest agent of {} is degraded: {}", vm, why);
+            }
+            return;
+        }
+        if (degraded.remove(vm) != null) {
+            LOG.info("the guest agent of {} looks after its containers again", vm);
+        }
+        answered.merge(vm, java.time.Instant.now(), (a, b) -> a.isAfter(b) ? a : b);
     }
 
     /**
