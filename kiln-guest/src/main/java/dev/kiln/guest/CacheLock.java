@@ -6,6 +6,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -30,14 +31,38 @@ final class CacheLock implements AutoCloseable {
         this.fileLock = fileLock;
     }
 
+    /** Waits for the lock. */
     static CacheLock acquire(Path lockFile) {
-        ReentrantLock threadLock = IN_PROCESS.computeIfAbsent(lockFile.toAbsolutePath().normalize(),
-                path -> new ReentrantLock());
+        ReentrantLock threadLock = threadLock(lockFile);
         threadLock.lock();
+        return lockFile(lockFile, threadLock, true).orElseThrow();
+    }
+
+    /** Takes the lock if no other thread or process holds it, without waiting. */
+    static Optional<CacheLock> tryAcquire(Path lockFile) {
+        ReentrantLock threadLock = threadLock(lockFile);
+        if (!threadLock.tryLock()) {
+            return Optional.empty();
+        }
+        return lockFile(lockFile, threadLock, false);
+    }
+
+    private static ReentrantLock threadLock(Path lockFile) {
+        return IN_PROCESS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), path -> new ReentrantLock());
+    }
+
+    /** Locks the file for a thread that holds {@code threadLock}; releases that unless the result holds it. */
+    private static Optional<CacheLock> lockFile(Path lockFile, ReentrantLock threadLock, boolean wait) {
         FileChannel channel = null;
         try {
             channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            return new CacheLock(threadLock, channel, channel.lock());
+            FileLock fileLock = wait ? channel.lock() : channel.tryLock();
+            if (fileLock == null) {
+                closeQuietly(channel);
+                threadLock.unlock();
+                return Optional.empty();
+            }
+            return Optional.of(new CacheLock(threadLock, channel, fileLock));
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
             threadLock.unlock();

@@ -19,7 +19,9 @@ import java.util.stream.Stream;
 /**
  * Builds guest images into {@code <cacheDir>/guest/<digest>/}. A warm call only stats the inputs (their hashes
  * are memoized) and checks that the directory exists. A cold call takes the cache lock, builds into
- * {@code .build-*} and renames that into place, so readers never see a half-built image.
+ * {@code .build-*} and renames that into place, so readers never see a half-built image. Every call records the
+ * image's use and then, under the lock, removes images the {@link GuestCacheRetention} does not keep (a warm call
+ * skips that when another process holds the lock: that one prunes when it is done).
  */
 final class CachingGuestImageBuilder implements GuestImageBuilder {
     static final String KERNEL_FILE = "vmlinuz";
@@ -39,14 +41,20 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
     private final KernelLocator locator;
     private final Tools tools;
     private final FileHashMemo memo;
+    private final GuestImagePruner pruner;
     private final AtomicInteger builds = new AtomicInteger();
 
     CachingGuestImageBuilder(Path cacheDir, HostLayout host) {
+        this(cacheDir, host, GuestCacheRetention.defaults());
+    }
+
+    CachingGuestImageBuilder(Path cacheDir, HostLayout host, GuestCacheRetention retention) {
         this.guestDir = Objects.requireNonNull(cacheDir, "cacheDir").toAbsolutePath().resolve("guest");
         this.host = Objects.requireNonNull(host, "host");
         this.locator = new KernelLocator(host);
         this.tools = new Tools(host);
         this.memo = new FileHashMemo(guestDir.resolve(".hashes"));
+        this.pruner = new GuestImagePruner(guestDir, retention, host.clock());
     }
 
     @Override
@@ -62,20 +70,49 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
         });
         InputDigest inputs = InputDigest.of(kernel, busybox, files, agent, memo);
         Path dir = guestDir.resolve(inputs.digest());
+        // Marked before the check: a prune that runs after the mark sees the image as just used and keeps it.
+        pruner.markUsed(dir, progress);
         if (isComplete(dir)) {
             progress.step("Using cached guest image " + shortDigest(inputs) + " (kernel " + kernel.version() + ")");
+            pruneUnlessLocked(inputs.digest(), progress);
             return image(dir, inputs, kernel, agent.isPresent());
         }
         createDirectories(guestDir);
-        try (CacheLock _ = CacheLock.acquire(guestDir.resolve(".lock"))) {
+        try (CacheLock _ = CacheLock.acquire(lockFile())) {
             if (isComplete(dir)) {
+                pruner.markUsed(dir, progress);
                 progress.step("Using guest image " + shortDigest(inputs) + ", built meanwhile by another process");
+                pruner.prune(inputs.digest(), progress);
                 return image(dir, inputs, kernel, agent.isPresent());
             }
             sweepStaleBuilds();
+            // Before the build, so that the space of unused images is free for it.
+            pruner.prune(inputs.digest(), progress);
             build(dir, inputs, kernel, busybox, files, agent, progress);
+            pruner.markUsed(dir, progress);
             return image(dir, inputs, kernel, agent.isPresent());
         }
+    }
+
+    /** Prunes if the cache lock is free; a process that holds it builds or prunes, and prunes when done. */
+    private void pruneUnlessLocked(String current, ProgressListener progress) {
+        Optional<CacheLock> lock;
+        try {
+            lock = CacheLock.tryAcquire(lockFile());
+        } catch (GuestException e) {
+            progress.step("Could not prune the guest image cache: " + e.getMessage()
+                    + (e.getCause() == null ? "" : ": " + e.getCause()));
+            return;
+        }
+        if (lock.isPresent()) {
+            try (CacheLock _ = lock.get()) {
+                pruner.prune(current, progress);
+            }
+        }
+    }
+
+    private Path lockFile() {
+        return guestDir.resolve(".lock");
     }
 
     /** How many images this builder has built (not found in the cache); for tests. */

@@ -7,14 +7,21 @@ public interface GuestImageBuilder {
     /**
      * Returns the cached image for these options, building it first (into {@code cacheDir/guest/<digest>/})
      * if absent. Thread-safe and safe across processes: a build goes into a temporary directory that is
-     * renamed into place atomically, under a file lock.
+     * renamed into place atomically, under a file lock. Records that the image was used now, and removes cached
+     * images that the builder's {@link GuestCacheRetention} does not keep; a failure to remove one is reported to
+     * {@code progress}, not thrown.
      *
      * @throws GuestException when an input is missing or invalid, a host tool is missing, or the build fails
      */
     GuestImage ensure(GuestImageOptions options, ProgressListener progress);
 
-    /** A builder that caches images under {@code cacheDir/guest/}. */
+    /** A builder that caches images under {@code cacheDir/guest/}, with {@link GuestCacheRetention#defaults()}. */
     static GuestImageBuilder create(Path cacheDir) {
-        return new CachingGuestImageBuilder(cacheDir, HostLayout.system());
+        return create(cacheDir, GuestCacheRetention.defaults());
+    }
+
+    /** A builder that caches images under {@code cacheDir/guest/} and keeps unused ones as {@code retention} says. */
+    static GuestImageBuilder create(Path cacheDir, GuestCacheRetention retention) {
+        return new CachingGuestImageBuilder(cacheDir, HostLayout.system(), retention);
     }
 }

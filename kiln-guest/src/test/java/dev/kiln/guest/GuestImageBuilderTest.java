@@ -14,6 +14,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,6 +75,7 @@ class GuestImageBuilderTest {
         assertThat(run("stat", "-c", "%a", image.directory().toString(), image.kernel().toString()))
                 .isEqualTo("755\n644\n");
         assertThat(image.directory().resolve("inputs.txt")).content().contains("kernel ", "module ", "busybox ");
+        assertThat(image.directory().resolve(GuestImagePruner.LAST_USED_FILE)).isRegularFile();
         assertThat(builder.buildCount()).isEqualTo(1);
     }
 
@@ -166,6 +169,33 @@ class GuestImageBuilderTest {
         assertThat(Files.getLastModifiedTime(image.rootfs())).isEqualTo(before);
         assertThat(messages).singleElement().asString().startsWith("Using cached guest image");
         assertThat(warm).isLessThan(Duration.ofMillis(500));
+    }
+
+    @Test
+    void warmEnsureRecordsTheUseAndRemovesImagesUnusedForLong() throws IOException {
+        Path guestDir = cache.toAbsolutePath().resolve("guest");
+        Instant start = Instant.now();
+        FileTime longAgo = FileTime.from(start.minus(Duration.ofDays(2)));
+        List<Path> old = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Path dir = Files.createDirectories(guestDir.resolve(FileHashMemo.sha256(new byte[]{(byte) i})));
+            Files.writeString(dir.resolve(CachingGuestImageBuilder.MANIFEST_FILE), "{}");
+            Files.write(dir.resolve(CachingGuestImageBuilder.ROOTFS_FILE), new byte[1000]);
+            Files.setLastModifiedTime(dir.resolve(CachingGuestImageBuilder.MANIFEST_FILE), longAgo);
+            old.add(dir);
+        }
+        var messages = new CopyOnWriteArrayList<String>();
+        var fresh = new CachingGuestImageBuilder(cache, HostLayout.system(),
+                new GuestCacheRetention(0, Duration.ofHours(1)));
+
+        GuestImage again = fresh.ensure(GuestImageOptions.defaults(), messages::add);
+
+        assertThat(again).isEqualTo(image);
+        assertThat(old).allSatisfy(dir -> assertThat(dir).doesNotExist());
+        assertThat(image.rootfs()).isRegularFile();
+        assertThat(messages).last().isEqualTo("Removed 3 unused guest images (0 MB)");
+        assertThat(Files.getLastModifiedTime(image.directory().resolve(GuestImagePruner.LAST_USED_FILE)).toInstant())
+                .isAfterOrEqualTo(start.truncatedTo(ChronoUnit.SECONDS));
     }
 
     @Test
