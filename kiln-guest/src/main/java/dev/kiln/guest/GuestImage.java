@@ -27,4 +27,14 @@ public record GuestImage(String digest, Path kernel, Path initrd, Path rootfs, S
     public Path directory() {
         return rootfs.getParent();
     }
+
+    /**
+     * Records that this image is in use now, so that the cache's pruning (see {@code GuestImagePruner}) keeps it. A
+     * process that uses the image for long (the daemon) calls it now and then; failures are ignored here, as the
+     * image was marked when it was ensured.
+     */
+    public void markUsed() {
+        new GuestImagePruner(directory().getParent(), GuestCacheRetention.defaults(), java.time.Clock.systemUTC())
+                .markUsed(directory(), ProgressListener.silent());
+    }
 }

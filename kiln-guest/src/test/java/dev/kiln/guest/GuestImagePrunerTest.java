@@ -37,6 +37,21 @@ class GuestImagePrunerTest {
     }
 
     @Test
+    void aGuestImageInUseMarksItselfUsedNow() throws IOException {
+        String digest = "e".repeat(64);
+        Path dir = Files.createDirectories(guestDir.resolve(digest));
+        var image = new GuestImage(digest, dir.resolve("vmlinuz"), dir.resolve("initrd.img"),
+                dir.resolve("rootfs.ext4"), "6.1.0", true);
+        Instant before = Instant.now().minusSeconds(1);
+        image.markUsed();
+        Path marker = dir.resolve(GuestImagePruner.LAST_USED_FILE);
+        assertThat(Files.getLastModifiedTime(marker).toInstant()).isAfter(before);
+        Files.setLastModifiedTime(marker, FileTime.from(before.minus(Duration.ofHours(5))));
+        image.markUsed();
+        assertThat(Files.getLastModifiedTime(marker).toInstant()).as("marked again").isAfter(before);
+    }
+
+    @Test
     void keepsTheCurrentImageTheTwoMostRecentlyUsedOthersAndRemovesTheRest() throws IOException {
         String current = image(1, hoursAgo(48), true);
         String recent = image(2, hoursAgo(3), true);

@@ -58,6 +58,8 @@ public final class HostAgent implements AutoCloseable {
     private final Server server;
     private final HostInfo info;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** How often a running daemon marks its guest image used (well within the cache's grace period of 1 hour). */
+    private static final java.time.Duration IMAGE_MARK_EVERY = java.time.Duration.ofMinutes(10);
     private final FakeWorld fakeWorld;
     private final ContainerService containers;
     private final ImageStore images;
@@ -216,6 +218,7 @@ public final class HostAgent implements AutoCloseable {
         }
         LOG.info("kiln daemon {} listening on {} (state in {})", VERSION, config.socket(), config.stateDir());
         agent.cluster.resume();
+        agent.keepMarkingUsed(image);
         return agent;
     }
 
@@ -314,6 +317,23 @@ public final class HostAgent implements AutoCloseable {
             }
             if (cleanup) cleanupAndClose();
             else close();
+        });
+    }
+
+    /**
+     * While the daemon runs, marks its guest image used every {@link #IMAGE_MARK_EVERY}: the cache keeps images used
+     * within the last hour, and this daemon starts VMs from its image for as long as it runs, even when other kiln
+     * versions sharing the cache have used newer images since.
+     */
+    private void keepMarkingUsed(GuestImage image) {
+        Thread.ofVirtual().name("kiln-image-mark").start(() -> {
+            try {
+                while (!stopped.await(IMAGE_MARK_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    image.markUsed();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         });
     }
 
