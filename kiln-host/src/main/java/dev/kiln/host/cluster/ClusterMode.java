@@ -192,7 +192,7 @@ public final class ClusterMode implements AutoCloseable {
                     dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
                     options.warmPoolMax().orElse(options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL)),
                     capacity(options.cpuOvercommit().orElse(4)), address, subnet, clusterCidr,
-                    Map.of("kiln.dev/hostname", host), peerImages::ensure);
+                    apiPort, Map.of("kiln.dev/hostname", host), peerImages::ensure);
             functions = functions(dir.resolve("functions"), new dev.kiln.host.fn.KvFunctionStore(kv), vms, images,
                     peerImages, "http://" + network.config().subnet().gateway() + ":" + registryPort, clock,
                     options.functionPool().orElse(ClusterOptions.DEFAULT_FUNCTION_POOL),
