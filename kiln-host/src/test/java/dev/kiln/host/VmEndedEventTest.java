@@ -85,7 +85,7 @@ class VmEndedEventTest {
         ResourceStore store = new ResourceStore(KvStore.memory(clock), clock);
         try (VmNodeBackend backend = new VmNodeBackend(agent.vms(), agent.containers(),
                 new PodRecords(config.stateDir().resolve("pods.json")), config.stateDir().resolve("nodes.json"), 0, 0,
-                Resources.of("2", "4Gi"), "127.0.0.1", "", "", Map.of(), image -> { })) {
+                Resources.of("2", "4Gi"), "127.0.0.1", "", "", 0, Map.of(), image -> { })) {
             // the runtime never makes a pass here: only the pushed end can change the node
             HostRuntime runtime = new HostRuntime("h1", store, backend, clock, Duration.ofHours(1));
             VmView vm = fakeVm("kn-n1");

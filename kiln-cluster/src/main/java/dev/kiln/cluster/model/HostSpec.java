@@ -1,19 +1,32 @@
 package dev.kiln.cluster.model;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * Where a host is reached and how much it offers to Nodes. Its labels are in the metadata.
  *
- * @param address  the address other hosts and clients reach it at (its overlay endpoint)
- * @param capacity what its Nodes may take in all
- * @param subnet   the slice of the cluster network its VMs take their addresses from (empty: not on an overlay)
+ * @param address     the address other hosts and clients reach it at (its overlay endpoint)
+ * @param capacity    what its Nodes may take in all
+ * @param subnet      the slice of the cluster network its VMs take their addresses from (empty: not on an overlay)
+ * @param clusterCidr the cluster network its subnet is a slice of, the same on every host of the cluster, e.g.
+ *                    {@code 10.90.0.0/16} (empty: not on an overlay, or registered by a kiln that did not record it)
+ * @param apiPort     the TCP port of its cluster API, where other hosts reach it (0: unknown, registered by a kiln
+ *                    that did not record it; other hosts then try their own API port); left out of the output when 0
  */
-public record HostSpec(String address, Resources capacity, String subnet) {
-    static final HostSpec EMPTY = new HostSpec("", Resources.ZERO, "");
+public record HostSpec(String address, Resources capacity, String subnet, String clusterCidr,
+                       @JsonInclude(JsonInclude.Include.NON_DEFAULT) int apiPort) {
+    static final HostSpec EMPTY = new HostSpec("", Resources.ZERO, "", "", 0);
 
     public HostSpec {
         address = Defaults.string(address);
         capacity = Defaults.or(capacity, Resources.ZERO);
         subnet = Defaults.string(subnet);
+        clusterCidr = Defaults.string(clusterCidr);
+    }
+
+    /** A host whose cluster CIDR and API port are not known. */
+    public HostSpec(String address, Resources capacity, String subnet) {
+        this(address, capacity, subnet, "", 0);
     }
 
     /** A host that is not on an overlay network. */

@@ -57,16 +57,25 @@ public final class Validation {
     private static void host(Problems p, Host host) {
         p.notEmpty("spec.address", host.spec().address());
         p.nonNegative("spec.capacity", host.spec().capacity());
-        String subnet = host.spec().subnet();
-        if (!subnet.isEmpty()) {
-            Ipv4Subnet.parse(subnet).ifPresentOrElse(s -> {
-                if (!s.isNetwork()) {
-                    p.add("spec.subnet", "has host bits set: write the network address, " + s.asNetwork());
-                }
-            }, () -> p.add("spec.subnet", "must be an IPv4 subnet such as 10.90.2.0/24 (or empty), got '" + subnet
-                    + "'"));
+        network(p, "spec.subnet", host.spec().subnet(), "10.90.2.0/24");
+        network(p, "spec.clusterCidr", host.spec().clusterCidr(), "10.90.0.0/16");
+        int apiPort = host.spec().apiPort();
+        if (apiPort < 0 || apiPort > 65535) {
+            p.add("spec.apiPort", "must be a port from 1 to 65535 (or 0: not known), got " + apiPort);
         }
         p.nonNegative("status.allocated", host.status().allocated());
+    }
+
+    /** An IPv4 network address in CIDR form, or empty. */
+    private static void network(Problems p, String path, String value, String example) {
+        if (value.isEmpty()) {
+            return;
+        }
+        Ipv4Subnet.parse(value).ifPresentOrElse(s -> {
+            if (!s.isNetwork()) {
+                p.add(path, "has host bits set: write the network address, " + s.asNetwork());
+            }
+        }, () -> p.add(path, "must be an IPv4 subnet such as " + example + " (or empty), got '" + value + "'"));
     }
 
     private static void nodePool(Problems p, NodePool pool) {

@@ -106,9 +106,10 @@ public final class HostRuntime implements AutoCloseable {
     /**
      * Registers this host as it starts: like {@link #heartbeat()}, but its subnet is checked first and again after
      * the write ({@link SubnetClaim}). A conflict (the subnet overlaps another registered host's, or lies outside the
-     * cluster CIDR) throws SUBNET_CONFLICT and leaves the store as it was: nothing is written when the first check
-     * fails, and when the second one finds that another host with an overlapping subnet registered first, this
-     * host's registration is withdrawn before the error is thrown.
+     * cluster CIDR, or the cluster CIDR differs from another registered host's) throws SUBNET_CONFLICT and leaves the
+     * store as it was: nothing is written when the first check fails, and when the second one finds that another host
+     * with an overlapping subnet or another cluster CIDR registered first, this host's registration is withdrawn
+     * before the error is thrown.
      *
      * @throws ClusterException SUBNET_CONFLICT naming the other host and both subnets, with what to do in its hint
      */
@@ -133,7 +134,8 @@ public final class HostRuntime implements AutoCloseable {
 
     private Host write(List<SubnetCheck.Conflict> conflicts) {
         Instant now = clock.instant();
-        HostSpec spec = new HostSpec(backend.address(), backend.capacity(), backend.subnet());
+        HostSpec spec = new HostSpec(backend.address(), backend.capacity(), backend.subnet(), backend.clusterCidr(),
+                backend.apiPort());
         Optional<String> message = conflicts.isEmpty() ? Optional.empty() : Optional.of(conflicts.stream()
                 .map(SubnetCheck.Conflict::message).collect(java.util.stream.Collectors.joining("; ")));
         Optional<Host> current = store.get(Host.class, host);

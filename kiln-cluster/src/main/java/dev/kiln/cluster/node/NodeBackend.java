@@ -50,6 +50,11 @@ public interface NodeBackend {
         return "";
     }
 
+    /** The TCP port of this host's cluster API, where other hosts reach it; 0 when it has none (or is not known). */
+    default int apiPort() {
+        return 0;
+    }
+
     /**
      * Stops every pod and removes every node VM on this host, because the host has been cut off from the cluster
      * for so long that the control plane is about to declare it Lost and run its pods elsewhere (self-fencing: a

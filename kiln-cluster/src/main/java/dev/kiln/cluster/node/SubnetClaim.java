@@ -27,6 +27,9 @@ import java.util.stream.Collectors;
  * created, or, for our own changed subnet, the revision of our write; so the host that registered first keeps its
  * subnet, and two overlapping claims are never both kept (at worst, both withdraw).
  *
+ * <p>The cluster CIDR is claimed the same way: a host whose cluster CIDR differs from a registered Host's is
+ * refused, and of two that start together with different ones, the later withdraws.
+ *
  * <p>While the host runs, every heartbeat looks again ({@link #conflicts()}, {@link #report}): an overlap can still
  * appear through a Host written by other means (by hand through the API, or by a kiln without this check, or a
  * running host's Host deleted and then re-created by its heartbeat after another took its subnet). Such a conflict is
@@ -61,8 +64,9 @@ final class SubnetClaim {
     }
 
     /**
-     * After the write: when a Host whose claim is older than ours overlaps, withdraws ours (back to
-     * {@code previous}, or deleted) and throws SUBNET_CONFLICT.
+     * After the write: when a Host whose claim is older than ours overlaps, or recorded a different cluster CIDR,
+     * withdraws ours (back to {@code previous}, or deleted) and throws SUBNET_CONFLICT. For the cluster CIDR, our
+     * claim is as old as our Host when {@code previous} recorded the same one.
      */
     void confirm(Optional<Host> previous, Host written) {
         String subnet = backend.subnet();
@@ -73,11 +77,17 @@ final class SubnetClaim {
         Map<String, Long> created = entries.stream().collect(Collectors.toMap(e -> e.resource().name(),
                 ResourceStore.Entry::createRevision));
         long writeRevision = Long.parseLong(written.metadata().resourceVersion().orElseThrow());
-        boolean sameClaim = previous.filter(p -> p.spec().subnet().equals(subnet)).isPresent();
-        long ours = sameClaim ? created.getOrDefault(host, writeRevision) : writeRevision;
+        String cidr = backend.clusterCidr();
+        long since = created.getOrDefault(host, writeRevision);
+        long ours = previous.filter(p -> p.spec().subnet().equals(subnet)).isPresent() ? since : writeRevision;
+        long oursCidr = previous.filter(p -> p.spec().clusterCidr().equals(cidr)).isPresent() ? since : writeRevision;
         List<Host> hosts = entries.stream().map(ResourceStore.Entry::resource).toList();
-        List<SubnetCheck.Conflict> older = SubnetCheck.conflicts(host, subnet, "", hosts).stream()
-                .filter(c -> c instanceof SubnetCheck.Conflict.Overlap o && created.get(o.other()) < ours).toList();
+        List<SubnetCheck.Conflict> older = SubnetCheck.conflicts(host, subnet, cidr, hosts).stream()
+                .filter(c -> switch (c) {
+                    case SubnetCheck.Conflict.Overlap o -> created.get(o.other()) < ours;
+                    case SubnetCheck.Conflict.ClusterCidrMismatch m -> created.get(m.other()) < oursCidr;
+                    case SubnetCheck.Conflict.OutsideCluster x -> false; // refused by check() already
+                }).toList();
         if (older.isEmpty()) {
             return;
         }
@@ -134,27 +144,37 @@ final class SubnetClaim {
                 .collect(Collectors.toCollection(TreeSet::new));
         for (SubnetCheck.Conflict c : conflicts) {
             if (!reported.contains(c.message())) {
-                String what = c.message() + ": two VMs could get the same address; " + advice(c);
+                String what = c.message() + ": " + c.consequence() + "; " + advice(c);
                 LOG.warn("host {}: {}", host, what);
                 store.recordEvent(self, EventType.WARNING, REASON, what, "host-runtime/" + host);
             }
         }
         if (now.isEmpty() && !reported.isEmpty()) {
-            LOG.info("host {}: its subnet {} no longer conflicts with another host's", host, backend.subnet());
+            LOG.info("host {}: its subnet {} no longer conflicts with another host's subnet or cluster CIDR", host,
+                    backend.subnet());
         }
         reported = Set.copyOf(now);
     }
 
     /** Which host should move: the one that registered later. */
     private String advice(SubnetCheck.Conflict c) {
-        if (!(c instanceof SubnetCheck.Conflict.Overlap o)) {
-            return "restart this host with a --subnet inside the cluster CIDR";
-        }
+        return switch (c) {
+            case SubnetCheck.Conflict.OutsideCluster x -> "restart this host with a --subnet inside the cluster CIDR";
+            case SubnetCheck.Conflict.Overlap o -> "host " + later(o.other())
+                    + " registered later: run 'kiln down' there and join again with another --subnet";
+            case SubnetCheck.Conflict.ClusterCidrMismatch m -> {
+                boolean mine = later(m.other()).equals(host);
+                yield "host " + (mine ? host : m.other()) + " registered later: run 'kiln down' there and start its "
+                        + "daemon again with --cluster-cidr " + (mine ? m.otherCidr() : m.cidr()) + " like host "
+                        + (mine ? m.other() : host);
+            }
+        };
+    }
+
+    /** Of this host and {@code other}, the one whose Host was created later. */
+    private String later(String other) {
         List<ResourceStore.Entry<Host>> entries = store.entries(Host.class);
-        long mine = revision(entries, host);
-        long theirs = revision(entries, o.other());
-        String later = mine > theirs ? host : o.other();
-        return "host " + later + " registered later: run 'kiln down' there and join again with another --subnet";
+        return revision(entries, host) > revision(entries, other) ? host : other;
     }
 
     private static long revision(List<ResourceStore.Entry<Host>> entries, String name) {

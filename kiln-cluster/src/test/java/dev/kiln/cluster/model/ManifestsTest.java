@@ -113,6 +113,38 @@ class ManifestsTest {
     }
 
     @Test
+    void aHostWrittenBeforeItsClusterCidrAndApiPortWereRecordedStillReads() {
+        // as a kiln before spec.clusterCidr and spec.apiPort stored it, and before spec.subnet
+        Host json = (Host) Manifests.readJson(("""
+                {"apiVersion":"kiln.dev/v1","kind":"Host","metadata":{"name":"h1","resourceVersion":"7"},
+                 "spec":{"address":"192.0.2.1","capacity":{"cpu":"2","memory":"4Gi"},"subnet":"10.90.1.0/24"},
+                 "status":{"phase":"Ready","lastHeartbeat":"2025-03-01T10:15:30Z"}}
+                """).getBytes(StandardCharsets.UTF_8));
+        assertThat(json.spec()).isEqualTo(new HostSpec("192.0.2.1", Resources.of("2", "4Gi"), "10.90.1.0/24"));
+        assertThat(json.spec().clusterCidr()).isEmpty();
+        assertThat(json.spec().apiPort()).isZero();
+        Host yaml = (Host) Manifests.read("""
+                apiVersion: kiln.dev/v1
+                kind: Host
+                metadata: {name: h0}
+                spec: {address: 192.0.2.2, capacity: {cpu: "1", memory: 1Gi}}
+                """, "old.yaml").getFirst();
+        assertThat(yaml.spec()).isEqualTo(new HostSpec("192.0.2.2", Resources.of("1", "1Gi"), "", "", 0));
+    }
+
+    @Test
+    void aHostsClusterCidrAndApiPortAreWrittenOnlyWhenKnown() {
+        Host h = Host.of(ObjectMeta.named("h1"), new HostSpec("192.0.2.1", Resources.ZERO, "10.90.1.0/24",
+                "10.90.0.0/16", 7071));
+        assertThat(Manifests.toJsonString(h)).contains("\"subnet\":\"10.90.1.0/24\"",
+                "\"clusterCidr\":\"10.90.0.0/16\"", "\"apiPort\":7071");
+        assertThat(Manifests.toYaml(h)).contains("clusterCidr: 10.90.0.0/16", "apiPort: 7071");
+        String unknown = Manifests.toJsonString(Host.of(ObjectMeta.named("h1"), new HostSpec("192.0.2.1",
+                Resources.ZERO)));
+        assertThat(unknown).doesNotContain("clusterCidr", "subnet", "apiPort");
+    }
+
+    @Test
     void podRequestsAreTheSumOfItsContainers() {
         assertThat(Samples.pod().requests()).isEqualTo(new Resources(350, (32L << 20) + 1_000_000_000L));
         assertThat(Pod.of(ObjectMeta.named("empty"), PodSpec.of(List.of())).requests()).isEqualTo(Resources.ZERO);

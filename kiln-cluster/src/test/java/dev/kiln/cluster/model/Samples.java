@@ -20,7 +20,8 @@ final class Samples {
     }
 
     static Host host() {
-        return Host.of(meta("host-a"), new HostSpec("10.0.0.5:7070", Resources.of("8", "16Gi")))
+        return Host.of(meta("host-a"), new HostSpec("10.0.0.5", Resources.of("8", "16Gi"), "10.90.1.0/24",
+                        "10.90.0.0/16", 7071))
                 .withStatus(new HostStatus(HostPhase.READY, Optional.of(T1), Resources.of("1500m", "2560Mi"),
                         Optional.of("all good"), Optional.of(7587868465421L)));
     }

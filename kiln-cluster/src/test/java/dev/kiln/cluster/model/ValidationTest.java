@@ -171,6 +171,16 @@ class ValidationTest {
         }
         assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
                 "10.90.2.0/24")))).isEmpty();
+        assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                "10.90.2.0/24", "10.90.0.0/16", 7070)))).isEmpty();
+        assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                "10.90.2.0/24", "10.90.0.1/16", 70700)))).containsExactly(
+                "spec.clusterCidr: has host bits set: write the network address, 10.90.0.0/16",
+                "spec.apiPort: must be a port from 1 to 65535 (or 0: not known), got 70700");
+        assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                "10.90.2.0/24", "10.90.0.0", -1)))).containsExactly(
+                "spec.clusterCidr: must be an IPv4 subnet such as 10.90.0.0/16 (or empty), got '10.90.0.0'",
+                "spec.apiPort: must be a port from 1 to 65535 (or 0: not known), got -1");
         Instant t = Instant.parse("2025-01-01T00:00:00Z");
         Event e = Event.of(ObjectMeta.named("e"), new ObjectReference(Kind.POD, "", Optional.empty()),
                 EventType.NORMAL, "", "m", "test", t);

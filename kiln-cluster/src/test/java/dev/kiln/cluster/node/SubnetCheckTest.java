@@ -35,6 +35,17 @@ class SubnetCheckTest {
         return host(name, subnet, HostPhase.READY);
     }
 
+    /** A Host that recorded its cluster CIDR. */
+    static Host host(String name, String subnet, String clusterCidr, HostPhase phase) {
+        return Host.of(ObjectMeta.named(name), new HostSpec("192.0.2.1", Resources.ZERO, subnet, clusterCidr, 7070))
+                .withStatus(new HostStatus(phase, Optional.empty(), Resources.ZERO, Optional.empty(),
+                        Optional.empty()));
+    }
+
+    static Host host(String name, String subnet, String clusterCidr) {
+        return host(name, subnet, clusterCidr, HostPhase.READY);
+    }
+
     @Test
     void anOverlapNamesBothHostsAndBothSubnets() {
         List<Host> hosts = List.of(host("h1", "10.90.1.0/24"), host("h3", "10.90.0.0/23"), host("h4", "10.90.4.0/24"));
@@ -74,6 +85,68 @@ class SubnetCheckTest {
         assertThat(SubnetCheck.conflicts("h1", "10.90.0.0/15", "10.90.0.0/16", List.of())).hasSize(1);
         assertThat(SubnetCheck.conflicts("h1", "10.90.255.0/24", "10.90.0.0/16", List.of())).isEmpty();
         assertThat(SubnetCheck.conflicts("h1", "10.91.0.0/24", "", List.of())).isEmpty();
+    }
+
+    @Test
+    void theSameClusterCidrIsNoConflict() {
+        List<Host> hosts = List.of(host("h1", "10.90.1.0/24", "10.90.0.0/16"), host("h3", "10.90.3.0/24",
+                "10.90.0.0/16"));
+        assertThat(SubnetCheck.conflicts("h2", "10.90.2.0/24", "10.90.0.0/16", hosts)).isEmpty();
+    }
+
+    @Test
+    void anotherClusterCidrIsAConflictNamingBothHostsAndBothCidrs() {
+        List<Host> hosts = List.of(host("h1", "10.90.1.0/24", "10.90.0.0/16"));
+        assertThat(SubnetCheck.conflicts("h2", "10.90.2.0/24", "10.90.0.0/17", hosts)).singleElement()
+                .isEqualTo(new SubnetCheck.Conflict.ClusterCidrMismatch("h2", Ipv4Subnet.parse("10.90.0.0/17")
+                        .orElseThrow(), "h1", Ipv4Subnet.parse("10.90.0.0/16").orElseThrow(), HostPhase.READY))
+                .extracting(SubnetCheck.Conflict::message).isEqualTo("host h2's cluster CIDR 10.90.0.0/17 differs "
+                        + "from host h1's cluster CIDR 10.90.0.0/16 (h1 is Ready)");
+    }
+
+    @Test
+    void theHostsOwnClusterCidrAndHostsThatRecordedNoneAreNoConflict() {
+        // its own earlier registration (a restart with another --cluster-cidr), and a Host of an older kiln
+        List<Host> hosts = List.of(host("h1", "10.90.1.0/24", "10.91.0.0/16"), host("old", "10.90.3.0/24", ""));
+        assertThat(SubnetCheck.conflicts("h1", "10.90.1.0/24", "10.90.0.0/16", hosts)).isEmpty();
+        // and a host that is not told its cluster CIDR checks only overlaps
+        assertThat(SubnetCheck.conflicts("h2", "10.90.2.0/24", "", List.of(host("h1", "10.90.1.0/24",
+                "10.91.0.0/16")))).isEmpty();
+    }
+
+    @Test
+    void aClusterCidrMismatchIsRefusedWithTheOtherHostsCidrInTheHint() {
+        List<Host> hosts = List.of(host("h1", "10.90.1.0/24", "10.90.0.0/16"),
+                host("h3", "10.90.3.0/24", "10.90.0.0/16", HostPhase.LOST));
+        assertThatThrownBy(() -> SubnetCheck.require("h2", "10.91.1.0/24", "10.91.0.0/16", hosts))
+                .isInstanceOfSatisfying(ClusterException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ClusterError.SUBNET_CONFLICT);
+                    assertThat(e.getMessage()).isEqualTo("host h2's cluster CIDR 10.91.0.0/16 differs from host "
+                            + "h1's cluster CIDR 10.90.0.0/16 (h1 is Ready); host h2's cluster CIDR 10.91.0.0/16 "
+                            + "differs from host h3's cluster CIDR 10.90.0.0/16 (h3 is Lost): their VMs could not "
+                            + "reach each other across the overlay");
+                    assertThat(e.hint()).contains("start this host's daemon with --cluster-cidr 10.90.0.0/16 like "
+                            + "hosts h1, h3, since all hosts of a cluster share one cluster network, and with a "
+                            + "--subnet inside it that no other host has, such as 10.90.0.0/24 ('kiln get hosts -o "
+                            + "yaml' shows each host's clusterCidr and subnet); host h3 is Lost: if it is gone for "
+                            + "good, 'kiln delete host h3' removes it");
+                });
+    }
+
+    @Test
+    void aMismatchAndAnOverlapAreBothNamedEachWithWhatItCauses() {
+        List<Host> hosts = List.of(host("h1", "10.90.1.0/24", "10.90.0.0/16"), host("h9", "10.90.9.0/24",
+                "10.88.0.0/13"));
+        assertThatThrownBy(() -> SubnetCheck.require("h2", "10.90.1.0/24", "10.90.0.0/17", hosts))
+                .isInstanceOfSatisfying(ClusterException.class, e -> {
+                    assertThat(e.getMessage()).isEqualTo("host h2's cluster CIDR 10.90.0.0/17 differs from host "
+                            + "h1's cluster CIDR 10.90.0.0/16 (h1 is Ready); host h2's cluster CIDR 10.90.0.0/17 "
+                            + "differs from host h9's cluster CIDR 10.88.0.0/13 (h9 is Ready): their VMs could not "
+                            + "reach each other across the overlay; host h2's subnet 10.90.1.0/24 overlaps host h1's "
+                            + "subnet 10.90.1.0/24 (h1 is Ready): two VMs could get the same address");
+                    assertThat(e.hint()).get().asString().startsWith("the other hosts differ too (h1: "
+                            + "10.90.0.0/16; h9: 10.88.0.0/13): start every host's daemon with one --cluster-cidr");
+                });
     }
 
     @Test

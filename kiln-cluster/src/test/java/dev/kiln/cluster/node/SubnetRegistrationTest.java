@@ -39,7 +39,11 @@ class SubnetRegistrationTest {
     private final ResourceStore store = new ResourceStore(kv, clock);
 
     /** A host on the cluster network, without VMs. */
-    record Net(String subnet, String clusterCidr) implements NodeBackend {
+    record Net(String subnet, String clusterCidr, int apiPort) implements NodeBackend {
+        Net(String subnet, String clusterCidr) {
+            this(subnet, clusterCidr, 7070);
+        }
+
         @Override
         public Observed observe() {
             return new Observed(Map.of(), Map.of());
@@ -89,6 +93,10 @@ class SubnetRegistrationTest {
         return runtime(store, name, subnet);
     }
 
+    private HostRuntime runtime(String name, String subnet, String clusterCidr) {
+        return new HostRuntime(name, store, new Net(subnet, clusterCidr, 7071), clock, Duration.ofSeconds(1));
+    }
+
     private Host host(String name) {
         return store.get(Host.class, name).orElseThrow();
     }
@@ -116,6 +124,74 @@ class SubnetRegistrationTest {
                 .isInstanceOfSatisfying(ClusterException.class, e -> assertThat(e.getMessage())
                         .startsWith("host h3's subnet 10.91.0.0/24 is not inside the cluster CIDR 10.90.0.0/16"));
         assertThat(kv.listWithRevision("/")).isEqualTo(before);
+    }
+
+    @Test
+    void aHostRecordsItsClusterCidrAndApiPort() {
+        Host h1 = runtime("h1", "10.90.1.0/24", CLUSTER).register();
+        assertThat(h1.spec()).isEqualTo(new HostSpec("192.0.2.1", Resources.of("2", "4Gi"), "10.90.1.0/24", CLUSTER,
+                7071));
+        assertThat(host("h1").spec()).isEqualTo(h1.spec());
+    }
+
+    @Test
+    void aHostWithAnotherClusterCidrDoesNotJoinAndWritesNothing() {
+        runtime("h1", "10.90.1.0/24").register();
+        Snapshot before = kv.listWithRevision("/");
+
+        assertThatThrownBy(() -> runtime("h2", "10.90.2.0/24", "10.90.0.0/17").register())
+                .isInstanceOfSatisfying(ClusterException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ClusterError.SUBNET_CONFLICT);
+                    assertThat(e.getMessage()).isEqualTo("host h2's cluster CIDR 10.90.0.0/17 differs from host h1's "
+                            + "cluster CIDR 10.90.0.0/16 (h1 is Ready): their VMs could not reach each other across "
+                            + "the overlay");
+                    assertThat(e.hint()).get().asString().startsWith("start this host's daemon with --cluster-cidr "
+                            + "10.90.0.0/16 like host h1");
+                });
+        assertThat(kv.listWithRevision("/")).isEqualTo(before);
+        // a host that registered before cluster CIDRs were recorded does not hold a newcomer back
+        store.update(host("h1").withSpec(new HostSpec("192.0.2.1", Resources.ZERO, "10.90.1.0/24")));
+        assertThat(runtime("h2", "10.90.2.0/24", "10.90.0.0/17").register().spec().clusterCidr())
+                .isEqualTo("10.90.0.0/17");
+    }
+
+    @Test
+    void ofTwoHostsWithDifferentClusterCidrsStartingTogetherTheSecondWithdraws() {
+        SubnetClaim first = new SubnetClaim("h1", store, new Net("10.90.1.0/24", CLUSTER));
+        SubnetClaim second = new SubnetClaim("h2", store, new Net("10.90.2.0/24", "10.90.0.0/17"));
+        Optional<Host> none1 = first.check();
+        Optional<Host> none2 = second.check();
+        Host h1 = store.create(Host.of(ObjectMeta.named("h1"), new HostSpec("192.0.2.1", Resources.ZERO,
+                "10.90.1.0/24", CLUSTER, 7070)));
+        Host h2 = store.create(Host.of(ObjectMeta.named("h2"), new HostSpec("192.0.2.2", Resources.ZERO,
+                "10.90.2.0/24", "10.90.0.0/17", 7070)));
+
+        first.confirm(none1, h1);
+        assertThatThrownBy(() -> second.confirm(none2, h2)).isInstanceOfSatisfying(ClusterException.class,
+                e -> assertThat(e.getMessage()).startsWith("host h2's cluster CIDR 10.90.0.0/17 differs from host "
+                        + "h1's cluster CIDR 10.90.0.0/16 (h1 is Suspect): their VMs could not reach each other "
+                        + "across the overlay (the other host registered first"));
+        assertThat(store.list(Host.class)).extracting(Host::name).containsExactly("h1");
+    }
+
+    @Test
+    void aClusterCidrMismatchThatAppearsWhileRunningIsReportedOnce() {
+        HostRuntime h1 = runtime("h1", "10.90.1.0/24");
+        h1.register();
+        store.create(Host.of(ObjectMeta.named("h9"), new HostSpec("192.0.2.9", Resources.ZERO, "10.90.9.0/24",
+                "10.90.0.0/17", 7070)));
+
+        h1.heartbeat();
+        h1.heartbeat();
+        assertThat(store.events(Kind.HOST, "h1")).singleElement().satisfies(e -> {
+            assertThat(e.reason()).isEqualTo("SubnetConflict");
+            assertThat(e.message()).isEqualTo("host h1's cluster CIDR 10.90.0.0/16 differs from host h9's cluster "
+                    + "CIDR 10.90.0.0/17 (h9 is Suspect): their VMs could not reach each other across the overlay; "
+                    + "host h9 registered later: run 'kiln down' there and start its daemon again with --cluster-cidr "
+                    + "10.90.0.0/16 like host h1");
+        });
+        assertThat(host("h1").status().message()).contains("host h1's cluster CIDR 10.90.0.0/16 differs from host "
+                + "h9's cluster CIDR 10.90.0.0/17 (h9 is Suspect)");
     }
 
     @Test

@@ -179,7 +179,8 @@ public final class ClusterMode implements AutoCloseable {
             String address = options.advertise().orElseGet(ClusterMode::address);
             String subnet = network.config().clusterCidr().isPresent() ? network.config().subnet().toString() : "";
             String clusterCidr = network.config().clusterCidr().map(Object::toString).orElse("");
-            // before anything starts: a subnet another host has (or outside the cluster CIDR) does not join
+            // before anything starts: a subnet another host has (or outside the cluster CIDR), or a cluster CIDR
+            // other than the other hosts', does not join
             SubnetCheck.require(host, subnet, clusterCidr, store.list(Host.class));
             if (network.config().clusterCidr().isPresent()) {
                 overlay = Optional.of(OverlayPeers.start(network.config(), address, store, host));
@@ -191,7 +192,7 @@ public final class ClusterMode implements AutoCloseable {
                     dir.resolve("nodes.json"), options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL),
                     options.warmPoolMax().orElse(options.warmPool().orElse(ClusterOptions.DEFAULT_WARM_POOL)),
                     capacity(options.cpuOvercommit().orElse(4)), address, subnet, clusterCidr,
-                    Map.of("kiln.dev/hostname", host), peerImages::ensure);
+                    apiPort, Map.of("kiln.dev/hostname", host), peerImages::ensure);
             functions = functions(dir.resolve("functions"), new dev.kiln.host.fn.KvFunctionStore(kv), vms, images,
                     peerImages, "http://" + network.config().subnet().gateway() + ":" + registryPort, clock,
                     options.functionPool().orElse(ClusterOptions.DEFAULT_FUNCTION_POOL),

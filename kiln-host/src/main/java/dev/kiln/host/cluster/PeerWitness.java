@@ -22,9 +22,10 @@ import java.util.function.BooleanSupplier;
  * hosts answer and none reaches the store: the store is down for everyone, nobody can declare this host Lost, and
  * killing its pods would only turn an etcd outage into an outage of every pod. A host with no peers never fences.
  *
- * <p>It also knows the other Ready hosts' image registries, for {@link PeerImages}. The peers are the other
- * registered hosts as last read from the store (refreshed by {@link #refresh()}); their
- * APIs are assumed on the same port as this host's.
+ * <p>It also knows the other Ready hosts' image registries, for {@link PeerImages}, and their cluster APIs, for
+ * {@link PeerFunctions}. The peers are the other registered hosts as last read from the store (refreshed by
+ * {@link #refresh()}); each one's API is at its address and the port its Host records ({@code spec.apiPort}), or
+ * this host's own API port for a Host that records none (written by an older kiln).
  */
 final class PeerWitness implements BooleanSupplier, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PeerWitness.class);
@@ -34,7 +35,7 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
     private final String self;
     private final int apiPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(ASK_TIMEOUT).build();
-    private volatile List<String> peers = List.of();
+    private volatile List<URI> peers = List.of();
     private volatile List<URI> registries = List.of();
     private volatile java.util.Map<String, URI> apis = java.util.Map.of();
     private final int registryPort;
@@ -51,7 +52,8 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
     void refresh() {
         try {
             List<Host> others = store.list(Host.class).stream().filter(h -> !h.name().equals(self)).toList();
-            peers = others.stream().map(h -> h.spec().address()).filter(a -> !a.isEmpty()).sorted().toList();
+            peers = others.stream().filter(h -> !h.spec().address().isEmpty()).map(h -> api(h.spec(), apiPort))
+                    .sorted().toList();
             registries = others.stream().filter(h -> h.status().phase() == dev.kiln.cluster.model.HostPhase.READY)
                     .map(h -> h.spec().subnet()).filter(sn -> !sn.isEmpty())
                     .map(sn -> URI.create("http://" + dev.kiln.net.Ipv4Cidr.parse(sn).gateway() + ":" + registryPort))
@@ -59,7 +61,7 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
             apis = others.stream().filter(h -> h.status().phase() == dev.kiln.cluster.model.HostPhase.READY)
                     .filter(h -> !h.spec().address().isEmpty())
                     .collect(java.util.stream.Collectors.toUnmodifiableMap(Host::name,
-                            h -> URI.create("http://" + h.spec().address() + ":" + apiPort)));
+                            h -> api(h.spec(), apiPort)));
         } catch (ClusterException e) {
             LOG.debug("peers not refreshed: {}", e.getMessage());
         }
@@ -94,18 +96,29 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
         return registries;
     }
 
-    /** The cluster APIs of the other Ready hosts, by host name (on this host's API port). */
+    /** The cluster APIs of the other Ready hosts, by host name. */
     java.util.Map<String, URI> apis() {
         return apis;
     }
 
-    List<String> peers() {
+    /** The cluster APIs of the other registered hosts, in any phase: the ones asked whether the store answers. */
+    List<URI> peers() {
         return peers;
+    }
+
+    /**
+     * Where a host's cluster API is: {@code http://<address>:<its apiPort>}, or {@code fallbackPort} when its Host
+     * records no port (0: written by a kiln that did not record it).
+     */
+    static URI api(dev.kiln.cluster.model.HostSpec host, int fallbackPort) {
+        String address = host.address().contains(":") && !host.address().startsWith("[") ? "[" + host.address() + "]"
+                : host.address();
+        return URI.create("http://" + address + ":" + (host.apiPort() > 0 ? host.apiPort() : fallbackPort));
     }
 
     @Override
     public boolean getAsBoolean() {
-        List<String> ask = peers;
+        List<URI> ask = peers;
         if (ask.isEmpty()) {
             return false;
         }
@@ -125,8 +138,8 @@ final class PeerWitness implements BooleanSupplier, AutoCloseable {
     }
 
     /** The peer's {@code /healthz} status, or 0 when it does not answer in time. */
-    private CompletableFuture<Integer> healthz(String address) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address + ":" + apiPort + "/healthz"))
+    private CompletableFuture<Integer> healthz(URI api) {
+        HttpRequest request = HttpRequest.newBuilder(api.resolve("/healthz"))
                 .timeout(ASK_TIMEOUT).GET().build();
         return http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode)
                 .exceptionally(e -> 0);

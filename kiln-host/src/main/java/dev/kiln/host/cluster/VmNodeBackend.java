@@ -63,6 +63,7 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final String address;
     private final String subnet;
     private final String clusterCidr;
+    private final int apiPort;
     /** Makes an image available on this host before a pod uses it (pulls it from another host if need be). */
     private final java.util.function.Consumer<String> ensureImage;
     private final Map<String, String> labels;
@@ -86,11 +87,12 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
 
     public VmNodeBackend(VmService vms, ContainerService containers, PodRecords records, Path nodeVmsFile,
                          int warmPoolMin, int warmPoolMax, Resources capacity, String address, String subnet,
-                         String clusterCidr, Map<String, String> labels,
+                         String clusterCidr, int apiPort, Map<String, String> labels,
                          java.util.function.Consumer<String> ensureImage) {
         this.ensureImage = ensureImage;
         this.subnet = subnet;
         this.clusterCidr = clusterCidr;
+        this.apiPort = apiPort;
         this.nodeVms = new NodeVms(nodeVmsFile);
         this.pool = new WarmPool(vms, nodeVms, warmPoolMin, warmPoolMax, java.time.Clock.systemUTC(), work);
         this.vms = vms;
@@ -406,6 +408,11 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     @Override
     public String clusterCidr() {
         return clusterCidr;
+    }
+
+    @Override
+    public int apiPort() {
+        return apiPort;
     }
 
     @Override
