@@ -475,8 +475,10 @@ final class RuncContainerRuntime implements ContainerRuntime {
         for (Container c : containers.values()) {
             Optional<Duration> late = c.restartLate().filter(d -> d.compareTo(restartOverdue) > 0);
             if (late.isPresent()) {
-                return Optional.of(String.format(java.util.Locale.ROOT, "the restart of container %s is %.1f s overdue",
-                        c.spec.name(), late.get().toMillis() / 1000.0));
+                // no figure that changes from one check to the next: the cluster records each new reason once
+                return Optional.of("the restart of container " + c.spec.name() + " is more than "
+                        + (restartOverdue.toMillis() % 1000 == 0 ? restartOverdue.toSeconds() + " s"
+                        : restartOverdue.toMillis() + " ms") + " overdue");
             }
         }
         ScheduledFuture<?> probe;
