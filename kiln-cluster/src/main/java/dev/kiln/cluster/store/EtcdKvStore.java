@@ -34,6 +34,17 @@ import java.util.function.Consumer;
  */
 final class EtcdKvStore implements KvStore {
     private static final ByteSequence ANY_KEY = bytes("/");
+    /** The Vert.x switch that {@link #connect} sets, unless the JVM was started with it. */
+    static final String VERTX_CP_RESOLVING = "vertx.disableFileCPResolving";
+
+    static {
+        // jetcd runs on Vert.x, which by default makes a directory /tmp/vertx-cache-<uuid> per instance, to resolve
+        // files from the class path (kiln never asks it to), and removes it only when the JVM exits normally: every
+        // kiln process killed with -9 left one behind. With class-path resolving off, Vert.x makes none.
+        if (System.getProperty(VERTX_CP_RESOLVING) == null) {
+            System.setProperty(VERTX_CP_RESOLVING, "true");
+        }
+    }
 
     private final Client client;
     private final KV kv;

@@ -38,4 +38,23 @@ class EtcdKvStoreTest extends KvStoreContract {
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
     }
+
+    @Test
+    void aStoreMakesNoVertxCacheDirectoryThatAKilledProcessWouldLeaveBehind() throws Exception {
+        java.nio.file.Path tmp = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+        List<java.nio.file.Path> before = vertxCaches(tmp);
+        try (KvStore store = openStore()) {
+            store.put("/kiln/vertx-probe", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(store.get("/kiln/vertx-probe")).isPresent();
+            assertThat(System.getProperty(EtcdKvStore.VERTX_CP_RESOLVING)).isEqualTo("true");
+            assertThat(vertxCaches(tmp)).as("Vert.x cache directories in " + tmp + " while a store is open")
+                    .containsExactlyInAnyOrderElementsOf(before);
+        }
+    }
+
+    private static List<java.nio.file.Path> vertxCaches(java.nio.file.Path tmp) throws java.io.IOException {
+        try (var entries = java.nio.file.Files.list(tmp)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith("vertx-cache")).toList();
+        }
+    }
 }
