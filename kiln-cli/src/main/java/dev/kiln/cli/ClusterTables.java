@@ -31,8 +31,8 @@ final class ClusterTables {
 
     static Table header(Kind kind, boolean wide) {
         return switch (kind) {
-            case HOST -> wide ? new Table("NAME", "STATUS", "CPU", "MEMORY", "ALLOCATED", "ADDRESS", "SUBNET", "HEARTBEAT",
-                    "AGE")
+            case HOST -> wide ? new Table("NAME", "STATUS", "CPU", "MEMORY", "ALLOCATED", "ADDRESS", "API", "SUBNET",
+                    "CLUSTER CIDR", "HEARTBEAT", "AGE")
                     : new Table("NAME", "STATUS", "CPU", "MEMORY", "AGE");
             case NODE_POOL -> new Table("NAME", "REPLICAS", "READY", "CPUS", "MEMORY", "DRIVER", "AGE");
             case NODE -> wide ? new Table("NAME", "STATUS", "POOL", "HOST", "VM", "ADDRESS", "CPUS", "MEMORY",
@@ -50,7 +50,9 @@ final class ClusterTables {
             case Host h -> wide ? new String[]{h.name(), label(h.status().phase()),
                     Quantity.formatCpu(h.spec().capacity().cpuMillis()),
                     Quantity.formatMemory(h.spec().capacity().memoryBytes()), h.status().allocated().toString(),
-                    h.spec().address(), h.spec().subnet().isEmpty() ? "<none>" : h.spec().subnet(),
+                    h.spec().address(), h.spec().apiPort() > 0 ? Integer.toString(h.spec().apiPort()) : "-",
+                    h.spec().subnet().isEmpty() ? "<none>" : h.spec().subnet(),
+                    h.spec().clusterCidr().isEmpty() ? "<none>" : h.spec().clusterCidr(),
                     age(h.status().lastHeartbeat(), now), age}
                     : new String[]{h.name(), label(h.status().phase()),
                     Quantity.formatCpu(h.spec().capacity().cpuMillis()),

@@ -43,15 +43,16 @@ class FormattingTest {
     }
 
     @Test
-    void wideHostsShowEachHostsSubnet() {
+    void wideHostsShowEachHostsApiPortSubnetAndClusterCidr() {
         Instant now = Instant.parse("2026-11-23T03:00:00Z");
         List<Resource> hosts = List.of(
-                Host.of(ObjectMeta.named("h1"), new HostSpec("172.30.0.11", Resources.ZERO, "10.90.1.0/24")),
+                Host.of(ObjectMeta.named("h1"), new HostSpec("172.30.0.11", Resources.ZERO, "10.90.1.0/24",
+                        "10.90.0.0/16", 7070)),
                 Host.of(ObjectMeta.named("solo"), new HostSpec("172.30.0.12", Resources.ZERO)));
         List<String> lines = ClusterTables.render(Kind.HOST, hosts, true, Map.of(), now).lines().toList();
-        assertThat(lines.get(0)).contains("ADDRESS       SUBNET         HEARTBEAT");
-        assertThat(lines.get(1)).contains("172.30.0.11   10.90.1.0/24");
-        assertThat(lines.get(2)).contains("172.30.0.12   <none>");
+        assertThat(lines.get(0)).contains("ADDRESS       API    SUBNET         CLUSTER CIDR   HEARTBEAT");
+        assertThat(lines.get(1)).contains("172.30.0.11   7070   10.90.1.0/24   10.90.0.0/16");
+        assertThat(lines.get(2)).contains("172.30.0.12   -      <none>         <none>");
     }
 
     @Test
