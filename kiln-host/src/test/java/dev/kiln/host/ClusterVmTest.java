@@ -88,6 +88,26 @@ class ClusterVmTest {
         return (System.nanoTime() - start) / 1_000_000;
     }
 
+    /** The test's Deployment "ticker": {@code replicas} pods whose container says {@code says}, then sleeps. */
+    private static String ticker(int replicas, String says) {
+        return """
+                apiVersion: kiln.dev/v1
+                kind: Deployment
+                metadata: {name: ticker}
+                spec:
+                  replicas: %d
+                  selector: {matchLabels: {app: ticker}}
+                  template:
+                    metadata: {labels: {app: ticker}}
+                    spec:
+                      containers:
+                        - name: main
+                          image: busybox:test
+                          command: [sh, -c, "echo %s; while true; do sleep 2; done"]
+                          resources: {requests: {cpu: 100m, memory: 32Mi}}
+                """.formatted(replicas, says);
+    }
+
     @Test
     @Order(1)
     void aTwoNodePoolAndAThreeReplicaDeploymentComeUpSpreadOverBothNodes() throws IOException {
@@ -100,21 +120,7 @@ class ClusterVmTest {
                   replicas: 2
                   profile: {cpus: 1, memory: 512Mi}
                 ---
-                apiVersion: kiln.dev/v1
-                kind: Deployment
-                metadata: {name: ticker}
-                spec:
-                  replicas: 3
-                  selector: {matchLabels: {app: ticker}}
-                  template:
-                    metadata: {labels: {app: ticker}}
-                    spec:
-                      containers:
-                        - name: main
-                          image: busybox:test
-                          command: [sh, -c, "echo started; while true; do sleep 2; done"]
-                          resources: {requests: {cpu: 100m, memory: 32Mi}}
-                """, "test")) {
+                """ + ticker(3, "started"), "test")) {
             cluster.apply(r);
         }
         List<Node> ready = await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(this::nodes,
@@ -340,22 +346,7 @@ class ClusterVmTest {
         // a rolling update (maxSurge 25% -> 1, maxUnavailable 25% -> 0): the new pod runs before the old one goes
         String oldHash = one.getFirst().metadata().labels().get(dev.kiln.cluster.control.Labels.TEMPLATE_HASH);
         long t0 = System.nanoTime();
-        cluster.apply(Manifests.read("""
-                apiVersion: kiln.dev/v1
-                kind: Deployment
-                metadata: {name: ticker}
-                spec:
-                  replicas: 1
-                  selector: {matchLabels: {app: ticker}}
-                  template:
-                    metadata: {labels: {app: ticker}}
-                    spec:
-                      containers:
-                        - name: main
-                          image: busybox:test
-                          command: [sh, -c, "echo v2; while true; do sleep 2; done"]
-                          resources: {requests: {cpu: 100m, memory: 32Mi}}
-                """, "test").getFirst());
+        cluster.apply(Manifests.read(ticker(1, "v2"), "test").getFirst());
         int[] most = {0};
         int[] fewestRunning = {Integer.MAX_VALUE};
         List<Pod> updated = await().atMost(BOOT).pollInterval(Duration.ofMillis(250)).until(() -> {
