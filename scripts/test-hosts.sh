@@ -10,6 +10,7 @@ root="${TEST_HOSTS_ROOT:-/var/lib/kiln-testhosts}"
 while [ "${root%/}" != "$root" ] && [ "$root" != / ]; do root=${root%/}; done
 readonly ROOT="$root"
 readonly IMAGE_CACHE="${TEST_HOSTS_IMAGE_CACHE:-$root/cache}"
+readonly OWN_CACHES="${TEST_HOSTS_OWN_CACHES:-0}"
 readonly TIMEOUT="${TEST_HOSTS_TIMEOUT:-180}"
 readonly KILN_LAUNCHER="${TEST_HOSTS_KILN:-$here/kiln}"
 
@@ -104,6 +105,10 @@ ENVIRONMENT
                         KILN_SKIP_SETUP=1; the one 'kiln --version' run before them (the build) gets the
                         caller's environment, so host packages are checked once.
     TEST_HOSTS_IMAGE_CACHE  The guest image cache all daemons share (default \$ROOT/cache).
+    TEST_HOSTS_OWN_CACHES   1: only h1 uses that cache; every other host gets its own, \$ROOT/h<I>/cache,
+                        and so pulls its guest image from h1 (which 'up' starts, and waits to join, first)
+                        instead of building it. The accelerator verdict is copied from h1's cache: the
+                        hosts share one machine, so one KVM probe holds for all.
     TEST_HOSTS_DAEMON_ARGS  More options for every daemon, e.g. '--warm-pool 0'.
 
 FILES
@@ -460,7 +465,7 @@ daemon_cmd() {
     DAEMON_CMD=(env KILN_SKIP_SETUP=1 ip netns exec "$(host_ns "$i")"
         "$KILN_LAUNCHER" --state-dir "$(host_dir "$i")" --socket "$(host_sock "$i")"
         daemon --bridge kiln0 --subnet "10.90.$i.0/24" --cluster-cidr 10.90.0.0/16 --join "$join"
-        --host-name "h$i" --advertise "$(host_addr "$i")" --api-host 0.0.0.0 --image-cache "$IMAGE_CACHE")
+        --host-name "h$i" --advertise "$(host_addr "$i")" --api-host 0.0.0.0 --image-cache "$(host_cache "$i")")
     if [ -n "${TEST_HOSTS_DAEMON_ARGS:-}" ]; then
         local extra
         read -r -a extra <<<"$TEST_HOSTS_DAEMON_ARGS"
@@ -481,17 +486,30 @@ build_kiln() {
     fi
 }
 
+# host_cache I: the guest image cache of host I's daemon
+host_cache() {
+    if [ "$OWN_CACHES" = 1 ] && [ "$1" != 1 ]; then echo "$(host_dir "$1")/cache"; else echo "$IMAGE_CACHE"; fi
+}
+
+JOIN_LOG_OFFSET=0
 start_daemon() {
-    local i=$1 join=$2 dir log
+    local i=$1 join=$2 dir log cache
     dir="$(host_dir "$i")"
     log="$dir/daemon.log"
+    cache="$(host_cache "$i")"
     daemon_cmd "$i" "$join"
-    run mkdir -p "$dir" "$ROOT/cache"
+    run mkdir -p "$dir" "$ROOT/cache" "$cache"
+    if [ "$cache" != "$IMAGE_CACHE" ] && [ -f "$IMAGE_CACHE/accelerator.json" ] && [ ! -e "$cache/accelerator.json" ]; then
+        run cp "$IMAGE_CACHE/accelerator.json" "$cache/"
+    fi
+    JOIN_LOG_OFFSET=0
+    [ ! -f "$log" ] || JOIN_LOG_OFFSET=$(stat -c %s "$log")
     [ "$DRY_RUN" = 1 ] || printf '=== %s: %s\n' "$(date -Is)" "$(quoted "${DAEMON_CMD[@]}")" >>"$log"
     spawn "$log" "$dir/daemon.pid" "${DAEMON_CMD[@]}"
 }
 
-# wait_daemon I: waits until host I's daemon answers GET /v1/health, at most TIMEOUT s; fails early if it exits
+# wait_daemon I: waits until host I's daemon answers GET /v1/health and has joined the cluster (its log says so
+# after the offset start_daemon noted), at most TIMEOUT s; fails early if it exits
 wait_daemon() {
     local i=$1 sock log start=$SECONDS next=$((SECONDS + 10)) pid
     sock="$(host_sock "$i")"
@@ -503,8 +521,9 @@ wait_daemon() {
     pid="$(cat "$(host_dir "$i")/daemon.pid")"
     say "h$i: waiting for the daemon (pid $pid) to answer on $sock (at most ${TIMEOUT} s) ..."
     while :; do
-        if [ -S "$sock" ] && curl -sf --max-time 2 --unix-socket "$sock" http://kiln/v1/health >/dev/null 2>&1; then
-            say "h$i: the daemon answers ($((SECONDS - start)) s)"
+        if [ -S "$sock" ] && curl -sf --max-time 2 --unix-socket "$sock" http://kiln/v1/health >/dev/null 2>&1 \
+            && tail -c +$((JOIN_LOG_OFFSET + 1)) "$log" | grep -q "joined the cluster as host"; then
+            say "h$i: the daemon answers and has joined ($((SECONDS - start)) s)"
             return 0
         fi
         if ! alive "$pid"; then

@@ -70,7 +70,9 @@ public final class DaemonCommand extends KilnSubcommand {
 
     @Option(names = "--join", paramLabel = "URL[,URL...]", split = ",",
             description = "Join the cluster whose etcd is at these endpoints as soon as the daemon runs (like "
-                    + "'kiln up --etcd URL,...'). Membership is kept: a restarted daemon rejoins by itself.")
+                    + "'kiln up --etcd URL,...'). Membership is kept: a restarted daemon rejoins by itself. "
+                    + "When another Ready host has the guest image this host would build (same inputs, same "
+                    + "digest), it is copied from that host instead, every file checked against its sha256.")
     List<URI> join;
 
     @Option(names = "--host-name", paramLabel = "NAME",
@@ -164,7 +166,10 @@ public final class DaemonCommand extends KilnSubcommand {
         }
         HostAgent agent;
         try {
-            agent = HostAgent.start(config);
+            // a joining host takes the guest image from another host that has the same one, instead of building it
+            List<dev.kiln.guest.GuestImageOffer> offers = join != null && !join.isEmpty() && !cleanup
+                    ? dev.kiln.host.cluster.PeerGuestImages.offers(join, Optional.ofNullable(hostName)) : List.of();
+            agent = HostAgent.start(config, dev.kiln.vmm.JailPolicy.fromEnvironment(), offers);
         } catch (HostException e) {
             throw new CliException(e.code().name(), e.getMessage(), e.hint(), e.code().exitCode(), e);
         }

@@ -70,6 +70,8 @@ class MultiHostClusterTest {
         env.put("TEST_HOSTS_ROOT", ROOT.toString());
         env.put("TEST_HOSTS_KILN", launcher.toString());
         env.put("TEST_HOSTS_IMAGE_CACHE", "/var/tmp/kiln-test-images");
+        // h1 builds (or finds) the guest image; h2 and h3 have empty caches of their own and pull it from h1
+        env.put("TEST_HOSTS_OWN_CACHES", "1");
         // 3 hosts boot at once on 2 cores; no VM boots in the background for functions (pool, snapshot templates)
         env.put("TEST_HOSTS_DAEMON_ARGS", "--warm-pool 0 --boot-timeout 300s --function-pool 0"
                 + " --no-function-snapshots");
@@ -77,6 +79,13 @@ class MultiHostClusterTest {
         long t0 = System.nanoTime();
         script(Duration.ofMinutes(10), "up", Integer.toString(HOSTS));
         System.out.printf("multi-host: %d hosts and 3 etcd members up in %d ms%n", HOSTS, since(t0));
+        for (int i = 2; i <= HOSTS; i++) {
+            String log = Files.readString(ROOT.resolve("h" + i).resolve("daemon.log"));
+            List<String> lines = log.lines().filter(l -> l.contains("guest image: ")).toList();
+            System.out.printf("multi-host: h%d %s%n", i, lines);
+            assertThat(lines).as("h%d's guest image", i).anyMatch(l -> l.contains("Pulled guest image")
+                    && l.contains("from h1")).noneMatch(l -> l.contains("Building guest image"));
+        }
         // the image is built on h1 only: the other hosts pull it from h1 when a pod needs it
         CliRunner.Result r = CliRunner.run(socket(1), "image", "build",
                 PROJECT.resolve("examples/images/busybox-httpd.yaml").toString(), "--tag", "busybox-httpd:latest");

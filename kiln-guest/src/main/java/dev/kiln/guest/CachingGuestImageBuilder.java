@@ -3,6 +3,7 @@ package dev.kiln.guest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,7 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
     private final FileHashMemo memo;
     private final GuestImagePruner pruner;
     private final AtomicInteger builds = new AtomicInteger();
+    private final AtomicInteger pulls = new AtomicInteger();
 
     CachingGuestImageBuilder(Path cacheDir, HostLayout host) {
         this(cacheDir, host, GuestCacheRetention.defaults());
@@ -59,7 +61,13 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
 
     @Override
     public GuestImage ensure(GuestImageOptions options, ProgressListener progress) {
+        return ensure(options, List.of(), progress);
+    }
+
+    @Override
+    public GuestImage ensure(GuestImageOptions options, List<GuestImageOffer> offers, ProgressListener progress) {
         Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(offers, "offers");
         Objects.requireNonNull(progress, "progress");
         ResolvedKernel kernel = locator.resolve(options);
         Path busybox = Busybox.checked(options.busybox());
@@ -88,7 +96,9 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
             sweepStaleBuilds();
             // Before the build, so that the space of unused images is free for it.
             pruner.prune(inputs.digest(), progress);
-            build(dir, inputs, kernel, busybox, files, agent, progress);
+            if (!pulled(dir, inputs, offers, progress)) {
+                build(dir, inputs, kernel, busybox, files, agent, progress);
+            }
             pruner.markUsed(dir, progress);
             return image(dir, inputs, kernel, agent.isPresent());
         }
@@ -120,6 +130,11 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
         return builds.get();
     }
 
+    /** How many images this builder has pulled from offers; for tests. */
+    int pullCount() {
+        return pulls.get();
+    }
+
     private void build(Path dir, InputDigest inputs, ResolvedKernel kernel, Path busybox,
                        List<GuestLayout.GuestFileContent> files, Optional<InputDigest.AgentInputs> agent,
                        ProgressListener progress) {
@@ -149,13 +164,7 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
             Duration took = Duration.between(start, host.clock().instant());
             writeRecords(work, inputs, kernel, busybox, agent.isPresent(), start, took);
             publishable(work);
-            if (Files.exists(dir)) {
-                // An incomplete image (someone deleted a file from it): replace it.
-                Path aside = Files.createTempDirectory(guestDir, BUILD_PREFIX + "stale-");
-                Files.move(dir, aside.resolve("old"), StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(aside);
-            }
-            Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
+            publish(work, dir);
             builds.incrementAndGet();
             progress.step("Built guest image " + shortDigest(inputs) + " in " + took.toMillis() + " ms");
         } catch (IOException e) {
@@ -165,6 +174,81 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
                 deleteTree(work);
             }
         }
+    }
+
+    /**
+     * Pulls the image from the first offer of the same digest that delivers it whole; false when none did (each
+     * failure is reported on {@code progress}), and then the caller builds it.
+     */
+    private boolean pulled(Path dir, InputDigest inputs, List<GuestImageOffer> offers, ProgressListener progress) {
+        for (GuestImageOffer offer : offers) {
+            if (!offer.digest().equals(inputs.digest())) {
+                continue;
+            }
+            try {
+                pull(dir, inputs, offer, progress);
+                pulls.incrementAndGet();
+                return true;
+            } catch (IOException | GuestException e) {
+                progress.step("Could not pull guest image " + shortDigest(inputs) + " from " + offer.from() + ": "
+                        + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new GuestException(GuestError.BUILD_FAILED, "interrupted while pulling guest image "
+                        + shortDigest(inputs) + " from " + offer.from());
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Copies the image from {@code offer} into a {@code .build-*} directory, checks every file against the listing
+     * and the inputs against this host's (the digest is their sha256, so equal inputs are the same image), and
+     * renames it into place like a build.
+     */
+    private void pull(Path dir, InputDigest inputs, GuestImageOffer offer, ProgressListener progress)
+            throws IOException, InterruptedException {
+        Instant start = host.clock().instant();
+        Path work = Files.createTempDirectory(guestDir, BUILD_PREFIX + inputs.digest().substring(0, 12) + "-pull-");
+        try {
+            progress.step("Pulling guest image " + shortDigest(inputs) + " from " + offer.from());
+            GuestImageListing listing = offer.source().listing(inputs.digest());
+            List<String> problems = listing.problems(inputs.digest());
+            if (!problems.isEmpty()) {
+                throw new IOException("its description is unusable: " + String.join("; ", problems));
+            }
+            long bytes = 0;
+            for (GuestImageListing.File file : listing.files()) {
+                try (InputStream in = offer.source().open(inputs.digest(), file.name())) {
+                    SparseCopy.copy(in, work.resolve(file.name()), file.size(), file.sha256());
+                }
+                bytes += file.size();
+            }
+            String theirs = Files.readString(work.resolve(INPUTS_FILE), StandardCharsets.UTF_8);
+            if (!theirs.equals(inputs.listing())) {
+                throw new IOException("its inputs.txt differs from this host's inputs");
+            }
+            publishable(work);
+            publish(work, dir);
+            progress.step("Pulled guest image " + shortDigest(inputs) + " from " + offer.from() + " ("
+                    + bytes / 1_000_000 + " MB) in " + Duration.between(start, host.clock().instant()).toMillis()
+                    + " ms");
+        } finally {
+            if (Files.exists(work)) {
+                deleteTree(work);
+            }
+        }
+    }
+
+    /** Renames a finished image from {@code work} to {@code dir}, replacing an incomplete one there. */
+    private void publish(Path work, Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            // An incomplete image (someone deleted a file from it): replace it.
+            Path aside = Files.createTempDirectory(guestDir, BUILD_PREFIX + "stale-");
+            Files.move(dir, aside.resolve("old"), StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(aside);
+        }
+        Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static void writeRecords(Path work, InputDigest inputs, ResolvedKernel kernel, Path busybox,

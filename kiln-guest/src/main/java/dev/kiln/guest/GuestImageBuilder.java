@@ -15,6 +15,14 @@ public interface GuestImageBuilder {
      */
     GuestImage ensure(GuestImageOptions options, ProgressListener progress);
 
+    /**
+     * As {@link #ensure(GuestImageOptions, ProgressListener)}, but an image that is not cached is first pulled from
+     * the offers of the same digest, in order (every file checked against its size and sha256, the inputs against
+     * this host's), and built only when none delivers it. Offers of other digests are ignored: another digest means
+     * other inputs (kernel, agent, JDK), and so an image this host's kiln did not ask for.
+     */
+    GuestImage ensure(GuestImageOptions options, java.util.List<GuestImageOffer> offers, ProgressListener progress);
+
     /** A builder that caches images under {@code cacheDir/guest/}, with {@link GuestCacheRetention#defaults()}. */
     static GuestImageBuilder create(Path cacheDir) {
         return create(cacheDir, GuestCacheRetention.defaults());

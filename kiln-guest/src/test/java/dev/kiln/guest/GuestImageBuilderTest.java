@@ -171,6 +171,106 @@ class GuestImageBuilderTest {
         assertThat(warm).isLessThan(Duration.ofMillis(500));
     }
 
+    /** Another host's cache, read directly (the daemon reads it over HTTP: HttpGuestImageSource). */
+    private static class CacheSource implements GuestImageSource {
+        private final Path cacheDir;
+
+        CacheSource(Path cacheDir) {
+            this.cacheDir = cacheDir;
+        }
+
+        @Override
+        public GuestImageListing listing(String digest) {
+            return GuestImageListing.read(cacheDir, digest);
+        }
+
+        @Override
+        public java.io.InputStream open(String digest, String file) throws IOException {
+            return Files.newInputStream(cacheDir.resolve("guest").resolve(digest).resolve(file));
+        }
+    }
+
+    @Test
+    void aColdCachePullsTheSameImageFromAnOfferInsteadOfBuildingAndRefusesBadOffers(@TempDir Path other)
+            throws Exception {
+        String digest = image.digest();
+        GuestImageSource good = new CacheSource(cache);
+        GuestImageSource never = new GuestImageSource() {
+            @Override
+            public GuestImageListing listing(String d) {
+                throw new AssertionError("an offer of another digest was asked");
+            }
+
+            @Override
+            public java.io.InputStream open(String d, String f) {
+                throw new AssertionError("an offer of another digest was asked");
+            }
+        };
+        GuestImageSource corrupt = new CacheSource(cache) {
+            @Override
+            public java.io.InputStream open(String d, String file) throws IOException {
+                byte[] bytes = super.open(d, file).readAllBytes();
+                if (file.equals("initrd.img")) {
+                    bytes[bytes.length / 2] ^= 1;
+                }
+                return new java.io.ByteArrayInputStream(bytes);
+            }
+        };
+        GuestImageSource truncated = new CacheSource(cache) {
+            @Override
+            public java.io.InputStream open(String d, String file) throws IOException {
+                byte[] bytes = super.open(d, file).readAllBytes();
+                return new java.io.ByteArrayInputStream(bytes, 0, file.equals("vmlinuz") ? bytes.length - 1 : bytes.length);
+            }
+        };
+        GuestImageSource otherFormat = new CacheSource(cache) {
+            @Override
+            public GuestImageListing listing(String d) {
+                GuestImageListing l = super.listing(d);
+                return new GuestImageListing(l.digest(), l.formatVersion() + 1, l.kernelVersion(), l.agent(), l.files());
+            }
+        };
+        var messages = new CopyOnWriteArrayList<String>();
+        var puller = new CachingGuestImageBuilder(other, HostLayout.system());
+
+        long start = System.nanoTime();
+        GuestImage pulled = puller.ensure(GuestImageOptions.defaults(), List.of(
+                new GuestImageOffer("h0", "0".repeat(64), never),
+                new GuestImageOffer("h1", digest, corrupt),
+                new GuestImageOffer("h2", digest, truncated),
+                new GuestImageOffer("h3", digest, otherFormat),
+                new GuestImageOffer("h4", digest, good)), messages::add);
+        System.out.println("pull took " + (System.nanoTime() - start) / 1_000_000 + " ms (cold build "
+                + coldBuild.toMillis() + " ms)");
+
+        assertThat(puller.pullCount()).isEqualTo(1);
+        assertThat(puller.buildCount()).isZero();
+        assertThat(pulled.digest()).isEqualTo(digest);
+        assertThat(pulled.kernelVersion()).isEqualTo(image.kernelVersion());
+        assertThat(pulled.directory()).isEqualTo(other.toAbsolutePath().resolve("guest").resolve(digest));
+        for (String file : GuestImageListing.FILES) {
+            assertThat(Files.mismatch(pulled.directory().resolve(file), image.directory().resolve(file)))
+                    .as(file).isEqualTo(-1L);
+        }
+        // holes stay holes: the copy takes no more disk blocks than the original (plus a little slack)
+        long blocksThere = Long.parseLong(run("stat", "-c", "%b", image.rootfs().toString()).trim());
+        long blocksHere = Long.parseLong(run("stat", "-c", "%b", pulled.rootfs().toString()).trim());
+        assertThat(blocksHere).isLessThanOrEqualTo(blocksThere + 1024);
+        assertThat(pulled.directory().resolve(GuestImagePruner.LAST_USED_FILE)).isRegularFile();
+        assertThat(messages).anySatisfy(m -> assertThat(m).startsWith("Could not pull guest image")
+                .contains("from h1", "initrd.img arrived with sha256"));
+        assertThat(messages).anySatisfy(m -> assertThat(m).contains("from h2", "vmlinuz ended after"));
+        assertThat(messages).anySatisfy(m -> assertThat(m).contains("from h3", "its format is"));
+        assertThat(messages).anySatisfy(m -> assertThat(m).startsWith("Pulled guest image").contains("from h4"));
+        try (Stream<Path> left = Files.list(other.resolve("guest"))) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".build-"));
+        }
+        // and the next ensure finds it cached
+        assertThat(puller.ensure(GuestImageOptions.defaults(), List.of(), ProgressListener.silent()))
+                .isEqualTo(pulled);
+        assertThat(puller.buildCount()).isZero();
+    }
+
     @Test
     void warmEnsureRecordsTheUseAndRemovesImagesUnusedForLong() throws IOException {
         Path guestDir = cache.toAbsolutePath().resolve("guest");

@@ -112,6 +112,15 @@ public final class HostAgent implements AutoCloseable {
      * bench isolation} runs a jailed and an unjailed daemon side by side).
      */
     public static HostAgent start(HostConfig config, JailPolicy jail) {
+        return start(config, jail, List.of());
+    }
+
+    /**
+     * As {@link #start(HostConfig)}, taking the guest image from another host of the cluster when one offers the
+     * very image this host would build ({@code kiln daemon --join}: {@code PeerGuestImages.offers}); built here
+     * when none does, or none delivers it whole.
+     */
+    public static HostAgent start(HostConfig config, JailPolicy jail, List<dev.kiln.guest.GuestImageOffer> offers) {
         ObjectMapper json = Json.mapper();
         Clock clock = Clock.systemUTC();
         prepareDirs(config);
@@ -122,7 +131,8 @@ public final class HostAgent implements AutoCloseable {
         try {
             GuestImageOptions defaults = GuestImageOptions.defaults();
             GuestImageOptions options = new GuestImageOptions(config.kernel().or(defaults::kernel), defaults.modulesDir(), defaults.busybox(), defaults.agent());
-            image = GuestImageBuilder.create(config.imageCache()).ensure(options, msg -> LOG.info("guest image: {}", msg));
+            image = GuestImageBuilder.create(config.imageCache()).ensure(options, offers,
+                    msg -> LOG.info("guest image: {}", msg));
         } catch (RuntimeException e) {
             throw HostException.from(e);
         }

@@ -78,6 +78,11 @@ public final class VmService implements AutoCloseable {
 
     // ---- create ----------------------------------------------------------------------------------------------
 
+    /** The guest image this service boots its VMs from. */
+    public GuestImage guestImage() {
+        return image;
+    }
+
     public VmView create(VmCreateRequest req, boolean wait) {
         VmId id = VmId.random();
         String name = req.name().orElse("vm-" + id.value().substring(0, 6));

@@ -63,6 +63,11 @@ public final class Validation {
         if (apiPort < 0 || apiPort > 65535) {
             p.add("spec.apiPort", "must be a port from 1 to 65535 (or 0: not known), got " + apiPort);
         }
+        String image = host.spec().guestImage();
+        if (!image.isEmpty() && !image.matches("[0-9a-f]{64}")) {
+            p.add("spec.guestImage", "must be a guest image digest (64 lowercase hex characters) or empty, got '"
+                    + image + "'");
+        }
         p.nonNegative("status.allocated", host.status().allocated());
     }
 

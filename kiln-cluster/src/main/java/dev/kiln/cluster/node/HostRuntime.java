@@ -135,7 +135,7 @@ public final class HostRuntime implements AutoCloseable {
     private Host write(List<SubnetCheck.Conflict> conflicts) {
         Instant now = clock.instant();
         HostSpec spec = new HostSpec(backend.address(), backend.capacity(), backend.subnet(), backend.clusterCidr(),
-                backend.apiPort());
+                backend.apiPort(), backend.guestImage());
         Optional<String> message = conflicts.isEmpty() ? Optional.empty() : Optional.of(conflicts.stream()
                 .map(SubnetCheck.Conflict::message).collect(java.util.stream.Collectors.joining("; ")));
         Optional<Host> current = store.get(Host.class, host);

@@ -55,6 +55,11 @@ public interface NodeBackend {
         return 0;
     }
 
+    /** The digest of the guest image this host's VMs boot, recorded in its Host; empty when there is none. */
+    default String guestImage() {
+        return "";
+    }
+
     /**
      * Stops every pod and removes every node VM on this host, because the host has been cut off from the cluster
      * for so long that the control plane is about to declare it Lost and run its pods elsewhere (self-fencing: a

@@ -141,7 +141,18 @@ class ManifestsTest {
         assertThat(Manifests.toYaml(h)).contains("clusterCidr: 10.90.0.0/16", "apiPort: 7071");
         String unknown = Manifests.toJsonString(Host.of(ObjectMeta.named("h1"), new HostSpec("192.0.2.1",
                 Resources.ZERO)));
-        assertThat(unknown).doesNotContain("clusterCidr", "subnet", "apiPort");
+        assertThat(unknown).doesNotContain("clusterCidr", "subnet", "apiPort", "guestImage");
+    }
+
+    @Test
+    void aHostsGuestImageRoundTripsAndAnOldHostHasNone() {
+        String digest = "ab".repeat(32);
+        Host h = Host.of(ObjectMeta.named("h1"), new HostSpec("192.0.2.1", Resources.ZERO, "10.90.1.0/24",
+                "10.90.0.0/16", 7071, digest));
+        assertThat(Manifests.toJsonString(h)).contains("\"guestImage\":\"" + digest + "\"");
+        Host back = (Host) Manifests.readJson(Manifests.toJsonString(h).getBytes(StandardCharsets.UTF_8));
+        assertThat(back.spec().guestImage()).isEqualTo(digest);
+        assertThat(new HostSpec("192.0.2.1", Resources.ZERO, "", "", 0).guestImage()).isEmpty();
     }
 
     @Test

@@ -181,6 +181,11 @@ class ValidationTest {
                 "10.90.2.0/24", "10.90.0.0", -1)))).containsExactly(
                 "spec.clusterCidr: must be an IPv4 subnet such as 10.90.0.0/16 (or empty), got '10.90.0.0'",
                 "spec.apiPort: must be a port from 1 to 65535 (or 0: not known), got -1");
+        assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                "", "", 0, "../etc")))).containsExactly(
+                "spec.guestImage: must be a guest image digest (64 lowercase hex characters) or empty, got '../etc'");
+        assertThat(Validation.problems(Host.of(ObjectMeta.named("h"), new HostSpec("10.0.0.5", Resources.ZERO,
+                "", "", 0, "0f".repeat(32))))).isEmpty();
         Instant t = Instant.parse("2025-01-01T00:00:00Z");
         Event e = Event.of(ObjectMeta.named("e"), new ObjectReference(Kind.POD, "", Optional.empty()),
                 EventType.NORMAL, "", "m", "test", t);

@@ -203,9 +203,13 @@ public final class ClusterMode implements AutoCloseable {
                     : apiHost) + ":" + apiPort);
             // the Lambda API takes the bearer token or a Signature Version 4 with the cluster's access key
             var signed = lambda.signed(new SigV4Verifier(secrets::credentials), clock);
+            List<ClusterApiServer.Mount> mounts = new java.util.ArrayList<>(LambdaApi.PREFIXES.stream()
+                    .map(p -> new ClusterApiServer.Mount(p, signed, ClusterApiServer.Access.TOKEN_OR_OWN)).toList());
+            // this host's guest images, for hosts that join later (PeerGuestImages)
+            mounts.add(new ClusterApiServer.Mount(GuestImageHandler.PREFIX,
+                    new GuestImageHandler(vms.guestImage().directory().getParent().getParent())));
             api = ClusterApiServer.start(store, apiHost, apiPort, Optional.of(new ContainerPodLogs(containers)),
-                    LambdaApi.PREFIXES.stream().map(p -> new ClusterApiServer.Mount(p, signed,
-                            ClusterApiServer.Access.TOKEN_OR_OWN)).toList(), secrets::token);
+                    mounts, secrets::token);
             HostRuntime runtime = new HostRuntime(host, store, backend, clock, Duration.ofSeconds(1),
                     HostRuntime.DEFAULT_FENCE_AFTER, witness);
             runtime.register(); // checks the subnet again around its write (another host may be starting too)

@@ -416,6 +416,11 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     }
 
     @Override
+    public String guestImage() {
+        return vms.guestImage().digest();
+    }
+
+    @Override
     public void startPod(String node, Pod pod) {
         String key = node + "/" + pod.name();
         if (!starting.add(key)) {
