@@ -161,7 +161,8 @@ class FunctionApiTest {
         }
         send("PUT", AgentProtocol.FUNCTION_CODE_PATH, HttpRequest.BodyPublishers.ofByteArray(zip(Map.of("x", ""))));
         String setup = SETUP.replace("\"python3\"", "\"provided\"").replace("\"command\":[]",
-                "\"command\":[\"/usr/bin/busybox\",\"sh\",\"-c\",\"PATH=" + bin + " exec sh " + bootstrap + "\"]");
+                "\"command\":[\"/usr/bin/busybox\",\"sh\",\"-c\",\"PATH=" + bin + " TMPDIR=" + tmp + " exec sh "
+                        + bootstrap + "\"]"); // TMPDIR: its event and reply files stay out of the host's /tmp
         var started = send("POST", AgentProtocol.FUNCTION_PATH, setup);
         assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
         for (String name : List.of("sh", "again")) {
