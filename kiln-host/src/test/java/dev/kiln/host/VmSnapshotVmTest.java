@@ -2,8 +2,12 @@ package dev.kiln.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.kiln.vmm.HugePages;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +20,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Snapshots of a VM and clones of them, with real QEMU under TCG (migration to a file and {@code -incoming}): each
  * clone answers at its own address with its own tap and MAC, one after the other from the same snapshot, and a
- * restore that cannot work leaves nothing behind. {@code FunctionSlotVmTest} covers clones of function slots.
+ * restore that cannot work leaves nothing behind; a template on huge pages has clones on huge pages, and all of them
+ * go back when the VMs end. {@code FunctionSlotVmTest} covers clones of function slots.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VmSnapshotVmTest {
@@ -91,5 +96,45 @@ class VmSnapshotVmTest {
         assertThat(agent.vms().list()).isEmpty();
         assertThat(TestHosts.kilnLinks(config.bridge()).stream().filter(l -> l.startsWith("ktap-"))).isEmpty();
         assertThat(TestHosts.qemuProcessesUnder(config.stateDir())).isEmpty();
+    }
+
+    @Test
+    void aTemplateOnHugePagesHasClonesOnHugePagesAndThePagesGoBack() throws Exception {
+        Path nr = Path.of("/proc/sys/vm/nr_hugepages");
+        assumeTrue(Files.isWritable(nr), "cannot reserve huge pages here (" + nr + " is not writable)");
+        String reservedBefore = Files.readString(nr).trim();
+        try {
+            long freeBefore = HugePages.read().free();
+            Files.writeString(nr, Long.toString(Long.parseLong(reservedBefore) + 256)); // two VMs of 128 pages
+            assumeTrue(HugePages.read().free() >= freeBefore + 256, "the kernel could not reserve 256 huge pages");
+            long free = HugePages.read().free();
+
+            VmView t = agent.vms().create(VmCreateRequest.empty().named("huge-tpl").withMemory("256M")
+                    .withHugePages(true), true);
+            assertThat(HugePages.read().free()).as("the template's 256 MiB in 2 MiB pages").isEqualTo(free - 128);
+            VmSnapshot snap = agent.vms().snapshot(t.id(), config.stateDir().resolve("huge-snap"));
+            assertThat(snap.hugePages()).isTrue();
+            var phases = new LinkedHashMap<String, Long>();
+            VmView c = agent.vms().restore(snap, "huge-clone", phases);
+            System.out.printf("MEASURED restore of a huge-page clone: %d ms %s; the template's boot: %d ms%n",
+                    c.bootMillis().orElseThrow(), phases, t.bootMillis().orElseThrow());
+            assertThat(c.hugePages()).isTrue();
+            assertThat(HugePages.read().free()).as("the clone's memory is on huge pages too").isEqualTo(free - 256);
+            assertThat(hugeMountsUnder(config.stateDir())).hasSize(2);
+            assertThat(AgentClient.healthy(c.ip(), Duration.ofSeconds(5))).as("the clone at " + c.ip()).isTrue();
+
+            agent.vms().remove(c.id(), true);
+            agent.vms().remove(t.id(), true);
+            assertThat(HugePages.read().free()).isEqualTo(free);
+            assertThat(hugeMountsUnder(config.stateDir())).isEmpty();
+            assertThat(TestHosts.qemuProcessesUnder(config.stateDir())).isEmpty();
+        } finally {
+            Files.writeString(nr, reservedBefore);
+        }
+    }
+
+    private static List<String> hugeMountsUnder(Path dir) throws java.io.IOException {
+        return Files.readAllLines(Path.of("/proc/mounts")).stream()
+                .filter(l -> l.startsWith("kiln-hugepages ") && l.contains(" " + dir)).toList();
     }
 }
