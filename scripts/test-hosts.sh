@@ -11,6 +11,7 @@ while [ "${root%/}" != "$root" ] && [ "$root" != / ]; do root=${root%/}; done
 readonly ROOT="$root"
 readonly IMAGE_CACHE="${TEST_HOSTS_IMAGE_CACHE:-$root/cache}"
 readonly OWN_CACHES="${TEST_HOSTS_OWN_CACHES:-0}"
+readonly NO_KERNEL="${TEST_HOSTS_NO_KERNEL:-}"
 readonly TIMEOUT="${TEST_HOSTS_TIMEOUT:-180}"
 readonly KILN_LAUNCHER="${TEST_HOSTS_KILN:-$here/kiln}"
 
@@ -109,6 +110,9 @@ ENVIRONMENT
                         and so pulls its guest image from h1 (which 'up' starts, and waits to join, first)
                         instead of building it. The accelerator verdict is copied from h1's cache: the
                         hosts share one machine, so one KVM probe holds for all.
+    TEST_HOSTS_NO_KERNEL    Hosts (numbers, space-separated, e.g. '3') whose daemon sees an empty /boot (a
+                        tmpfs mounted in its own mount namespace): a host with no kernel to build a guest
+                        image from, which takes one from another host. Needs TEST_HOSTS_OWN_CACHES=1.
     TEST_HOSTS_DAEMON_ARGS  More options for every daemon, e.g. '--warm-pool 0'.
 
 FILES
@@ -462,7 +466,13 @@ wait_etcd() {
 # daemon_cmd I ETCD: the command line of host I's daemon, in its namespace
 daemon_cmd() {
     local i=$1 join=$2
-    DAEMON_CMD=(env KILN_SKIP_SETUP=1 ip netns exec "$(host_ns "$i")"
+    local no_kernel=()
+    if [[ " $NO_KERNEL " == *" $i "* ]]; then
+        # shellcheck disable=SC2016 # "$@" belongs to the inner shell
+        no_kernel=(unshare --mount --propagation private sh -c
+            'mount -t tmpfs -o size=64k,mode=0755 kiln-no-kernel /boot && exec "$@"' sh)
+    fi
+    DAEMON_CMD=(env KILN_SKIP_SETUP=1 ip netns exec "$(host_ns "$i")" "${no_kernel[@]}"
         "$KILN_LAUNCHER" --state-dir "$(host_dir "$i")" --socket "$(host_sock "$i")"
         daemon --bridge kiln0 --subnet "10.90.$i.0/24" --cluster-cidr 10.90.0.0/16 --join "$join"
         --host-name "h$i" --advertise "$(host_addr "$i")" --api-host 0.0.0.0 --image-cache "$(host_cache "$i")")

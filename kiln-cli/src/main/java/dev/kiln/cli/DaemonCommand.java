@@ -72,7 +72,9 @@ public final class DaemonCommand extends KilnSubcommand {
             description = "Join the cluster whose etcd is at these endpoints as soon as the daemon runs (like "
                     + "'kiln up --etcd URL,...'). Membership is kept: a restarted daemon rejoins by itself. "
                     + "When another Ready host has the guest image this host would build (same inputs, same "
-                    + "digest), it is copied from that host instead, every file checked against its sha256.")
+                    + "digest), it is copied from that host instead, every file checked against its sha256. A "
+                    + "host with no kernel in /boot (or no busybox, JDK or runc) copies an image this kiln version "
+                    + "can run from another host, and keeps it for its next start.")
     List<URI> join;
 
     @Option(names = "--host-name", paramLabel = "NAME",

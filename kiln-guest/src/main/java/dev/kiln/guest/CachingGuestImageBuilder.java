@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -69,13 +70,21 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(offers, "offers");
         Objects.requireNonNull(progress, "progress");
-        ResolvedKernel kernel = locator.resolve(options);
-        Path busybox = Busybox.checked(options.busybox());
+        ResolvedKernel kernel;
+        Path busybox;
+        try {
+            kernel = locator.resolve(options);
+            busybox = Busybox.checked(options.busybox());
+            options.agent().ifPresent(AgentStager::check);
+        } catch (GuestException missing) {
+            if (!isMissingHostInput(missing, options)) {
+                throw missing;
+            }
+            return ensureWithoutHostInputs(options, offers, missing, progress);
+        }
         List<GuestLayout.GuestFileContent> files = GuestLayout.loadFiles();
-        Optional<InputDigest.AgentInputs> agent = options.agent().map(a -> {
-            AgentStager.check(a);
-            return new InputDigest.AgentInputs(a, AgentStager.bundledAgent());
-        });
+        Optional<InputDigest.AgentInputs> agent = options.agent()
+                .map(a -> new InputDigest.AgentInputs(a, AgentStager.bundledAgent()));
         InputDigest inputs = InputDigest.of(kernel, busybox, files, agent, memo);
         Path dir = guestDir.resolve(inputs.digest());
         // Marked before the check: a prune that runs after the mark sees the image as just used and keeps it.
@@ -101,6 +110,121 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
             }
             pruner.markUsed(dir, progress);
             return image(dir, inputs, kernel, agent.isPresent());
+        }
+    }
+
+    /**
+     * Whether {@code e} says that the host lacks an input it would take from its default place (no kernel in
+     * {@code /boot}, no modules, no {@code /bin/busybox}, no JDK, runc or ip for the agent): then an image another
+     * host built will do. An input the caller named explicitly must exist, so its absence stays an error.
+     */
+    private static boolean isMissingHostInput(GuestException e, GuestImageOptions options) {
+        return switch (e.code()) {
+            case KERNEL_NOT_FOUND, MODULES_NOT_FOUND -> options.kernel().isEmpty() && options.modulesDir().isEmpty();
+            case BUSYBOX_NOT_FOUND -> options.busybox().equals(GuestImageOptions.DEFAULT_BUSYBOX);
+            case TOOL_MISSING -> options.agent().map(a -> a.equals(GuestAgentOptions.defaults())).orElse(false);
+            default -> false;
+        };
+    }
+
+    /**
+     * For a host that cannot build an image ({@code missing} says what it lacks): uses an image in the cache, else
+     * pulls one from {@code offers}, that this kiln can run, which is one whose {@code inputs.txt} has this kiln's own
+     * lines ({@link InputDigest#kilnOwnLines}: format, guest files, agent) whatever kernel, busybox, JDK and runc the
+     * host that built it had. An image of an offer comes first, in offer order; then the cached one used last.
+     *
+     * @throws GuestException {@code missing}'s code, with its message, when no image is cached or offered whole
+     */
+    private GuestImage ensureWithoutHostInputs(GuestImageOptions options, List<GuestImageOffer> offers,
+                                               GuestException missing, ProgressListener progress) {
+        List<String> own = InputDigest.kilnOwnLines(GuestLayout.loadFiles(),
+                options.agent().map(a -> AgentStager.bundledAgent()));
+        Optional<GuestImage> cached = runnableCached(offers, own, options);
+        if (cached.isPresent()) {
+            pruner.markUsed(cached.get().directory(), progress);
+            progress.step("Using guest image " + cached.get().digest().substring(0, 12) + " from the cache (kernel "
+                    + cached.get().kernelVersion() + "), built by another host: this host cannot build one ("
+                    + missing.getMessage() + ")");
+            pruneUnlessLocked(cached.get().digest(), progress);
+            return cached.get();
+        }
+        if (offers.isEmpty()) {
+            throw missing;
+        }
+        progress.step("This host cannot build a guest image (" + missing.getMessage() + "); taking another host's");
+        createDirectories(guestDir);
+        try (CacheLock _ = CacheLock.acquire(lockFile())) {
+            Optional<GuestImage> meanwhile = runnableCached(offers, own, options);
+            if (meanwhile.isPresent()) {
+                pruner.markUsed(meanwhile.get().directory(), progress);
+                return meanwhile.get();
+            }
+            sweepStaleBuilds();
+            for (GuestImageOffer offer : offers) {
+                if (!GuestImageListing.isDigest(offer.digest())) {
+                    continue;
+                }
+                Path dir = guestDir.resolve(offer.digest());
+                pruner.prune(offer.digest(), progress);
+                if (pulled(dir, offer, theirs -> runnableProblem(theirs, offer.digest(), own), progress)) {
+                    pruner.markUsed(dir, progress);
+                    return image(dir, offer.digest(), options.agent().isPresent());
+                }
+            }
+        }
+        throw new GuestException(missing.code(), missing.getMessage() + "; and no other host gave a guest image this "
+                + "kiln can run (see the messages above)", missing.hint());
+    }
+
+    /** A complete cached image this kiln can run: an offered one first, in offer order, then the one used last. */
+    private Optional<GuestImage> runnableCached(List<GuestImageOffer> offers, List<String> own,
+                                                GuestImageOptions options) {
+        List<Path> candidates = new java.util.ArrayList<>();
+        offers.stream().map(GuestImageOffer::digest).filter(GuestImageListing::isDigest).map(guestDir::resolve)
+                .forEach(candidates::add);
+        if (Files.isDirectory(guestDir)) {
+            try (Stream<Path> entries = Files.list(guestDir)) {
+                entries.filter(p -> GuestImageListing.isDigest(p.getFileName().toString()))
+                        .sorted(Comparator.comparing(CachingGuestImageBuilder::lastUsed).reversed())
+                        .forEach(candidates::add);
+            } catch (IOException e) {
+                throw new GuestException(GuestError.CACHE_FAILED, "cannot list " + guestDir, e);
+            }
+        }
+        for (Path dir : candidates) {
+            String digest = dir.getFileName().toString();
+            if (isComplete(dir) && readInputs(dir).filter(t -> runnableProblem(t, digest, own).isEmpty()).isPresent()) {
+                return Optional.of(image(dir, digest, options.agent().isPresent()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Why an image with {@code inputs.txt} {@code theirs} cannot be image {@code digest} for this kiln; empty if it can. */
+    private static Optional<String> runnableProblem(String theirs, String digest, List<String> own) {
+        if (!FileHashMemo.sha256(theirs.getBytes(StandardCharsets.UTF_8)).equals(digest)) {
+            return Optional.of("its inputs.txt does not hash to its digest");
+        }
+        if (!InputDigest.kilnOwnLines(theirs).equals(own)) {
+            return Optional.of("it was built by a kiln with other guest files or another agent (its inputs.txt "
+                    + "differs from this kiln's in a format, file, agent, jre-modules or jvm-options line)");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> readInputs(Path dir) {
+        try {
+            return Optional.of(Files.readString(dir.resolve(INPUTS_FILE), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static java.nio.file.attribute.FileTime lastUsed(Path dir) {
+        try {
+            return Files.getLastModifiedTime(dir.resolve(GuestImagePruner.LAST_USED_FILE));
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0);
         }
     }
 
@@ -182,55 +306,65 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
      */
     private boolean pulled(Path dir, InputDigest inputs, List<GuestImageOffer> offers, ProgressListener progress) {
         for (GuestImageOffer offer : offers) {
-            if (!offer.digest().equals(inputs.digest())) {
-                continue;
-            }
-            try {
-                pull(dir, inputs, offer, progress);
-                pulls.incrementAndGet();
+            // the digest is the sha256 of inputs.txt, so equal inputs are the same image
+            if (offer.digest().equals(inputs.digest()) && pulled(dir, offer, theirs -> theirs.equals(inputs.listing())
+                    ? Optional.empty() : Optional.of("its inputs.txt differs from this host's inputs"), progress)) {
                 return true;
-            } catch (IOException | GuestException e) {
-                progress.step("Could not pull guest image " + shortDigest(inputs) + " from " + offer.from() + ": "
-                        + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new GuestException(GuestError.BUILD_FAILED, "interrupted while pulling guest image "
-                        + shortDigest(inputs) + " from " + offer.from());
             }
         }
         return false;
     }
 
+    /** Pulls image {@code offer.digest()} into {@code dir}; false when it failed (reported on {@code progress}). */
+    private boolean pulled(Path dir, GuestImageOffer offer, Function<String, Optional<String>> inputsProblem,
+                           ProgressListener progress) {
+        String shortDigest = offer.digest().substring(0, 12);
+        try {
+            pull(dir, offer, inputsProblem, progress);
+            pulls.incrementAndGet();
+            return true;
+        } catch (IOException | GuestException e) {
+            progress.step("Could not pull guest image " + shortDigest + " from " + offer.from() + ": "
+                    + e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GuestException(GuestError.BUILD_FAILED, "interrupted while pulling guest image "
+                    + shortDigest + " from " + offer.from());
+        }
+    }
+
     /**
      * Copies the image from {@code offer} into a {@code .build-*} directory, checks every file against the listing
-     * and the inputs against this host's (the digest is their sha256, so equal inputs are the same image), and
-     * renames it into place like a build.
+     * and its {@code inputs.txt} with {@code inputsProblem}, and renames it into place like a build.
      */
-    private void pull(Path dir, InputDigest inputs, GuestImageOffer offer, ProgressListener progress)
-            throws IOException, InterruptedException {
+    private void pull(Path dir, GuestImageOffer offer, Function<String, Optional<String>> inputsProblem,
+                      ProgressListener progress) throws IOException, InterruptedException {
         Instant start = host.clock().instant();
-        Path work = Files.createTempDirectory(guestDir, BUILD_PREFIX + inputs.digest().substring(0, 12) + "-pull-");
+        String digest = offer.digest();
+        Path work = Files.createTempDirectory(guestDir, BUILD_PREFIX + digest.substring(0, 12) + "-pull-");
         try {
-            progress.step("Pulling guest image " + shortDigest(inputs) + " from " + offer.from());
-            GuestImageListing listing = offer.source().listing(inputs.digest());
-            List<String> problems = listing.problems(inputs.digest());
+            progress.step("Pulling guest image " + digest.substring(0, 12) + " from " + offer.from());
+            GuestImageListing listing = offer.source().listing(digest);
+            List<String> problems = listing.problems(digest);
             if (!problems.isEmpty()) {
                 throw new IOException("its description is unusable: " + String.join("; ", problems));
             }
             long bytes = 0;
             for (GuestImageListing.File file : listing.files()) {
-                try (InputStream in = offer.source().open(inputs.digest(), file.name())) {
+                try (InputStream in = offer.source().open(digest, file.name())) {
                     SparseCopy.copy(in, work.resolve(file.name()), file.size(), file.sha256());
                 }
                 bytes += file.size();
             }
-            String theirs = Files.readString(work.resolve(INPUTS_FILE), StandardCharsets.UTF_8);
-            if (!theirs.equals(inputs.listing())) {
-                throw new IOException("its inputs.txt differs from this host's inputs");
+            Optional<String> problem = inputsProblem.apply(
+                    Files.readString(work.resolve(INPUTS_FILE), StandardCharsets.UTF_8));
+            if (problem.isPresent()) {
+                throw new IOException(problem.get());
             }
             publishable(work);
             publish(work, dir);
-            progress.step("Pulled guest image " + shortDigest(inputs) + " from " + offer.from() + " ("
+            progress.step("Pulled guest image " + digest.substring(0, 12) + " from " + offer.from() + " ("
                     + bytes / 1_000_000 + " MB) in " + Duration.between(start, host.clock().instant()).toMillis()
                     + " ms");
         } finally {
@@ -276,6 +410,19 @@ final class CachingGuestImageBuilder implements GuestImageBuilder {
     private static GuestImage image(Path dir, InputDigest inputs, ResolvedKernel kernel, boolean agent) {
         return new GuestImage(inputs.digest(), dir.resolve(KERNEL_FILE), dir.resolve(INITRD_FILE),
                 dir.resolve(ROOTFS_FILE), kernel.version(), agent);
+    }
+
+    /** An image whose kernel release is read from its {@code image.json} (one this host did not build). */
+    private static GuestImage image(Path dir, String digest, boolean agent) {
+        String kernelVersion;
+        try {
+            kernelVersion = new ObjectMapper().readTree(dir.resolve(MANIFEST_FILE).toFile()).path("kernelVersion")
+                    .asText("unknown");
+        } catch (IOException e) {
+            kernelVersion = "unknown";
+        }
+        return new GuestImage(digest, dir.resolve(KERNEL_FILE), dir.resolve(INITRD_FILE), dir.resolve(ROOTFS_FILE),
+                kernelVersion, agent);
     }
 
     private static String shortDigest(InputDigest inputs) {

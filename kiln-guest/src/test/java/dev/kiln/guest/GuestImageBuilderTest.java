@@ -271,6 +271,93 @@ class GuestImageBuilderTest {
         assertThat(puller.buildCount()).isZero();
     }
 
+    /** Serves the cached image under another digest, with its inputs.txt's agent line changed: another kiln's. */
+    private static final class OtherKilnsImage extends CacheSource {
+        final byte[] inputs;
+        final String digest;
+
+        OtherKilnsImage(Path cacheDir, String realDigest) throws IOException {
+            super(cacheDir);
+            String listing = Files.readString(cacheDir.resolve("guest").resolve(realDigest).resolve("inputs.txt"));
+            inputs = listing.replaceFirst("(?m)^agent [0-9a-f]{64}$", "agent " + "a".repeat(64))
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThat(new String(inputs, StandardCharsets.UTF_8)).isNotEqualTo(listing);
+            digest = FileHashMemo.sha256(inputs);
+        }
+
+        @Override
+        public GuestImageListing listing(String d) {
+            GuestImageListing real = super.listing(image.digest());
+            return new GuestImageListing(digest, real.formatVersion(), real.kernelVersion(), real.agent(),
+                    real.files().stream().map(f -> f.name().equals("inputs.txt")
+                            ? new GuestImageListing.File(f.name(), inputs.length, FileHashMemo.sha256(inputs)) : f)
+                            .toList());
+        }
+
+        @Override
+        public java.io.InputStream open(String d, String file) throws IOException {
+            return file.equals("inputs.txt") ? new java.io.ByteArrayInputStream(inputs)
+                    : super.open(image.digest(), file);
+        }
+    }
+
+    @Test
+    void aHostWithoutAKernelTakesAnImageThisKilnCanRunFromAnotherHostAndOtherwiseSaysWhatIsMissing(
+            @TempDir Path other, @TempDir Path emptyBoot) throws Exception {
+        HostLayout system = HostLayout.system();
+        var noKernel = new CachingGuestImageBuilder(other, new HostLayout(emptyBoot, emptyBoot, system.toolPath(),
+                system.toolTimeout(), system.clock()));
+        GuestImageOptions defaults = GuestImageOptions.defaults();
+
+        // nothing offered: the same clear error as before
+        assertThatThrownBy(() -> noKernel.ensure(defaults, List.of(), ProgressListener.silent()))
+                .isInstanceOfSatisfying(GuestException.class, e -> {
+                    assertThat(e.code()).isEqualTo(GuestError.KERNEL_NOT_FOUND);
+                    assertThat(e.getMessage()).contains("no kernel found in " + emptyBoot);
+                });
+        // a kernel named explicitly must exist, offers or not
+        GuestImageOffer good = new GuestImageOffer("h2", image.digest(), new CacheSource(cache));
+        assertThatThrownBy(() -> noKernel.ensure(defaults.withKernel(emptyBoot.resolve("vmlinuz-9")), List.of(good),
+                ProgressListener.silent())).isInstanceOfSatisfying(GuestException.class,
+                e -> assertThat(e.getMessage()).contains("kernel " + emptyBoot.resolve("vmlinuz-9") + " does not exist"));
+        // only another kiln's image offered (another agent): refused, and the error says why
+        var otherKiln = new OtherKilnsImage(cache, image.digest());
+        var messages = new CopyOnWriteArrayList<String>();
+        assertThatThrownBy(() -> noKernel.ensure(defaults, List.of(new GuestImageOffer("h1", otherKiln.digest,
+                otherKiln)), messages::add)).isInstanceOfSatisfying(GuestException.class, e -> {
+                    assertThat(e.code()).isEqualTo(GuestError.KERNEL_NOT_FOUND);
+                    assertThat(e.getMessage()).contains("no other host gave a guest image this kiln can run");
+                });
+        assertThat(messages).anySatisfy(m -> assertThat(m).contains("from h1", "built by a kiln with other guest files"));
+        assertThat(other.resolve("guest").resolve(otherKiln.digest)).doesNotExist();
+
+        // this kiln's image from a host with a kernel: pulled, the other kiln's passed over
+        messages.clear();
+        GuestImage pulled = noKernel.ensure(defaults, List.of(new GuestImageOffer("h1", otherKiln.digest, otherKiln),
+                good), messages::add);
+        assertThat(noKernel.buildCount()).isZero();
+        assertThat(noKernel.pullCount()).isEqualTo(1);
+        assertThat(pulled.digest()).isEqualTo(image.digest());
+        assertThat(pulled.kernelVersion()).isEqualTo(image.kernelVersion());
+        assertThat(pulled.agent()).isTrue();
+        for (String file : GuestImageListing.FILES) {
+            assertThat(Files.mismatch(pulled.directory().resolve(file), image.directory().resolve(file)))
+                    .as(file).isEqualTo(-1L);
+        }
+        assertThat(messages).anySatisfy(m -> assertThat(m).startsWith("This host cannot build a guest image")
+                .contains("no kernel found"));
+        assertThat(messages).anySatisfy(m -> assertThat(m).startsWith("Pulled guest image").contains("from h2"));
+        try (Stream<Path> left = Files.list(other.resolve("guest"))) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".build-"));
+        }
+
+        // and with no other host left, the cached one is used (a daemon restarted alone)
+        messages.clear();
+        assertThat(noKernel.ensure(defaults, List.of(), messages::add)).isEqualTo(pulled);
+        assertThat(messages).anySatisfy(m -> assertThat(m).startsWith("Using guest image").contains("from the cache"));
+        assertThat(noKernel.pullCount()).isEqualTo(1);
+    }
+
     @Test
     void warmEnsureRecordsTheUseAndRemovesImagesUnusedForLong() throws IOException {
         Path guestDir = cache.toAbsolutePath().resolve("guest");
