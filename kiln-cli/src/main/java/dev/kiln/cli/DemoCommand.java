@@ -59,7 +59,9 @@ public final class DemoCommand extends KilnSubcommand {
 
     @Option(names = "--hosts", paramLabel = "N", defaultValue = "3",
             description = "The last part: one cluster over N (3..9) hosts made on this machine by "
-                    + "scripts/test-hosts.sh: pods spread over the hosts, pod-to-pod traffic across the overlay, the "
+                    + "scripts/test-hosts.sh: the guest image built on one host and copied by the others (the "
+                    + "last one has no kernel in its /boot), pods spread over the hosts, pod-to-pod traffic across "
+                    + "the overlay, the "
                     + "control-plane leader killed, a host crashed; all removed at the end. 0 skips it. "
                     + "Default: ${DEFAULT-VALUE}.")
     int hosts;

@@ -28,7 +28,8 @@ import java.util.function.Predicate;
 
 /**
  * {@code kiln demo --hosts N}: one cluster over N hosts made on this machine by {@code scripts/test-hosts.sh}
- * (network namespaces, a 3-member etcd cluster, a daemon per host). It applies the example pool (one node per host)
+ * (network namespaces, a 3-member etcd cluster, a daemon per host). It shows how each host got its guest image (built
+ * on h1, copied from there by the others, one of which has no kernel), applies the example pool (one node per host)
  * and deployment, shows where each pod runs and its cluster-wide address, fetches a page from a pod on another host
  * across the overlay, kills the control-plane leader's daemon (another host leads), crashes a host (its pods run
  * again on the others) and removes the test hosts again.
@@ -70,11 +71,30 @@ final class MultiHostDemo {
                 + "namespaces joined by veth links, a 3-member etcd cluster, a kiln daemon per host");
         script(script, Duration.ofMinutes(10), "up", Integer.toString(hosts));
         try {
+            guestImages();
             demo();
         } finally {
             step.accept("Removing the test hosts (scripts/test-hosts.sh down)");
             script(script, Duration.ofMinutes(2), "down");
             note.accept("removed: namespaces, links, etcd members, daemons and their VMs");
+        }
+    }
+
+    /**
+     * How each host came by its guest image, from the daemons' logs: h1 builds it, the others (caches of their own)
+     * copy it from a host that has it, and the last one, with no kernel in its /boot, copies one it can run.
+     */
+    private void guestImages() throws IOException {
+        for (int i = 1; i <= hosts; i++) {
+            Path log = ROOT.resolve("h" + i).resolve("daemon.log");
+            List<String> lines = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                    .filter(l -> l.contains("guest image: ")).map(l -> l.substring(l.indexOf("guest image: ") + 13))
+                    .toList() : List.of();
+            Optional<String> how = lines.stream().filter(l -> l.startsWith("Built guest image")
+                    || l.startsWith("Pulled guest image") || l.startsWith("Using cached guest image")).findFirst();
+            boolean noKernel = lines.stream().anyMatch(l -> l.startsWith("This host cannot build a guest image"));
+            note.accept("h" + i + (noKernel ? " (no kernel in its /boot)" : "") + ": "
+                    + how.orElse("(its log does not say how it got its guest image)"));
         }
     }
 
@@ -193,6 +213,9 @@ final class MultiHostDemo {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("TEST_HOSTS_ROOT", ROOT.toString());
         pb.environment().put("TEST_HOSTS_DAEMON_ARGS", "--warm-pool 0 --boot-timeout 300s");
+        // h1 builds the guest image; the others have caches of their own and copy it, the last one with no kernel
+        pb.environment().put("TEST_HOSTS_OWN_CACHES", "1");
+        pb.environment().put("TEST_HOSTS_NO_KERNEL", Integer.toString(hosts));
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
