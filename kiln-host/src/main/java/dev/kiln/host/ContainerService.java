@@ -451,6 +451,21 @@ public final class ContainerService implements AutoCloseable {
         records.remove(name);
     }
 
+    /**
+     * Forgets a container whose VM is being removed because its guest agent does not answer: the container dies with
+     * the VM, so only its forwards and record go, and no call waits for an agent that would not answer. Unknown
+     * names are ignored.
+     */
+    public void forget(String name) {
+        ContainerRecord r = records.get(name);
+        if (r == null) {
+            return;
+        }
+        forwards.close(name);
+        store.delete(name);
+        records.remove(name);
+    }
+
     // ---- pod networks ---------------------------------------------------------------------------------------
 
     /** The prefix of the owners of pods' addresses on their VM's lease. */
@@ -491,11 +506,19 @@ public final class ContainerService implements AutoCloseable {
      * address on the VM's tap. Idempotent.
      */
     public void closePodNetwork(String vmName, String pod) {
+        closePodNetwork(vmName, pod, true);
+    }
+
+    /**
+     * As {@link #closePodNetwork(String, String)}; with {@code askAgent} false (a VM being removed because its agent
+     * does not answer) only the address is released, and the namespace goes with the VM.
+     */
+    public void closePodNetwork(String vmName, String pod, boolean askAgent) {
         Optional<VmRecord> vm = vms.find(vmName);
         if (vm.isEmpty()) {
             return; // its lease, and so the pod's address, went with the VM
         }
-        if (!vms.hasEnded(vm.get().id())) {
+        if (askAgent && !vms.hasEnded(vm.get().id())) {
             try {
                 agent(vm.get()).deletePodNetwork(pod);
             } catch (HostException e) {

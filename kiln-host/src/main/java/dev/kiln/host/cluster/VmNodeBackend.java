@@ -78,6 +78,11 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     private final Map<String, Future<?>> probing = new ConcurrentHashMap<>();
     /** When each node VM's agent last answered its health check. */
     private final Map<String, java.time.Instant> answered = new ConcurrentHashMap<>();
+    /**
+     * Nodes whose VM is being removed while its agent does not answer (a frozen or cut-off guest): their containers
+     * go with the VM, and nothing asks that agent about them.
+     */
+    private final java.util.Set<String> unanswering = ConcurrentHashMap.newKeySet();
     /** When each node VM's agent process started, as it last said (epoch milliseconds, the guest's clock). */
     private final Map<String, Long> agentStarts = new ConcurrentHashMap<>();
     /** Per VM: why its agent says it is degraded (it answers, but its container supervision is stuck). */
@@ -348,19 +353,45 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
     public void removeVm(String node) {
         booting.remove(node);
         bootFailures.remove(node);
+        // A VM whose agent answers has its containers stopped first. One that does not (frozen, cut off: its node is
+        // Lost) is killed first, so that its pods, already placed again elsewhere, stop at once rather than after a
+        // connect timeout per container, and the starts elsewhere do not wait on that agent either.
+        boolean answers = answersNow(vmName(node));
+        if (!answers) {
+            unanswering.add(node);
+        }
         work.execute(() -> {
-            for (PodRecords.PodRecord pod : records.onNode(node)) {
-                lastSeen.remove(node + "/" + pod.pod());
-                removeContainers(pod);
-                records.remove(node, pod.pod());
-            }
             try {
-                vms.remove(vmName(node), true);
-            } catch (HostException e) {
-                LOG.debug("node {}: {}", node, e.getMessage());
+                if (!answers) {
+                    removeNodeVm(node);
+                }
+                for (PodRecords.PodRecord pod : records.onNode(node)) {
+                    lastSeen.remove(node + "/" + pod.pod());
+                    removeContainers(pod);
+                    records.remove(node, pod.pod());
+                }
+                if (answers) {
+                    removeNodeVm(node);
+                }
+                nodeVms.forget(node);
+            } finally {
+                unanswering.remove(node);
             }
-            nodeVms.forget(node);
         });
+    }
+
+    private void removeNodeVm(String node) {
+        try {
+            vms.remove(vmName(node), true);
+        } catch (HostException e) {
+            LOG.debug("node {}: {}", node, e.getMessage());
+        }
+    }
+
+    /** Whether the agent of VM {@code vm} answered its health check within {@link #FRESH}. */
+    private boolean answersNow(String vm) {
+        return Optional.ofNullable(answered.get(vm)).filter(t -> t.isAfter(java.time.Instant.now().minus(FRESH)))
+                .isPresent();
     }
 
     /**
@@ -515,15 +546,20 @@ public final class VmNodeBackend implements NodeBackend, AutoCloseable {
 
     /** Removes the pod's containers, then its network (address and namespace). */
     private void removeContainers(PodRecords.PodRecord pod) {
+        boolean askAgent = !unanswering.contains(pod.node());
         for (String name : pod.containers().values()) {
             try {
-                containers.remove(name, true);
+                if (askAgent) {
+                    containers.remove(name, true);
+                } else {
+                    containers.forget(name); // it goes with its VM, which is being removed
+                }
             } catch (HostException e) {
                 LOG.debug("pod {}: {}", pod.pod(), e.getMessage());
             }
         }
         try {
-            containers.closePodNetwork(vmName(pod.node()), pod.pod());
+            containers.closePodNetwork(vmName(pod.node()), pod.pod(), askAgent);
         } catch (RuntimeException e) {
             LOG.warn("pod {}: cannot remove its network: {}", pod.pod(), e.getMessage());
         }
