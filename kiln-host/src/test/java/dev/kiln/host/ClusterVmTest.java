@@ -389,7 +389,7 @@ class ClusterVmTest {
 
     @Test
     @Order(7)
-    void aDeletedPodIsReplacedTheDeploymentScalesToFiveAndBackToOneAndRollsToANewTemplate() {
+    void aDeletedPodIsReplacedTheDeploymentScalesToFiveAndBackToOneAndRollsThreeReplicasToANewTemplate() {
         Pod gone = pods().getFirst();
         cluster.delete(Kind.POD, gone.name());
         List<Pod> after = running(3);
@@ -403,10 +403,13 @@ class ClusterVmTest {
                 .filter(c -> c.name().endsWith(".main")).count() == 1);
         assertThat(agent.containers().get(one.getFirst().name() + ".main").state()).isEqualTo("running");
 
-        // a rolling update (maxSurge 25% -> 1, maxUnavailable 25% -> 0): the new pod runs before the old one goes
-        String oldHash = one.getFirst().metadata().labels().get(dev.kiln.cluster.control.Labels.TEMPLATE_HASH);
+        // a rolling update of 3 replicas (maxSurge 25% -> 1, maxUnavailable 25% -> 0): each new pod runs before an
+        // old one goes, so there are never more than 4 pods nor fewer than 3 Running
+        cluster.scale(Kind.DEPLOYMENT, "ticker", 3);
+        List<Pod> three = running(3);
+        String oldHash = three.getFirst().metadata().labels().get(dev.kiln.cluster.control.Labels.TEMPLATE_HASH);
         long t0 = System.nanoTime();
-        cluster.apply(Manifests.read(ticker(1, "v2"), "test").getFirst());
+        cluster.apply(Manifests.read(ticker(3, "v2"), "test").getFirst());
         int[] most = {0};
         int[] fewestRunning = {Integer.MAX_VALUE};
         List<Pod> updated = await().atMost(BOOT).pollInterval(Duration.ofMillis(250)).until(() -> {
@@ -415,20 +418,23 @@ class ClusterVmTest {
             fewestRunning[0] = Math.min(fewestRunning[0], (int) now.stream()
                     .filter(p -> p.status().phase() == PodPhase.RUNNING).count());
             return now;
-        }, p -> p.size() == 1 && p.getFirst().status().phase() == PodPhase.RUNNING && !oldHash.equals(
-                p.getFirst().metadata().labels().get(dev.kiln.cluster.control.Labels.TEMPLATE_HASH)));
-        System.out.printf("cluster: rolling update of 1 replica done in %d ms (at most %d pods, at least %d Running)%n",
+        }, p -> p.size() == 3 && p.stream().allMatch(x -> x.status().phase() == PodPhase.RUNNING && !oldHash.equals(
+                x.metadata().labels().get(dev.kiln.cluster.control.Labels.TEMPLATE_HASH))));
+        System.out.printf("cluster: rolling update of 3 replicas done in %d ms (at most %d pods, at least %d Running)%n",
                 since(t0), most[0], fewestRunning[0]);
-        assertThat(most[0]).as("never more than replicas + maxSurge").isLessThanOrEqualTo(2);
-        assertThat(fewestRunning[0]).as("never fewer Running than replicas - maxUnavailable").isGreaterThanOrEqualTo(1);
+        assertThat(most[0]).as("never more than replicas + maxSurge").isLessThanOrEqualTo(4);
+        assertThat(fewestRunning[0]).as("never fewer Running than replicas - maxUnavailable").isGreaterThanOrEqualTo(3);
+        assertThat(updated).extracting(Pod::name).doesNotContainAnyElementsOf(three.stream().map(Pod::name).toList());
+        List<String> mains = updated.stream().map(p -> p.name() + ".main").sorted().toList();
         await().atMost(Duration.ofSeconds(60)).until(() -> agent.containers().list().stream()
-                .filter(c -> c.name().endsWith(".main")).map(c -> c.name()).toList(),
-                names -> names.equals(List.of(updated.getFirst().name() + ".main")));
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-            try (var log = agent.containers().logs(updated.getFirst().name() + ".main", false, "both")) {
-                return new String(log.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            }
-        }, text -> text.contains("v2"));
+                .map(c -> c.name()).filter(n -> n.endsWith(".main")).sorted().toList(), mains::equals);
+        for (Pod p : updated) {
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                try (var log = agent.containers().logs(p.name() + ".main", false, "both")) {
+                    return new String(log.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }, text -> text.contains("v2"));
+        }
     }
 
     @Test
