@@ -3,6 +3,8 @@ package dev.kiln.host;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -11,6 +13,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -31,8 +35,12 @@ import org.slf4j.LoggerFactory;
  *       another ({@code KILN_LAMBDA_URL}): handed to this host's Lambda API while it serves functions, so it is
  *       routed to the function's home host like any invocation. No other Lambda call is served here.</li>
  * </ul>
- * Neither is authenticated yet: any guest of this host may read and write any object and invoke any function
- * (issue 9 brings credentials). Keys and buckets are checked so that no request reaches outside the store.
+ * Both serve only this host itself and its <b>function slots</b> (VMs named {@value VmSlotBackend#PREFIX}*): a
+ * request is told apart by its source address, which a guest cannot forge while guest isolation is on (the bridge
+ * drops frames from any address but the guest's own). Any other guest (a pod's node, a plain VM, a pod's own address)
+ * gets 403 and nothing is read, written or invoked. Callers carry no credentials of their own, so a slot may reach
+ * any object and any function of the cluster. Keys and buckets are checked so that no request reaches outside the
+ * store.
  */
 public final class GuestGateway extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(GuestGateway.class);
@@ -45,15 +53,22 @@ public final class GuestGateway extends Handler.Wrapper {
     private static final int MAX_KEY = 1024;
 
     private final Path root;
+    private final Function<String, Optional<String>> vmAt;
+    private final Predicate<String> isHost;
     private volatile Optional<Handler> lambda = Optional.empty();
 
     /**
      * @param root     the store's directory (created when missing)
      * @param registry what serves every other path (the image registry)
+     * @param vmAt     the name of this host's VM with a given address, if any
+     * @param isHost   whether an address is this host's own (then the caller is the host, e.g. the bench's upload)
      */
-    public GuestGateway(Path root, Handler registry) {
+    public GuestGateway(Path root, Handler registry, Function<String, Optional<String>> vmAt,
+                        Predicate<String> isHost) {
         super(registry);
         this.root = root;
+        this.vmAt = vmAt;
+        this.isHost = isHost;
         try {
             Files.createDirectories(root);
         } catch (IOException e) {
@@ -71,10 +86,45 @@ public final class GuestGateway extends Handler.Wrapper {
         return root;
     }
 
+    /** Whether {@code address} is a local address of this machine (loopback or any interface's). */
+    public static boolean isLocalAddress(String address) {
+        try {
+            InetAddress a = InetAddress.ofLiteral(address);
+            return a.isLoopbackAddress() || NetworkInterface.getByInetAddress(a) != null;
+        } catch (IllegalArgumentException | java.net.SocketException e) {
+            return false;
+        }
+    }
+
+    /** Why the caller at {@code address} may not use the store or Invoke; empty when it may. */
+    private Optional<String> refusal(String address) {
+        if (isHost.test(address)) {
+            return Optional.empty();
+        }
+        Optional<String> vm = vmAt.apply(address);
+        if (vm.isPresent() && vm.get().startsWith(VmSlotBackend.PREFIX)) {
+            return Optional.empty();
+        }
+        return Optional.of("the function input store and Invoke serve this host's function slots only, and "
+                + address + " is " + vm.map(n -> "VM " + n + ", not a function slot")
+                .orElse("no VM of this host (a pod's address, or another host)"));
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         String path = Request.getPathInContext(request);
-        if (path.startsWith(STORE_PREFIX)) {
+        boolean store = path.startsWith(STORE_PREFIX);
+        if (store || INVOKE.matcher(path).matches()) {
+            Optional<String> refused = refusal(Request.getRemoteAddr(request));
+            if (refused.isPresent()) {
+                LOG.warn("guest gateway: refused {} {}: {}", request.getMethod(), path, refused.get());
+                // the request's body stays unread, so the connection cannot carry another request
+                response.getHeaders().put("Connection", "close");
+                text(response, callback, 403, refused.get());
+                return true;
+            }
+        }
+        if (store) {
             store(request, response, callback, path.substring(STORE_PREFIX.length()));
             return true;
         }

@@ -189,7 +189,10 @@ public final class HostAgent implements AutoCloseable {
             registry = ImageRegistry.start(images, new java.net.InetSocketAddress(
                     network.config().subnet().gateway(), config.registryPort()),
                     handler -> {
-                        gateway.set(new GuestGateway(config.stateDir().resolve("objects"), handler));
+                        // the store and Invoke know their callers by source address (see GuestGateway)
+                        gateway.set(new GuestGateway(config.stateDir().resolve("objects"), handler, ip -> service
+                                .list().stream().filter(v -> v.ip().equals(ip) && v.phase().equals("running"))
+                                .map(VmView::name).findFirst(), GuestGateway::isLocalAddress));
                         return gateway.get();
                     });
         } catch (RuntimeException e) {

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import org.eclipse.jetty.server.Handler;
@@ -31,6 +32,8 @@ class GuestGatewayTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private Server server;
     private GuestGateway gateway;
+    private volatile boolean asHost = true;
+    private volatile Optional<String> callerVm = Optional.empty();
     private String base;
 
     /** Stands in for the image registry: answers 299 to anything, so a test sees what reached it. */
@@ -49,7 +52,9 @@ class GuestGatewayTest {
         ServerConnector connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
-        gateway = new GuestGateway(tmp.resolve("objects"), new Registry());
+        // the test's requests come from 127.0.0.1: it plays the host, or the guest callerVm names
+        gateway = new GuestGateway(tmp.resolve("objects"), new Registry(),
+                ip -> ip.equals("127.0.0.1") ? callerVm : Optional.empty(), ip -> asHost);
         server.setHandler(gateway);
         server.start();
         base = "http://127.0.0.1:" + connector.getLocalPort();
@@ -138,5 +143,54 @@ class GuestGatewayTest {
         assertThat(send("GET", "/v2/", null).statusCode()).isEqualTo(299);
         gateway.lambda(Optional.empty());
         assertThat(send("POST", invoke, "{}".getBytes()).statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    void onlyTheHostAndFunctionSlotsUseTheStoreAndInvokeOtherGuestsGet403AndChangeNothing() throws Exception {
+        String object = "/store/functionbench/inputs/k";
+        String invoke = "/2015-03-31/functions/fb-mapreduce/invocations";
+        java.util.concurrent.atomic.AtomicInteger invoked = new java.util.concurrent.atomic.AtomicInteger();
+        gateway.lambda(Optional.of(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                invoked.incrementAndGet();
+                response.setStatus(200);
+                response.write(true, ByteBuffer.wrap("ok".getBytes(StandardCharsets.UTF_8)), callback);
+                return true;
+            }
+        }));
+        assertThat(send("PUT", object, "from the host".getBytes()).statusCode()).as("the host").isEqualTo(200);
+
+        asHost = false;
+        callerVm = Optional.of("fn-fb-mapreduce-a1b2c3"); // a function slot
+        assertThat(send("GET", object, null).body()).asString().isEqualTo("from the host");
+        assertThat(send("PUT", object, "from a slot".getBytes()).statusCode()).isEqualTo(200);
+        assertThat(send("POST", invoke, "{}".getBytes()).statusCode()).isEqualTo(200);
+        assertThat(invoked).hasValue(1);
+
+        for (Optional<String> other : List.of(Optional.of("kn-workers-x1y2z"), Optional.of("web"),
+                Optional.<String>empty())) {
+            callerVm = other; // empty: an address of no VM of this host, and not the host's own
+            for (String[] call : new String[][] {{"GET", object}, {"HEAD", object}, {"PUT", object},
+                    {"DELETE", object}, {"POST", invoke}}) {
+                HttpResponse<byte[]> refused = send(call[0], call[1], call[0].equals("GET") || call[0].equals("HEAD")
+                        || call[0].equals("DELETE") ? null : "from another guest".getBytes());
+                assertThat(refused.statusCode()).as("%s %s from %s", call[0], call[1], other).isEqualTo(403);
+                if (!call[0].equals("HEAD")) {
+                    assertThat(new String(refused.body())).as(call[0]).contains("function slots only",
+                            other.map(n -> "VM " + n + ", not a function slot").orElse("no VM of this host"));
+                }
+            }
+            assertThat(tmp.resolve("objects/functionbench/inputs/k")).hasContent("from a slot");
+            assertThat(invoked).hasValue(1);
+            assertThat(send("GET", "/v2/", null).statusCode()).as("the registry serves every guest").isEqualTo(299);
+        }
+    }
+
+    @Test
+    void theHostsOwnAddressesAreLocalAndOthersAreNot() {
+        assertThat(GuestGateway.isLocalAddress("127.0.0.1")).isTrue();
+        assertThat(GuestGateway.isLocalAddress("192.0.2.77")).as("TEST-NET-1, on no interface here").isFalse();
+        assertThat(GuestGateway.isLocalAddress("not an address")).isFalse();
     }
 }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Guest isolation seen from inside real guests (QEMU, TCG): a guest's traffic from an address that is not its own
  * is dropped while its own passes; of the host it reaches the registry's port on the bridge address but not another
- * port the host serves there; and a guest of another tenant cannot reach it. {@code GuestIsolationNetnsTest}
+ * port the host serves there, and on the registry's port the function input store and Invoke refuse it (it is no
+ * function slot); and a guest of another tenant cannot reach it. {@code GuestIsolationNetnsTest}
  * (kiln-net) covers the rules in detail without VMs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -79,6 +81,15 @@ class GuestIsolationVmTest {
         var registry = agent.vms().exec("iso-a", "timeout 5 wget -q -O - http://" + gateway + ":"
                 + config.registryPort() + "/v2/; echo rc=$?", Duration.ofSeconds(30));
         assertThat(registry.output()).as("registry port").doesNotContain("rc=143");
+        // on that port, the function input store and Invoke refuse a guest that is not a function slot
+        Files.createDirectories(config.stateDir().resolve("objects/functionbench"));
+        Files.writeString(config.stateDir().resolve("objects/functionbench/secret"), "slot input");
+        var store = agent.vms().exec("iso-a", "wget -q -O - http://" + gateway + ":" + config.registryPort()
+                + "/store/functionbench/secret 2>&1; echo rc=$?; echo x | wget -q -O - --post-file=- http://" + gateway
+                + ":" + config.registryPort() + "/2015-03-31/functions/f/invocations 2>&1; echo rc=$?",
+                Duration.ofSeconds(30));
+        assertThat(store.output()).as("store and Invoke from a plain guest").doesNotContain("slot input")
+                .contains("403").doesNotContain("rc=0");
         try (Socket fromHost = new Socket(gateway, otherPort)) {
             assertThat(new String(fromHost.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
                     .as("the host reaches its own service").contains("host-service");
