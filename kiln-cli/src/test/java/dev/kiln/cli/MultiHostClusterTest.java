@@ -274,7 +274,7 @@ class MultiHostClusterTest {
 
     @Test
     @Order(2)
-    void podToPodTcpCrossesHostsOverTheOverlay() {
+    void podToPodTcpCrossesHostsOverTheOverlayAndNoGuestReachesEtcd() throws Exception {
         Map<String, Pod> byHost = pods().stream().collect(Collectors.toMap(this::hostOf, p -> p, (a, b) -> a));
         Node from = nodes().stream().filter(n -> n.spec().host().equals(Optional.of("h1"))).findFirst().orElseThrow();
         for (String target : List.of("h2", "h3")) {
@@ -304,6 +304,17 @@ class MultiHostClusterTest {
         System.out.printf("multi-host: h1's node VM fetched 256 KiB from a pod on h2 over a 1500-byte underlay in %d ms"
                 + "%n", since(t0));
         assertThat(fetched.output()).as("wget of 256 KiB across hosts: %s", fetched.output()).startsWith(sum);
+
+        // etcd has no authentication, so no guest reaches it (not through its host's masquerade either), while
+        // another host's cluster API (behind its token) still answers
+        URI etcd = URI.create(Files.readAllLines(ROOT.resolve("hosts.env")).stream()
+                .filter(l -> l.startsWith("KILN_TEST_ETCD=")).findFirst().orElseThrow()
+                .substring("KILN_TEST_ETCD=".length()).split(",")[0]);
+        ExecResult toEtcd = new DaemonClient(socket(1)).exec(from.status().vm().orElseThrow(), "timeout 5 wget -q -O - "
+                + etcd + "/version; echo rc=$?; timeout 5 wget -q -O - http://" + address(2) + ":7070/healthz; echo rc=$?",
+                Duration.ofSeconds(30));
+        assertThat(toEtcd.output()).as("etcd %s and h2's API from h1's node VM", etcd).doesNotContain("etcdserver")
+                .contains("rc=143").contains("\"ok\"");
     }
 
     @Test

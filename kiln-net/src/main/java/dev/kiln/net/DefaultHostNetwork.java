@@ -160,6 +160,14 @@ final class DefaultHostNetwork implements HostNetwork {
     }
 
     @Override
+    public void protectControlEndpoints(List<java.net.InetSocketAddress> endpoints) {
+        if (config.isolation() == NetworkConfig.Isolation.ON) {
+            guard.protectControlEndpoints(endpoints);
+            LOG.info("guests of {} cannot reach the cluster store at {}", config.bridgeName(), endpoints);
+        }
+    }
+
+    @Override
     public void lendIdentity(String vmId, MacAddress mac, String address) {
         LinkLabel.requireVmId(vmId);
         Objects.requireNonNull(mac, "mac");

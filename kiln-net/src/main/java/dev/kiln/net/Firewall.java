@@ -76,7 +76,8 @@ final class Firewall {
                     forward.rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
                             .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false)));
         }
-        forward = forward.rule(Statement.DROP, GuestGuard.egressDenyMatches(config))
+        forward = forward.rule(Statement.DROP, GuestGuard.controlEndpointMatches(config))
+                .rule(Statement.DROP, GuestGuard.egressDenyMatches(config))
                 .rule(Statement.ACCEPT, new Match.InInterface(bridge, false))
                 .rule(Statement.ACCEPT, new Match.OutInterface(bridge, false));
         var chains = new ArrayList<NftRuleset.Chain>(List.of(postrouting, forward));

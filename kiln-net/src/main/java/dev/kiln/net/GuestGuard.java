@@ -24,7 +24,9 @@ import java.util.function.Function;
  *       node vm), {@value #TENANT_OF} (map {@code tap : tenant number}), {@value #TENANT_PORT}
  *       ({@code tap . tenant number}), {@value #TENANT_TAG_OF} (map {@code tap : tenant tag}, for frames to other
  *       hosts) and {@value #TENANT_TAG_PORT} ({@code tap . tenant tag}, for frames from other hosts' guests);</li>
- *   <li>{@code ip} table: {@value #EGRESS_DENY} (the IPs, own and extra, of guests whose egress is denied).</li>
+ *   <li>{@code ip} table: {@value #EGRESS_DENY} (the IPs, own and extra, of guests whose egress is denied) and
+ *       {@value #CONTROL_ENDPOINTS} ({@code address . port} of the cluster's etcd members, which no guest may
+ *       reach, whatever its egress).</li>
  * </ul>
  * The rules never change after the network opens; a vm's attach adds its elements and its detach deletes them, each
  * in one {@code nft -f -} transaction, so vms come and go concurrently without rewriting each other's rules.
@@ -48,6 +50,7 @@ final class GuestGuard {
     static final String TENANT_TAG_OF = "tenant_tag_of";
     static final String TENANT_TAG_PORT = "tenant_tag_port";
     static final String EGRESS_DENY = "egress_deny";
+    static final String CONTROL_ENDPOINTS = "control_endpoints";
     static final String GUEST_IN = "guest_in";
     static final String TENANTS = "tenants";
     static final String OVERLAY_IN = "overlay_in";
@@ -100,7 +103,31 @@ final class GuestGuard {
     static List<NamedSet> ipSets(List<Lease> leases) {
         return List.of(new NamedSet(EGRESS_DENY, "ipv4_addr", "", leases.stream()
                 .filter(lease -> lease.egress() == GuestPolicy.Egress.DENY)
-                .flatMap(lease -> lease.allAddresses().stream()).map(GuestGuard::ipText).toList()));
+                .flatMap(lease -> lease.allAddresses().stream()).map(GuestGuard::ipText).toList()),
+                new NamedSet(CONTROL_ENDPOINTS, "ipv4_addr . inet_service", "", List.of()));
+    }
+
+    /**
+     * The ip forward rule (first in the chain): nothing from the bridge reaches a cluster store endpoint elsewhere
+     * (etcd has no authentication; a guest with egress would otherwise reach it through this host's masquerade).
+     */
+    static Match[] controlEndpointMatches(NetworkConfig config) {
+        return new Match[] {new Match.InInterface(config.bridgeName(), false),
+                new Match.OutInterface(config.bridgeName(), true),
+                new Match.Fixed("ip daddr . tcp dport @" + CONTROL_ENDPOINTS)};
+    }
+
+    /** Replaces the {@value #CONTROL_ENDPOINTS} set's elements with {@code endpoints} (IPv4), in one transaction. */
+    void protectControlEndpoints(List<java.net.InetSocketAddress> endpoints) {
+        String table = "ip " + config.nftTableName();
+        var script = new StringBuilder("flush set " + table + " " + CONTROL_ENDPOINTS + "\n");
+        for (java.net.InetSocketAddress e : endpoints) {
+            if (!(e.getAddress() instanceof java.net.Inet4Address a) || a.isLoopbackAddress()) {
+                continue; // guests never reach loopback; the set holds IPv4 only
+            }
+            script.append(add(table, CONTROL_ENDPOINTS, a.getHostAddress() + " . " + e.getPort()));
+        }
+        commands.checkWithInput(script.toString(), "nft", "-f", "-");
     }
 
     /**

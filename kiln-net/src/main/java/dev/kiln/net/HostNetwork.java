@@ -1,5 +1,6 @@
 package dev.kiln.net;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -98,6 +99,13 @@ public interface HostNetwork extends AutoCloseable {
      * guest that sent 1500-byte frames would have them dropped on their way to another host.
      */
     int guestMtu();
+
+    /**
+     * Makes {@code endpoints} (the cluster store's members, {@code address:port}) unreachable from every guest of
+     * this network, whatever its egress policy; replaces the earlier list (empty: none). IPv4 only; loopback ones
+     * are skipped (guests never reach them). Without guest isolation it does nothing.
+     */
+    void protectControlEndpoints(List<java.net.InetSocketAddress> endpoints);
 
     /** The vm's guest policy from its lease; empty when it is not attached. */
     Optional<GuestPolicy> policy(String vmId);

@@ -137,6 +137,11 @@ class NftRulesetTest {
                     elements = { 10.77.0.2, 10.77.0.9 }
                   }
                 """).contains("""
+                  set control_endpoints {
+                    type ipv4_addr . inet_service
+                  }
+                """).contains("""
+                    iifname "kiln0" oifname != "kiln0" ip daddr . tcp dport @control_endpoints drop
                     iifname "kiln0" oifname != "kiln0" ip saddr @egress_deny drop
                     iifname "kiln0" accept
                 """).contains("""

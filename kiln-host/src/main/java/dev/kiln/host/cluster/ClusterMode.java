@@ -172,6 +172,8 @@ public final class ClusterMode implements AutoCloseable {
                 endpoints = List.of(etcd.get().endpoint());
             }
             kv = connect(endpoints);
+            // etcd has no authentication: no guest of this host may reach it (through this host's masquerade)
+            network.protectControlEndpoints(socketAddresses(endpoints));
             secrets = ClusterSecrets.establish(stateDir, kv, options.apiTokenFile().map(Path::of),
                     options.lambdaCredentialsFile().map(Path::of)).start();
             ResourceStore store = new ResourceStore(kv, clock);
@@ -243,9 +245,11 @@ public final class ClusterMode implements AutoCloseable {
                     status, dir.resolve("pods.json"), functions, ports);
             mode.gateway = gateway;
             mode.secrets = secrets;
+            mode.network = network;
             return mode;
         } catch (Exception e) {
             gateway.lambda(Optional.empty());
+            unprotect(network);
             if (ports != null) ports.close();
             if (election != null) election.close();
             Optional.ofNullable(control.get()).ifPresent(ControlPlane::close);
@@ -420,8 +424,42 @@ public final class ClusterMode implements AutoCloseable {
         }
     }
 
+    /**
+     * The endpoints' addresses as IPv4 socket addresses (a name is resolved now; one that does not resolve, or has
+     * no IPv4 address, is left out: the overlay and etcd client use what resolves).
+     */
+    static List<java.net.InetSocketAddress> socketAddresses(List<URI> endpoints) {
+        List<java.net.InetSocketAddress> out = new java.util.ArrayList<>();
+        for (URI e : endpoints) {
+            if (e.getHost() == null) {
+                continue;
+            }
+            int port = e.getPort() > 0 ? e.getPort() : 2379;
+            try {
+                for (java.net.InetAddress a : java.net.InetAddress.getAllByName(e.getHost())) {
+                    if (a instanceof java.net.Inet4Address) {
+                        out.add(new java.net.InetSocketAddress(a, port));
+                    }
+                }
+            } catch (java.net.UnknownHostException ex) {
+                LOG.warn("cannot resolve etcd endpoint {} to keep guests from it: {}", e, ex.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static void unprotect(HostNetwork network) {
+        try {
+            network.protectControlEndpoints(List.of());
+        } catch (RuntimeException ex) {
+            LOG.warn("cannot clear the cluster store endpoints from the guest rules: {}", ex.getMessage());
+        }
+    }
+
     /** Where this host's guests reach its Lambda API; set once started. */
     private dev.kiln.host.GuestGateway gateway;
+    /** The network whose guests are kept from the cluster store; set once started. */
+    private HostNetwork network;
     /** The cluster's API token and Lambda access key, read again from the store every few seconds. */
     private ClusterSecrets secrets;
 
@@ -449,6 +487,9 @@ public final class ClusterMode implements AutoCloseable {
         secrets.close();
         closeQuietly(kv);
         etcd.ifPresent(EtcdProcess::stop);
+        if (network != null) {
+            unprotect(network);
+        }
         LOG.info("cluster: host {} stopped its cluster services", status.host());
     }
 }
