@@ -308,15 +308,9 @@ class ClusterVmTest {
                 .until(() -> nodes().stream().noneMatch(n -> n.name().equals(victim.name())
                         && n.status().phase() != NodePhase.LOST));
         long detectMs = since(t0);
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                .until(() -> pods().stream().filter(p -> moved.contains(p.name()))
-                        .allMatch(p -> p.spec().nodeName().filter(n -> !n.equals(victim.name())).isPresent()));
-        long rescheduleMs = since(t0);
-        running(3);
-        long runningMs = since(t0);
-        await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(this::nodes,
-                n -> n.size() == 2 && n.stream().allMatch(x -> x.status().phase() == NodePhase.READY)
-                        && n.stream().noneMatch(x -> x.name().equals(victim.name())));
+        long[] moves = movedAndReplaced(victim.name(), moved, t0);
+        long rescheduleMs = moves[0];
+        long runningMs = moves[1];
         System.out.printf("cluster: VMM killed -> node Lost %d ms, %d pods rescheduled %d ms, Running %d ms, "
                 + "replacement node Ready %d ms%n", detectMs, moved.size(), rescheduleMs, runningMs, since(t0));
         assertThat(pods()).extracting(Pod::name).containsAll(moved);
@@ -357,15 +351,9 @@ class ClusterVmTest {
                     .until(() -> agent.vms().list().stream().noneMatch(v -> v.name().equals(vm))
                             && ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isEmpty());
             long removedMs = since(t0);
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> pods().stream().filter(p -> moved.contains(p.name()))
-                            .allMatch(p -> p.spec().nodeName().filter(n -> !n.equals(victim.name())).isPresent()));
-            long rescheduleMs = since(t0);
-            running(3);
-            long runningMs = since(t0);
-            await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(this::nodes,
-                    n -> n.size() == 2 && n.stream().allMatch(x -> x.status().phase() == NodePhase.READY)
-                            && n.stream().noneMatch(x -> x.name().equals(victim.name())));
+            long[] moves = movedAndReplaced(victim.name(), moved, t0);
+            long rescheduleMs = moves[0];
+            long runningMs = moves[1];
             System.out.printf("cluster: VMM frozen (SIGSTOP) -> node Suspect %d ms, Lost %d ms, its VM removed %d ms, "
                     + "%d pods rescheduled %d ms, Running %d ms, replacement node Ready %d ms%n", suspectMs, lostMs,
                     removedMs, moved.size(), rescheduleMs, runningMs, since(t0));
@@ -381,6 +369,23 @@ class ClusterVmTest {
                 }
             });
         }
+    }
+
+    /**
+     * Waits until the pods {@code moved} off node {@code victim} are bound elsewhere, then until all 3 run, then until
+     * the pool has 2 Ready nodes again without the victim; answers the first two moments in ms since {@code t0}.
+     */
+    private long[] movedAndReplaced(String victim, List<String> moved, long t0) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> pods().stream().filter(p -> moved.contains(p.name()))
+                        .allMatch(p -> p.spec().nodeName().filter(n -> !n.equals(victim)).isPresent()));
+        long rescheduleMs = since(t0);
+        running(3);
+        long runningMs = since(t0);
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).until(this::nodes,
+                n -> n.size() == 2 && n.stream().allMatch(x -> x.status().phase() == NodePhase.READY)
+                        && n.stream().noneMatch(x -> x.name().equals(victim)));
+        return new long[] {rescheduleMs, runningMs};
     }
 
     private java.util.Optional<NodePhase> phase(String node) {
