@@ -53,11 +53,14 @@ DESCRIPTION
         host I            namespace $NS_PREFIX<I>; veth $VETH_PREFIX<I> (root side, a port of $UL_BRIDGE, alias
                           $ALIAS) to eth0 (namespace side, $UL_NET.<10+I>/24, default route via
                           $UL_ADDR); net.ipv4.ip_forward=1 in the namespace
-        etcd member J     kiln-etcd<J>, client http://$UL_ADDR:<$ETCD_CLIENT_BASE+J>, peer
-                          http://$UL_ADDR:<$ETCD_PEER_BASE+J>, data in \$ROOT/etcd<J>
+        etcd member J     kiln-etcd<J>, client https://$UL_ADDR:<$ETCD_CLIENT_BASE+J>, peer
+                          https://$UL_ADDR:<$ETCD_PEER_BASE+J>, data in \$ROOT/etcd<J>; TLS with client and
+                          peer certificates of the authority in \$ROOT/etcd-pki ('kiln etcd-certs'), so only
+                          holders of \$ROOT/etcd-pki/client.key get in
         daemon of host I  in namespace $NS_PREFIX<I>:
                           kiln --state-dir \$ROOT/h<I> --socket \$ROOT/h<I>/kiln.sock daemon --bridge kiln0
                             --subnet 10.90.<I>.0/24 --cluster-cidr 10.90.0.0/16 --join <etcd client URLs>
+                            --etcd-cacert, --etcd-cert, --etcd-key <files of \$ROOT/etcd-pki>
                             --host-name h<I> --advertise $UL_NET.<10+I> --api-host 0.0.0.0
                             --image-cache \$ROOT/cache
     Must run as root. Progress and errors go to standard error; 'up' prints the facts of the hosts on
@@ -117,12 +120,15 @@ ENVIRONMENT
 
 FILES
     \$ROOT/hosts.env              KILN_TEST_ROOT, KILN_TEST_HOSTS=N, KILN_TEST_ETCD=<client URLs>,
-                                 KILN_TEST_ETCD_MEMBERS, KILN_TEST_DAEMONS (1 or 0), and per host
+                                 KILN_TEST_ETCD_CACERT, _CERT, _KEY (etcd's authority, kiln's client
+                                 certificate and key), KILN_TEST_ETCD_MEMBERS, KILN_TEST_DAEMONS (1 or 0), and per host
                                  KILN_TEST_HOST_<I>_ADDR, _SOCKET, _NETNS, _STATE_DIR
     \$ROOT/h<I>/                  state directory of host I: kiln.sock, daemon.log, daemon.pid
     \$ROOT/etcd<J>/, etcd<J>.log, etcd<J>.pid   etcd member J
+    \$ROOT/etcd-pki/             etcd's authority (ca.crt, ca.key), the members' certificate (member.crt,
+                                 member.key) and kiln's client certificate (client.crt, client.key)
     \$ROOT/cache/                 the image cache all hosts share
-    \$ROOT/build.log              output of the 'kiln --version' (build) run
+    \$ROOT/build.log              output of the 'kiln --version' (build) and 'kiln etcd-certs' runs
 
 EXIT STATUS
     0 on success, 1 on failure, 2 on bad usage. 'exec' exits with COMMAND's status.
@@ -130,7 +136,8 @@ EXIT STATUS
 EXAMPLES
     $prog up 3 && . \$ROOT/hosts.env     three hosts with daemons
     $prog up 2 --no-daemons --etcd-members 1
-    $prog exec h1 etcdctl --endpoints http://$UL_ADDR:$((ETCD_CLIENT_BASE + 1)) get --prefix /kiln/hosts
+    $prog exec h1 etcdctl --endpoints https://$UL_ADDR:$((ETCD_CLIENT_BASE + 1)) --cacert \$ROOT/etcd-pki/ca.crt \\
+        --cert \$ROOT/etcd-pki/client.crt --key \$ROOT/etcd-pki/client.key get --prefix /kiln/hosts
     $prog cut h2; sleep 35; $prog restore h2   # h2 is Lost after 30 s, then comes back
     $prog kill h3 && $prog start h3
     $prog down
@@ -181,8 +188,10 @@ host_veth() { echo "$VETH_PREFIX$1"; }
 host_addr() { echo "$UL_NET.$((10 + $1))"; }
 host_dir() { echo "$ROOT/h$1"; }
 host_sock() { echo "$ROOT/h$1/kiln.sock"; }
-etcd_client_url() { echo "http://$UL_ADDR:$((ETCD_CLIENT_BASE + $1))"; }
-etcd_peer_url() { echo "http://$UL_ADDR:$((ETCD_PEER_BASE + $1))"; }
+etcd_client_url() { echo "https://$UL_ADDR:$((ETCD_CLIENT_BASE + $1))"; }
+etcd_peer_url() { echo "https://$UL_ADDR:$((ETCD_PEER_BASE + $1))"; }
+# the authority and certificates of the etcd cluster ('kiln etcd-certs'): members and daemons show them
+pki() { echo "$ROOT/etcd-pki/$1"; }
 
 # etcd_endpoints M: the client URLs of members 1..M, comma-separated
 etcd_endpoints() {
@@ -388,6 +397,9 @@ write_env() {
         printf 'KILN_TEST_ROOT=%q\n' "$ROOT"
         echo "KILN_TEST_HOSTS=$n"
         echo "KILN_TEST_ETCD=$(etcd_endpoints "$m")"
+        printf 'KILN_TEST_ETCD_CACERT=%q\n' "$(pki ca.crt)"
+        printf 'KILN_TEST_ETCD_CERT=%q\n' "$(pki client.crt)"
+        printf 'KILN_TEST_ETCD_KEY=%q\n' "$(pki client.key)"
         echo "KILN_TEST_ETCD_MEMBERS=$m"
         echo "KILN_TEST_DAEMONS=$daemons"
         for ((i = 1; i <= n; i++)); do
@@ -411,6 +423,9 @@ etcd_cmd() {
         --listen-peer-urls "$(etcd_peer_url "$j")" --initial-advertise-peer-urls "$(etcd_peer_url "$j")"
         --initial-cluster "${cluster[*]}" --initial-cluster-token kiln-testhosts
         --initial-cluster-state "$state"
+        --cert-file "$(pki member.crt)" --key-file "$(pki member.key)" --trusted-ca-file "$(pki ca.crt)"
+        --client-cert-auth --peer-cert-file "$(pki member.crt)" --peer-key-file "$(pki member.key)"
+        --peer-trusted-ca-file "$(pki ca.crt)" --peer-client-cert-auth
         --heartbeat-interval 100 --election-timeout 1000
         --logger zap --log-outputs stderr)
 }
@@ -422,7 +437,20 @@ start_etcd() {
     spawn "$ROOT/etcd$j.log" "$ROOT/etcd$j.pid" "${ETCD_CMD[@]}"
 }
 
-etcdctl_q() { ETCDCTL_API=3 etcdctl --dial-timeout 1s --command-timeout 2s "$@" >/dev/null 2>&1; }
+etcdctl_q() {
+    ETCDCTL_API=3 etcdctl --dial-timeout 1s --command-timeout 2s --cacert "$(pki ca.crt)" --cert "$(pki client.crt)" \
+        --key "$(pki client.key)" "$@" >/dev/null 2>&1
+}
+
+# make_pki: the etcd cluster's authority and certificates, for the underlay address (kiln must be built)
+make_pki() {
+    if [ "$DRY_RUN" = 1 ]; then run "$KILN_LAUNCHER" etcd-certs --dir "$ROOT/etcd-pki" --name "$UL_ADDR"; return 0; fi
+    "$KILN_LAUNCHER" etcd-certs --dir "$ROOT/etcd-pki" --name "$UL_ADDR" >>"$ROOT/build.log" 2>&1 || {
+        say "'kiln etcd-certs' failed"
+        log_tail "$ROOT/build.log"
+        return 1
+    }
+}
 
 # wait_etcd M [J]: waits until members 1..M are healthy (or, given J, until member J answers and the cluster is
 # healthy, or just answers when fewer than a quorum of members run); fails early when a member started here dies
@@ -475,6 +503,7 @@ daemon_cmd() {
     DAEMON_CMD=(env KILN_SKIP_SETUP=1 ip netns exec "$(host_ns "$i")" "${no_kernel[@]}"
         "$KILN_LAUNCHER" --state-dir "$(host_dir "$i")" --socket "$(host_sock "$i")"
         daemon --bridge kiln0 --subnet "10.90.$i.0/24" --cluster-cidr 10.90.0.0/16 --join "$join"
+        --etcd-cacert "$(pki ca.crt)" --etcd-cert "$(pki client.crt)" --etcd-key "$(pki client.key)"
         --host-name "h$i" --advertise "$(host_addr "$i")" --api-host 0.0.0.0 --image-cache "$(host_cache "$i")")
     if [ -n "${TEST_HOSTS_DAEMON_ARGS:-}" ]; then
         local extra
@@ -650,7 +679,11 @@ cmd_up() {
         run ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
     done
 
-    say "etcd: $m member$([ "$m" = 1 ] || echo s), $(etcd_endpoints "$m")"
+    UP_STEP="building kiln"
+    build_kiln
+    UP_STEP="making etcd's certificates"
+    make_pki
+    say "etcd: $m member$([ "$m" = 1 ] || echo s), $(etcd_endpoints "$m") (TLS, client certificates of $ROOT/etcd-pki)"
     for ((j = 1; j <= m; j++)); do
         UP_STEP="starting etcd member $j"
         start_etcd "$j" "$m" new
@@ -666,8 +699,6 @@ cmd_up() {
     fi
 
     if [ "$daemons" = 1 ]; then
-        UP_STEP="building kiln"
-        build_kiln
         for ((i = 1; i <= n; i++)); do
             UP_STEP="starting the daemon of h$i"
             say "h$i: starting the daemon (log $(host_dir "$i")/daemon.log)"

@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
             "  kiln --state-dir /tmp/k --socket /tmp/k/s daemon --bridge kbr1 --subnet 10.88.0.0/24",
             "  kiln daemon --cleanup                        remove all VMs and kiln's networking, then exit",
             "  kiln daemon --subnet 10.90.2.0/24 --cluster-cidr 10.90.0.0/16 \\",
-            "      --join http://10.0.0.5:2379,http://10.0.0.6:2379 --advertise 10.0.0.12   one host of many"})
+            "      --join https://10.0.0.5:2379,https://10.0.0.6:2379 --advertise 10.0.0.12 \\",
+            "      --etcd-cacert pki/ca.crt --etcd-cert pki/client.crt --etcd-key pki/client.key   one host of many"})
 public final class DaemonCommand extends KilnSubcommand {
     @Option(names = "--bridge", paramLabel = "NAME", defaultValue = "kiln0",
             description = "The Linux bridge the VMs' taps join. Default: ${DEFAULT-VALUE}.")
@@ -76,6 +77,9 @@ public final class DaemonCommand extends KilnSubcommand {
                     + "host with no kernel in /boot (or no busybox, JDK or runc) copies an image this kiln version "
                     + "can run from another host, and keeps it for its next start.")
     List<URI> join;
+
+    @picocli.CommandLine.Mixin
+    EtcdTlsOptions etcdTls;
 
     @Option(names = "--host-name", paramLabel = "NAME",
             description = "With --join: this host's name in the cluster. Default: the machine's host name.")
@@ -170,7 +174,8 @@ public final class DaemonCommand extends KilnSubcommand {
         try {
             // a joining host takes the guest image from another host that has the same one, instead of building it
             List<dev.kiln.guest.GuestImageOffer> offers = join != null && !join.isEmpty() && !cleanup
-                    ? dev.kiln.host.cluster.PeerGuestImages.offers(join, Optional.ofNullable(hostName)) : List.of();
+                    ? dev.kiln.host.cluster.PeerGuestImages.offers(join, etcdTls.tls(), Optional.ofNullable(hostName))
+                    : List.of();
             agent = HostAgent.start(config, dev.kiln.vmm.JailPolicy.fromEnvironment(), offers);
         } catch (HostException e) {
             throw new CliException(e.code().name(), e.getMessage(), e.hint(), e.code().exitCode(), e);
@@ -186,6 +191,9 @@ public final class DaemonCommand extends KilnSubcommand {
             ClusterOptions options = ClusterOptions.defaults().withEtcd(join).withApiHost(apiHost).withApiPort(apiPort)
                     .withWarmPool(warmPool).withFunctionPool(functionPool).withFunctionSnapshots(functionSnapshots)
                     .withFunctionCpuShare(functionCpuShare);
+            if (etcdTls.tls().isPresent()) {
+                options = options.withEtcdTls(etcdTls.tls().get());
+            }
             if (warmPoolMax != null) {
                 options = options.withWarmPoolMax(warmPoolMax);
             }

@@ -61,12 +61,17 @@ import picocli.CommandLine.Option;
                     + "the slot's agent on the tap, the bridge and its filters, the Lambda Runtime API in the guest "
                     + "and back.",
             "",
+            "The store part: two etcd processes in a temporary directory, one as kiln starts its own (TLS, client "
+                    + "certificates checked) and one plain (HTTP, no authentication). Each of --runs runs, alternated, "
+                    + "opens a new client on each (timing it until its first read answers: the TLS handshake is in "
+                    + "it), then times --store-ops writes and as many reads, one at a time.",
+            "",
             "Reports the medians of each side (and the warm invocations' p99), their ratio and difference. Needs "
                     + "root; no daemon is needed and a running one is not touched."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
         footer = {"  kiln bench isolation", "  kiln bench isolation --runs 9 --invokes 200 --json > isolation.json",
-            "  kiln bench isolation --part daemon"})
+            "  kiln bench isolation --part daemon", "  kiln bench isolation --part store --runs 9"})
 public final class IsolationBench extends KilnSubcommand {
     @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Runs of each kind. Default: ${DEFAULT-VALUE}.")
     int runs;
@@ -79,8 +84,12 @@ public final class IsolationBench extends KilnSubcommand {
     int invokes;
 
     @Option(names = "--part", paramLabel = "PART", defaultValue = "all",
-            description = "driver, daemon or all. Default: ${DEFAULT-VALUE}.")
+            description = "driver, daemon, store or all. Default: ${DEFAULT-VALUE}.")
     String part;
+
+    @Option(names = "--store-ops", paramLabel = "N", defaultValue = "200",
+            description = "Writes (and as many reads) per run on each side in the store part. Default: ${DEFAULT-VALUE}.")
+    int storeOps;
 
     @Option(names = "--json", description = "Print the results as JSON. Default: text.")
     boolean json;
@@ -96,8 +105,12 @@ public final class IsolationBench extends KilnSubcommand {
         if (invokes < 1) {
             throw new CliException("BAD_REQUEST", "--invokes must be at least 1", "e.g. --invokes 50", ExitCodes.USAGE);
         }
-        if (!List.of("driver", "daemon", "all").contains(part)) {
-            throw new CliException("BAD_REQUEST", "--part must be driver, daemon or all, not '" + part + "'",
+        if (storeOps < 1) {
+            throw new CliException("BAD_REQUEST", "--store-ops must be at least 1", "e.g. --store-ops 200",
+                    ExitCodes.USAGE);
+        }
+        if (!List.of("driver", "daemon", "store", "all").contains(part)) {
+            throw new CliException("BAD_REQUEST", "--part must be driver, daemon, store or all, not '" + part + "'",
                     "e.g. --part daemon", ExitCodes.USAGE);
         }
         ByteSize size = ByteSize.parse(memory);
@@ -109,8 +122,9 @@ public final class IsolationBench extends KilnSubcommand {
         ObjectNode out = root().json().createObjectNode();
         out.put("runs", runs);
         out.put("memory", size.toString());
-        if (!part.equals("daemon")) driverPart(size, out);
-        if (!part.equals("driver")) daemonPart(size, out);
+        if (part.equals("all") || part.equals("driver")) driverPart(size, out);
+        if (part.equals("all") || part.equals("daemon")) daemonPart(size, out);
+        if (part.equals("all") || part.equals("store")) storePart(out);
         if (json) {
             printJson(out);
             return ExitCodes.OK;
@@ -141,7 +155,83 @@ public final class IsolationBench extends KilnSubcommand {
                     w.path("isolatedP99Ms").asDouble(), w.path("openP50Ms").asDouble(), w.path("openP99Ms").asDouble(),
                     w.path("ratio").asDouble(), invokes));
         }
+        if (out.has("store")) {
+            var st = out.path("store");
+            print(String.format("The cluster store: etcd with TLS and client certificates (kiln's own) against plain "
+                    + "HTTP, %d runs each, alternated:%n", runs));
+            for (String what : List.of("connect", "write", "read")) {
+                print(String.format("  %-8s TLS median %7.2f ms, plain %7.2f ms: ratio %.3f (%+.2f ms)%n", what,
+                        st.path(what).path("tlsMedianMs").asDouble(), st.path(what).path("plainMedianMs").asDouble(),
+                        st.path(what).path("ratio").asDouble(), st.path(what).path("differenceMs").asDouble()));
+            }
+            print(String.format("  (connect: a new client until its first read answers; write and read: the median "
+                    + "of %d single calls per run, then the median over runs)%n", storeOps));
+        }
         return ExitCodes.OK;
+    }
+
+    /** etcd with TLS and client certificates against plain HTTP: a new client's first read, then single calls. */
+    private void storePart(ObjectNode out) throws Exception {
+        Path work = Files.createTempDirectory("kiln-bench-store-");
+        Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
+        List<Integer> ports = dev.kiln.cluster.store.EtcdProcess.freePorts(4);
+        progress("starting two etcd processes (TLS with client certificates, and plain)...");
+        var pki = dev.kiln.cluster.store.EtcdPki.ensure(work.resolve("pki"), List.of());
+        try (var tls = dev.kiln.cluster.store.EtcdProcess.start(work.resolve("tls/data"), ports.get(0), ports.get(1),
+                Duration.ofSeconds(30), work.resolve("tls/etcd.log"), Optional.of(pki));
+             var plain = dev.kiln.cluster.store.EtcdProcess.start(work.resolve("plain/data"), ports.get(2),
+                     ports.get(3), Duration.ofSeconds(30), work.resolve("plain/etcd.log"), Optional.empty())) {
+            Map<String, dev.kiln.cluster.store.EtcdProcess> sides = new LinkedHashMap<>();
+            sides.put("tls", tls);
+            sides.put("plain", plain);
+            for (String side : sides.keySet()) {
+                results.put(side, new LinkedHashMap<>(Map.of("connect", new ArrayList<>(), "write",
+                        new ArrayList<>(), "read", new ArrayList<>())));
+            }
+            byte[] value = new byte[256];
+            for (int run = 0; run < runs; run++) {
+                List<String> order = run % 2 == 0 ? List.of("tls", "plain") : List.of("plain", "tls");
+                for (String side : order) {
+                    progress("store run " + (run + 1) + "/" + runs + ": " + side + "...");
+                    var etcd = sides.get(side);
+                    long t0 = System.nanoTime();
+                    try (var kv = dev.kiln.cluster.store.KvStore.etcd(List.of(etcd.endpoint()), etcd.tls())) {
+                        kv.get("/bench/none");
+                        results.get(side).get("connect").add((System.nanoTime() - t0) / 1e6);
+                        List<Double> writes = new ArrayList<>();
+                        List<Double> reads = new ArrayList<>();
+                        for (int i = 0; i < storeOps; i++) {
+                            String key = "/bench/" + run + "/" + i;
+                            long w = System.nanoTime();
+                            kv.create(key, value);
+                            writes.add((System.nanoTime() - w) / 1e6);
+                            long r = System.nanoTime();
+                            kv.get(key);
+                            reads.add((System.nanoTime() - r) / 1e6);
+                        }
+                        results.get(side).get("write").add(percentile(writes, 0.5));
+                        results.get(side).get("read").add(percentile(reads, 0.5));
+                    }
+                }
+            }
+        } finally {
+            deleteTree(work);
+        }
+        ObjectNode store = out.putObject("store");
+        store.put("opsPerRun", storeOps);
+        for (String what : List.of("connect", "write", "read")) {
+            ObjectNode o = store.putObject(what);
+            double on = percentile(results.get("tls").get(what), 0.5);
+            double off = percentile(results.get("plain").get(what), 0.5);
+            o.put("tlsMedianMs", Math.round(on * 100) / 100.0);
+            o.put("plainMedianMs", Math.round(off * 100) / 100.0);
+            o.put("ratio", Math.round(on / Math.max(0.001, off) * 1000) / 1000.0);
+            o.put("differenceMs", Math.round((on - off) * 100) / 100.0);
+            ArrayNode all = o.putArray("tlsMs");
+            results.get("tls").get(what).forEach(v -> all.add(Math.round(v * 100) / 100.0));
+            ArrayNode allOff = o.putArray("plainMs");
+            results.get("plain").get(what).forEach(v -> allOff.add(Math.round(v * 100) / 100.0));
+        }
     }
 
     private void driverPart(ByteSize size, ObjectNode out) throws Exception {

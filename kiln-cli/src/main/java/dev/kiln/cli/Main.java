@@ -33,7 +33,7 @@ import picocli.CommandLine.ScopeType;
         commandListHeading = "%nCommands:%n",
         subcommands = {RunCommand.class, PsCommand.class, LogsCommand.class, ExecCommand.class, CpCommand.class, StopCommand.class,
             RmCommand.class, ImageCommand.class, VmCommand.class, DoctorCommand.class, DaemonCommand.class,
-            DemoCommand.class, BenchCommand.class, UpCommand.class, DownCommand.class,
+            DemoCommand.class, BenchCommand.class, UpCommand.class, DownCommand.class, EtcdCertsCommand.class,
             ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class, ScaleCommand.class,
             FnCommand.class,
             HelpCommand.class},

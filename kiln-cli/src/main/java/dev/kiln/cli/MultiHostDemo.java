@@ -10,9 +10,13 @@ import dev.kiln.cluster.model.NodePhase;
 import dev.kiln.cluster.model.NodePool;
 import dev.kiln.cluster.model.Pod;
 import dev.kiln.cluster.model.Resource;
+import dev.kiln.cluster.store.EtcdTls;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +76,7 @@ final class MultiHostDemo {
         script(script, Duration.ofMinutes(10), "up", Integer.toString(hosts));
         try {
             guestImages();
+            etcdForKilnOnly();
             demo();
         } finally {
             step.accept("Removing the test hosts (scripts/test-hosts.sh down)");
@@ -96,6 +101,35 @@ final class MultiHostDemo {
             note.accept("h" + i + (noKernel ? " (no kernel in its /boot)" : "") + ": "
                     + how.orElse("(its log does not say how it got its guest image)"));
         }
+    }
+
+    /**
+     * The cluster's etcd speaks TLS and lets in only holders of kiln's client certificate: asked without one (as
+     * anything on the hosts' network could), it refuses at the handshake; with it, it answers.
+     */
+    private void etcdForKilnOnly() throws Exception {
+        Path pki = ROOT.resolve("etcd-pki");
+        URI etcd = URI.create("https://172.30.0.1:23791/version");
+        EtcdTls kiln = new EtcdTls(pki.resolve("ca.crt").toString(),
+                pki.resolve("client.crt").toString(), pki.resolve("client.key").toString());
+        EtcdTls anyone = new EtcdTls(kiln.caFile(), null, null);
+        String refused;
+        try (HttpClient http = HttpClient.newBuilder().sslContext(anyone.sslContext())
+                .connectTimeout(Duration.ofSeconds(5)).build()) {
+            http.send(HttpRequest.newBuilder(etcd).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            refused = "ANSWERED (it should not have)";
+        } catch (IOException e) {
+            refused = "refused (" + e.getClass().getSimpleName() + ")";
+        }
+        String answered;
+        try (HttpClient http = HttpClient.newBuilder().sslContext(kiln.sslContext())
+                .connectTimeout(Duration.ofSeconds(5)).build()) {
+            answered = http.send(HttpRequest.newBuilder(etcd).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().trim();
+        }
+        note.accept("etcd (TLS, certificates from 'kiln etcd-certs' in " + pki + "): GET " + etcd + " without "
+                + "kiln's client certificate: " + refused + "; with it: " + answered);
     }
 
     private void demo() throws Exception {

@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
         descriptionHeading = "%nDescription:%n",
         description = {"Starts the kiln daemon if it is not running, then makes it a member of the cluster: a "
                 + "single-member etcd (Debian's etcd-server) with its data in STATE/cluster/etcd unless --etcd names an "
-                + "existing etcd cluster, the cluster API on 127.0.0.1:7070, the control plane (node pools, "
+                + "existing etcd cluster (kiln's own etcd listens on 127.0.0.1 over TLS and lets in only clients with "
+                + "a certificate of the authority in STATE/cluster/etcd-pki, root only; for an etcd of your own give "
+                + "https:// endpoints and --etcd-cacert, --etcd-cert, --etcd-key), the cluster API on 127.0.0.1:7070, the control plane (node pools, "
                 + "deployments, scheduling, node health) and this host's runtime, which boots a microVM for each Node "
                 + "placed here (or takes a pre-booted one from its warm pool) and runs each Pod's containers in its "
                 + "Node's microVM.",
@@ -30,7 +32,8 @@ import picocli.CommandLine.Option;
                 "Membership survives a daemon restart; 'kiln down' ends it. Then 'kiln apply -f examples/cluster/'."},
         optionListHeading = "%nOptions:%n",
         footerHeading = "%nExamples:%n",
-        footer = {"  kiln up", "  kiln up --etcd http://10.0.0.5:2379,http://10.0.0.6:2379", "  kiln up --api-port 7171 --json"})
+        footer = {"  kiln up", "  kiln up --etcd https://10.0.0.5:2379,https://10.0.0.6:2379 --etcd-cacert pki/ca.crt \\",
+            "      --etcd-cert pki/client.crt --etcd-key pki/client.key", "  kiln up --api-port 7171 --json"})
 final class UpCommand extends KilnSubcommand {
     @Option(names = "--etcd", paramLabel = "URL[,URL...]", split = ",",
             description = "Use this etcd cluster instead of starting one. Default: start a single-member etcd.")
@@ -89,16 +92,29 @@ final class UpCommand extends KilnSubcommand {
     String name;
 
     @Mixin
+    EtcdTlsOptions etcdTls;
+
+    @Mixin
     JsonOption json;
 
     @Override
     public Integer call() {
         WarmPoolSize.check(warmPool, warmPoolMax); // before a daemon is started for nothing
+        Optional<dev.kiln.cluster.store.EtcdTls> tls = etcdTls.tls();
+        if (tls.isPresent() && (etcd == null || etcd.isEmpty())) {
+            throw new CliException("INVALID", "--etcd-cacert, --etcd-cert and --etcd-key are for an etcd given with "
+                    + "--etcd", "kiln's own etcd uses certificates of its own (STATE/cluster/etcd-pki)",
+                    ExitCodes.USAGE);
+        }
         DaemonLauncher.ensureRunning(root().socket(), root().stateDir(), System.err);
         ObjectNode options = JsonNodeFactory.instance.objectNode();
         if (etcd != null && !etcd.isEmpty()) {
             etcd.forEach(u -> options.withArray("etcd").add(u.toString()));
         }
+        tls.ifPresent(t -> {
+            ObjectNode files = options.putObject("etcdTls").put("caFile", t.caFile());
+            t.clientCertificate().ifPresent(c -> files.put("certFile", c).put("keyFile", t.keyFile()));
+        });
         options.put("etcdPort", etcdPort);
         options.put("apiPort", apiPort);
         options.put("warmPool", warmPool);

@@ -1,9 +1,14 @@
 package dev.kiln.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.cluster.api.ApiToken;
+import dev.kiln.cluster.ClusterException;
+import dev.kiln.cluster.store.EtcdPki;
 import dev.kiln.cluster.store.EtcdProcess;
+import dev.kiln.cluster.store.EtcdTls;
+import dev.kiln.cluster.store.KvStore;
 import dev.kiln.host.HostAgent;
 import dev.kiln.host.HostConfig;
 import dev.kiln.host.cluster.ClusterMode;
@@ -92,6 +97,47 @@ class ClusterAuthEndToEndTest {
             String token = ApiToken.read(state.resolve(ApiToken.FILE)).orElseThrow().header();
             assertThat(http.send(HttpRequest.newBuilder(hosts).header("Authorization", token).build(),
                     HttpResponse.BodyHandlers.ofString()).body()).contains("auth-host");
+        }
+    }
+
+    @Test
+    void kilnsOwnEtcdSpeaksTlsAndLetsInOnlyThisHostsClientCertificate() throws Exception {
+        assertThat(status.ownEtcd()).isTrue();
+        URI etcd = status.etcd().getFirst();
+        assertThat(etcd.getScheme()).isEqualTo("https");
+        Path pki = state.resolve("cluster").resolve(ClusterMode.ETCD_PKI);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pki))).isEqualTo("rwx------");
+        for (String key : List.of(EtcdPki.CA_KEY, EtcdPki.MEMBER_KEY, EtcdPki.CLIENT_KEY)) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pki.resolve(key)))).as(key)
+                    .isEqualTo("rw-------");
+        }
+        // what any local process could try: plain HTTP, and HTTPS without a client certificate
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            URI plain = URI.create("http://" + etcd.getAuthority() + "/v3/kv/range");
+            // etcd closes the connection (or, in other versions, answers 400): either way, no data
+            try {
+                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(plain)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"Lw==\",\"range_end\":\"MA==\"}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).as("plain HTTP to etcd's TLS port: %s", answer.body()).isEqualTo(400);
+                assertThat(answer.body()).doesNotContain("kiln");
+            } catch (java.io.IOException refused) {
+                assertThat(refused).hasMessageContaining("received no bytes");
+            }
+        }
+        EtcdTls noCertificate = new EtcdTls(pki.resolve(EtcdPki.CA_CERT).toString(), null, null);
+        try (HttpClient http = HttpClient.newBuilder().sslContext(noCertificate.sslContext()).build()) {
+            assertThatThrownBy(() -> http.send(HttpRequest.newBuilder(etcd.resolve("/version")).build(),
+                    HttpResponse.BodyHandlers.ofString())).isInstanceOf(java.io.IOException.class);
+        }
+        try (KvStore kv = KvStore.etcd(List.of(etcd), Duration.ofSeconds(3), Optional.of(noCertificate))) {
+            assertThatThrownBy(() -> kv.list("/kiln/")).isInstanceOf(ClusterException.class);
+        }
+        // with this host's client certificate, the cluster's state is there
+        EtcdTls kiln = new EtcdTls(pki.resolve(EtcdPki.CA_CERT).toString(), pki.resolve(EtcdPki.CLIENT_CERT).toString(),
+                pki.resolve(EtcdPki.CLIENT_KEY).toString());
+        try (KvStore kv = KvStore.etcd(List.of(etcd), Duration.ofSeconds(5), Optional.of(kiln))) {
+            assertThat(kv.list("/kiln/")).isNotEmpty();
         }
     }
 

@@ -151,4 +151,31 @@ class HelpAndUsageTest {
         assertThat(negative.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(negative.err()).contains("--warm-pool must be 0 or more");
     }
+
+    @Test
+    void etcdTlsFilesThatDoNotFitAreUsageErrorsBeforeAnyDaemonStarts(@TempDir Path dir) {
+        Path socket = dir.resolve("kiln.sock");
+        var pki = CliRunner.run(socket, "--state-dir", dir.toString(), "etcd-certs", "--dir",
+                dir.resolve("pki").toString(), "--name", "10.0.0.5", "--json");
+        assertThat(pki.exitCode()).as(pki.err()).isZero();
+        assertThat(pki.out()).contains("\"caCert\"", "--client-cert-auth", "--etcd-cacert");
+        String ca = dir.resolve("pki/ca.crt").toString();
+
+        var noKey = CliRunner.run(socket, "--state-dir", dir.toString(), "up", "--etcd", "https://10.0.0.5:2379",
+                "--etcd-cacert", ca, "--etcd-cert", dir.resolve("pki/client.crt").toString());
+        assertThat(noKey.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noKey.err()).contains("a certificate but no key");
+        var missing = CliRunner.run(socket, "--state-dir", dir.toString(), "up", "--etcd", "https://10.0.0.5:2379",
+                "--etcd-cacert", dir.resolve("pki/nope.crt").toString());
+        assertThat(missing.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(missing.err()).contains("no such file: " + dir.resolve("pki/nope.crt"));
+        var ownEtcd = CliRunner.run(socket, "--state-dir", dir.toString(), "up", "--etcd-cacert", ca);
+        assertThat(ownEtcd.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(ownEtcd.err()).contains("are for an etcd given with --etcd");
+        assertThat(socket).as("no daemon was started").doesNotExist();
+
+        var badName = CliRunner.run(socket, "etcd-certs", "--dir", dir.resolve("other").toString(), "--name", "a b");
+        assertThat(badName.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(badName.err()).contains("'a b' is neither an IP address nor a DNS name");
+    }
 }

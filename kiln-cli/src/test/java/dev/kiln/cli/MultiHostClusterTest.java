@@ -11,6 +11,8 @@ import dev.kiln.cluster.model.NodePhase;
 import dev.kiln.cluster.model.Pod;
 import dev.kiln.cluster.model.PodPhase;
 import dev.kiln.cluster.model.Resource;
+import dev.kiln.cluster.store.EtcdPki;
+import dev.kiln.cluster.store.EtcdTls;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,6 +24,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,6 +55,13 @@ class MultiHostClusterTest {
     private static final Path PROJECT = Path.of(System.getProperty("kiln.project", "..")).toAbsolutePath().normalize();
     private static final Path SCRIPT = PROJECT.resolve("scripts/test-hosts.sh");
     private static final Path ROOT = Path.of("/var/lib/kiln-testhosts-it");
+
+    /** The facts {@code test-hosts.sh up} wrote to {@code ROOT/hosts.env} (values unquoted: none has spaces here). */
+    private static Map<String, String> hostsEnv() throws IOException {
+        return Files.readAllLines(ROOT.resolve("hosts.env")).stream().filter(l -> l.contains("="))
+                .collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1),
+                        (a, b) -> b));
+    }
     private static final Duration BOOT = Duration.ofMinutes(5);
     private static final int HOSTS = 3;
 
@@ -274,7 +286,7 @@ class MultiHostClusterTest {
 
     @Test
     @Order(2)
-    void podToPodTcpCrossesHostsOverTheOverlayAndNoGuestReachesEtcd() throws Exception {
+    void podToPodTcpCrossesHostsOverTheOverlayAndOnlyKilnReachesEtcd() throws Exception {
         Map<String, Pod> byHost = pods().stream().collect(Collectors.toMap(this::hostOf, p -> p, (a, b) -> a));
         Node from = nodes().stream().filter(n -> n.spec().host().equals(Optional.of("h1"))).findFirst().orElseThrow();
         for (String target : List.of("h2", "h3")) {
@@ -305,16 +317,45 @@ class MultiHostClusterTest {
                 + "%n", since(t0));
         assertThat(fetched.output()).as("wget of 256 KiB across hosts: %s", fetched.output()).startsWith(sum);
 
-        // etcd has no authentication, so no guest reaches it (not through its host's masquerade either), while
-        // another host's cluster API (behind its token) still answers
-        URI etcd = URI.create(Files.readAllLines(ROOT.resolve("hosts.env")).stream()
-                .filter(l -> l.startsWith("KILN_TEST_ETCD=")).findFirst().orElseThrow()
-                .substring("KILN_TEST_ETCD=".length()).split(",")[0]);
+        // no guest reaches etcd (not through its host's masquerade either), while another host's cluster API still
+        // answers. The probe is plain HTTP to etcd's TLS port: an open path would answer at once (400, wget rc=1);
+        // the host's rule drops it, so the probe times out (rc=143)
+        Map<String, String> env = hostsEnv();
+        URI etcd = URI.create(env.get("KILN_TEST_ETCD").split(",")[0]);
+        assertThat(etcd.getScheme()).isEqualTo("https");
         ExecResult toEtcd = new DaemonClient(socket(1)).exec(from.status().vm().orElseThrow(), "timeout 5 wget -q -O - "
-                + etcd + "/version; echo rc=$?; timeout 5 wget -q -O - http://" + address(2) + ":7070/healthz; echo rc=$?",
-                Duration.ofSeconds(30));
+                + "http://" + etcd.getAuthority() + "/version; echo rc=$?; timeout 5 wget -q -O - http://" + address(2)
+                + ":7070/healthz; echo rc=$?", Duration.ofSeconds(30));
         assertThat(toEtcd.output()).as("etcd %s and h2's API from h1's node VM", etcd).doesNotContain("etcdserver")
                 .contains("rc=143").contains("\"ok\"");
+
+        // etcd itself lets in only holders of kiln's client certificate: from the host, a client that trusts etcd's
+        // authority but shows no certificate, or one of another authority, is turned away at the handshake
+        EtcdTls kiln = new EtcdTls(env.get("KILN_TEST_ETCD_CACERT"), env.get("KILN_TEST_ETCD_CERT"),
+                env.get("KILN_TEST_ETCD_KEY"));
+        Path strangerDir = Files.createTempDirectory("kiln-stranger-pki");
+        try {
+            EtcdPki stranger = EtcdPki.ensure(strangerDir, List.of());
+            for (EtcdTls other : List.of(new EtcdTls(kiln.caFile(), null, null), new EtcdTls(kiln.caFile(),
+                    stranger.clientCert().toString(), stranger.clientKey().toString()))) {
+                HttpClient http = HttpClient.newBuilder().sslContext(other.sslContext())
+                        .connectTimeout(Duration.ofSeconds(5)).build();
+                assertThatThrownBy(() -> http.send(HttpRequest.newBuilder(etcd.resolve("/version"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()))
+                        .as("etcd with %s", other).isInstanceOf(IOException.class);
+            }
+        } finally {
+            try (var files = Files.list(strangerDir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(strangerDir);
+        }
+        HttpClient withKilnsCertificate = HttpClient.newBuilder().sslContext(kiln.sslContext()).build();
+        assertThat(withKilnsCertificate.send(HttpRequest.newBuilder(etcd.resolve("/version"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body())
+                .contains("etcdserver");
     }
 
     @Test

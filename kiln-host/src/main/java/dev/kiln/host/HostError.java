@@ -12,6 +12,8 @@ public enum HostError {
     PORT_IN_USE(409, 4),
     /** This host's --subnet overlaps another cluster host's, or lies outside --cluster-cidr: it does not join. */
     SUBNET_CONFLICT(409, 4),
+    /** In a cluster, the VM's tenant has the overlay tag of another tenant that the cluster runs: refused. */
+    TENANT_CONFLICT(409, 4),
     IMAGE_NOT_FOUND(404, 3),
     CONTAINER_NOT_FOUND(404, 3),
     IMAGE_INVALID(422, 5),

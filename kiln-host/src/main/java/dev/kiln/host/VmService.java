@@ -112,7 +112,7 @@ public final class VmService implements AutoCloseable {
                     "give at least " + (ScratchDisk.MIN_BYTES >> 20) + "M");
         }
         dev.kiln.net.NicLimits nicLimits = NetLimits.toNet(req.netRate());
-        guestPolicy(req);
+        tenantAdmission.accept(guestPolicy(req).tenant()); // in a cluster: no two tenants share an overlay tag
         // Validate everything that needs no side effect before any host resource is made.
         boolean hugePages = req.hugePages().orElse(false);
         new VmSpec(id, name, vcpus, memory, image.kernel(), Optional.of(image.initrd()), "", drives, List.of())
@@ -511,6 +511,26 @@ public final class VmService implements AutoCloseable {
     /** The daemon's metrics registry (scraped at GET /metrics), for the parts that add their own. */
     public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
         return metrics.registry();
+    }
+
+    /** What a new VM's tenant must pass (in a cluster, {@code TenantTags}); by default anything passes. */
+    private volatile java.util.function.Consumer<String> tenantAdmission = tenant -> { };
+
+    /**
+     * Sets what each new VM's tenant must pass before anything is made for the VM: {@code admission} throws a
+     * {@link HostException} to refuse it. Clones of a snapshot keep their template's (admitted) tenant.
+     */
+    public void tenantAdmission(java.util.function.Consumer<String> admission) {
+        this.tenantAdmission = java.util.Objects.requireNonNull(admission, "admission");
+    }
+
+    /** The tenants of this host's VMs now (those with a network lease). */
+    public java.util.Set<String> tenants() {
+        java.util.Set<String> tenants = new java.util.TreeSet<>();
+        for (VmRecord r : records.values()) {
+            network.policy(r.id()).ifPresent(p -> tenants.add(p.tenant()));
+        }
+        return tenants;
     }
 
     public List<VmView> list() {

@@ -176,6 +176,30 @@ class HostApiTest {
     }
 
     @Test
+    void aTenantThatTheAdmissionRefusesIsRefusedBeforeAnythingIsMade() throws Exception {
+        // as a cluster member does for a tenant whose overlay tag another tenant holds (TenantTags)
+        agent.vms().tenantAdmission(tenant -> {
+            if (tenant.equals("team-b")) {
+                throw new HostException(HostError.TENANT_CONFLICT, "tenant 'team-b' cannot run in this cluster",
+                        "choose another tenant name");
+            }
+        });
+        try {
+            var refused = http.send("POST", "/v1/vms", "{\"name\":\"tb\",\"driver\":\"fake\",\"tenant\":\"team-b\"}");
+            assertThat(refused.status()).isEqualTo(409);
+            assertThat(refused.body()).contains("TENANT_CONFLICT", "tenant 'team-b' cannot run", "another tenant");
+            assertNothingCreated();
+            var other = http.send("POST", "/v1/vms", "{\"name\":\"tc\",\"driver\":\"fake\",\"tenant\":\"team-c\"}");
+            assertThat(other.status()).as(other.body()).isEqualTo(201);
+            assertThat(agent.vms().tenants()).containsExactly("team-c");
+            assertThat(http.send("DELETE", "/v1/vms/tc?force=true", null).status()).isEqualTo(204);
+        } finally {
+            agent.vms().tenantAdmission(tenant -> { });
+        }
+        assertNothingCreated();
+    }
+
+    @Test
     void aMissingDiskFileIsRejected() throws Exception {
         var r = http.send("POST", "/v1/vms", "{\"disks\":[{\"path\":\"/nonexistent/disk.img\",\"readOnly\":true}]}");
         assertThat(r.status()).isEqualTo(422);

@@ -49,6 +49,14 @@ public record GuestPolicy(String tenant, Egress egress) {
     }
 
     /**
+     * The tenant's tag on a cluster's overlay (1..65535; VXLAN's group policy header carries it between hosts).
+     * Two tenant names may share one: a cluster must not run both (see {@code TenantTags} in kiln-host).
+     */
+    public static int overlayTag(String tenant) {
+        return (int) GuestGuard.tenantTag(tenant);
+    }
+
+    /**
      * Throws {@link NetError#INVALID_ARGUMENT} unless {@code tenant} is 1..63 lower-case letters, digits and '-',
      * starting and ending with a letter or digit.
      */

@@ -13,8 +13,15 @@ final class EtcdHealth {
     private final Duration requestTimeout;
 
     EtcdHealth(Duration requestTimeout) {
+        this(requestTimeout, java.util.Optional.empty());
+    }
+
+    /** With {@code tls}: over HTTPS, trusting its authority and showing its client certificate. */
+    EtcdHealth(Duration requestTimeout, java.util.Optional<EtcdTls> tls) {
         this.requestTimeout = requestTimeout;
-        this.http = HttpClient.newBuilder().connectTimeout(requestTimeout).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(requestTimeout);
+        tls.ifPresent(t -> builder.sslContext(t.sslContext()));
+        this.http = builder.build();
     }
 
     boolean isHealthy(URI endpoint) {

@@ -63,7 +63,7 @@ final class EtcdKvStore implements KvStore {
                 Thread.ofPlatform().daemon().name("kiln-etcd-watch").factory());
     }
 
-    static EtcdKvStore connect(List<URI> endpoints, Duration timeout) {
+    static EtcdKvStore connect(List<URI> endpoints, Duration timeout, Optional<EtcdTls> tls) {
         Objects.requireNonNull(endpoints, "endpoints");
         Objects.requireNonNull(timeout, "timeout");
         if (endpoints.isEmpty()) {
@@ -72,12 +72,31 @@ final class EtcdKvStore implements KvStore {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new ClusterException(ClusterError.INVALID, "the etcd timeout must be positive, got " + timeout);
         }
-        Client client = Client.builder()
+        Objects.requireNonNull(tls, "tls");
+        boolean secure = endpoints.stream().anyMatch(e -> "https".equalsIgnoreCase(e.getScheme()));
+        if (secure && tls.isEmpty()) {
+            throw new ClusterException(ClusterError.INVALID, "etcd at " + endpoints + " speaks TLS, and no authority "
+                    + "to trust was given", "give --etcd-cacert FILE (and --etcd-cert, --etcd-key if etcd asks for "
+                    + "a client certificate)");
+        }
+        if (!secure && tls.isPresent()) {
+            throw new ClusterException(ClusterError.INVALID, "etcd's TLS files were given, but " + endpoints
+                    + " are not https:// endpoints", "write the endpoints as https://HOST:PORT");
+        }
+        var builder = Client.builder()
                 .endpoints(endpoints.toArray(URI[]::new))
                 .connectTimeout(timeout)
                 .waitForReady(false)
-                .retryMaxDuration(timeout)
-                .build();
+                .retryMaxDuration(timeout);
+        if (tls.isPresent()) {
+            EtcdTls files = tls.get().check();
+            try {
+                builder.sslContext(files::configure);
+            } catch (javax.net.ssl.SSLException e) {
+                throw new ClusterException(ClusterError.INVALID, "cannot set up TLS to etcd: " + e.getMessage(), e);
+            }
+        }
+        Client client = builder.build();
         return new EtcdKvStore(client, new EtcdCalls(endpoints, timeout));
     }
 

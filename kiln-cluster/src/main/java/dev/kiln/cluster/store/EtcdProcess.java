@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,6 +24,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A single-member etcd (Debian's {@code etcd-server}) that kiln starts on 127.0.0.1 and stops.
+ *
+ * <p>Started with an {@link EtcdPki}, it speaks only TLS ({@code https://}) on its client and peer ports and accepts
+ * only clients (and peers) whose certificate that authority signed ({@code --client-cert-auth},
+ * {@code --peer-client-cert-auth}): {@link #tls()} is what a client needs. Without one, plain HTTP and no
+ * authentication (tests of the store itself).
  *
  * <p>The process is labelled by its data directory, which lives under kiln's state directory and appears on its
  * command line ({@link #running(Path)} finds it again, e.g. to sweep an orphan); its pid goes to
@@ -45,10 +51,14 @@ public final class EtcdProcess implements AutoCloseable {
     private final int clientPort;
     private final int peerPort;
     private final Duration startTimeout;
-    private final EtcdHealth health = new EtcdHealth(Duration.ofSeconds(1));
+    private final Optional<EtcdPki> pki;
+    private final EtcdHealth health;
     private Process process;
 
-    private EtcdProcess(Path binary, Path dataDir, Path logFile, int clientPort, int peerPort, Duration startTimeout) {
+    private EtcdProcess(Path binary, Path dataDir, Path logFile, int clientPort, int peerPort, Duration startTimeout,
+                        Optional<EtcdPki> pki) {
+        this.pki = pki;
+        this.health = new EtcdHealth(Duration.ofSeconds(1), pki.map(EtcdPki::clientTls));
         this.binary = binary;
         this.dataDir = dataDir;
         this.logFile = logFile;
@@ -66,6 +76,16 @@ public final class EtcdProcess implements AutoCloseable {
 
     /** Starts etcd on {@code dataDir}, appending its output to {@code logFile}. */
     public static EtcdProcess start(Path dataDir, int clientPort, int peerPort, Duration startTimeout, Path logFile) {
+        return start(dataDir, clientPort, peerPort, startTimeout, logFile, Optional.empty());
+    }
+
+    /**
+     * Starts etcd on {@code dataDir}, appending its output to {@code logFile}; with {@code pki}, over TLS and for
+     * holders of that authority's certificates only.
+     */
+    public static EtcdProcess start(Path dataDir, int clientPort, int peerPort, Duration startTimeout, Path logFile,
+                                    Optional<EtcdPki> pki) {
+        Objects.requireNonNull(pki, "pki");
         Path dir = dataDir.toAbsolutePath().normalize();
         if (dir.getParent() == null) {
             throw new ClusterException(ClusterError.INVALID, "the etcd data directory cannot be /");
@@ -78,14 +98,24 @@ public final class EtcdProcess implements AutoCloseable {
         }
         Objects.requireNonNull(startTimeout, "startTimeout");
         Path binary = EtcdBinary.locate(Objects.requireNonNullElse(System.getenv("PATH"), ""), EtcdBinary.FALLBACKS);
-        EtcdProcess etcd = new EtcdProcess(binary, dir, logFile.toAbsolutePath(), clientPort, peerPort, startTimeout);
+        EtcdProcess etcd = new EtcdProcess(binary, dir, logFile.toAbsolutePath(), clientPort, peerPort, startTimeout,
+                pki);
         etcd.launch();
         return etcd;
     }
 
-    /** The client URL, {@code http://127.0.0.1:PORT}. */
+    /** The client URL, {@code https://127.0.0.1:PORT} with TLS, else {@code http://127.0.0.1:PORT}. */
     public URI endpoint() {
-        return URI.create("http://" + HOST + ":" + clientPort);
+        return URI.create(scheme() + "://" + HOST + ":" + clientPort);
+    }
+
+    /** What a client needs to reach this etcd: the authority and kiln's client certificate; empty without TLS. */
+    public Optional<EtcdTls> tls() {
+        return pki.map(EtcdPki::clientTls);
+    }
+
+    private String scheme() {
+        return pki.isPresent() ? "https" : "http";
     }
 
     public synchronized long pid() {
@@ -198,12 +228,19 @@ public final class EtcdProcess implements AutoCloseable {
     }
 
     private List<String> command() {
-        String client = "http://" + HOST + ":" + clientPort;
-        String peer = "http://" + HOST + ":" + peerPort;
-        return List.of(binary.toString(), "--name", "kiln", "--data-dir", dataDir.toString(),
+        String client = scheme() + "://" + HOST + ":" + clientPort;
+        String peer = scheme() + "://" + HOST + ":" + peerPort;
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--name", "kiln",
+                "--data-dir", dataDir.toString(),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "kiln=" + peer);
+                "--initial-cluster", "kiln=" + peer));
+        pki.ifPresent(p -> command.addAll(List.of(
+                "--cert-file", p.memberCert().toString(), "--key-file", p.memberKey().toString(),
+                "--trusted-ca-file", p.caCert().toString(), "--client-cert-auth",
+                "--peer-cert-file", p.memberCert().toString(), "--peer-key-file", p.memberKey().toString(),
+                "--peer-trusted-ca-file", p.caCert().toString(), "--peer-client-cert-auth")));
+        return command;
     }
 
     private void awaitHealthy(long logOffset) {

@@ -26,7 +26,20 @@ public interface KvStore extends AutoCloseable {
 
     /** A store on the etcd cluster at {@code endpoints}; each call fails with UNAVAILABLE after {@code timeout}. */
     static KvStore etcd(List<URI> endpoints, Duration timeout) {
-        return EtcdKvStore.connect(endpoints, timeout);
+        return EtcdKvStore.connect(endpoints, timeout, java.util.Optional.empty());
+    }
+
+    /**
+     * A store on the etcd cluster at {@code endpoints} ({@code https://}) over TLS with {@code tls}; each call fails
+     * with UNAVAILABLE after {@code timeout}. Without {@code tls}, plain HTTP.
+     */
+    static KvStore etcd(List<URI> endpoints, Duration timeout, java.util.Optional<EtcdTls> tls) {
+        return EtcdKvStore.connect(endpoints, timeout, tls);
+    }
+
+    /** A store on the etcd cluster at {@code endpoints}, with {@code tls} if given, and the {@link #DEFAULT_TIMEOUT}. */
+    static KvStore etcd(List<URI> endpoints, java.util.Optional<EtcdTls> tls) {
+        return etcd(endpoints, DEFAULT_TIMEOUT, tls);
     }
 
     /** A store on the etcd cluster at {@code endpoints} with the {@link #DEFAULT_TIMEOUT}. */

@@ -20,7 +20,9 @@ import dev.kiln.cluster.model.Resources;
 import dev.kiln.cluster.model.Host;
 import dev.kiln.cluster.node.HostRuntime;
 import dev.kiln.cluster.node.SubnetCheck;
+import dev.kiln.cluster.store.EtcdPki;
 import dev.kiln.cluster.store.EtcdProcess;
+import dev.kiln.cluster.store.EtcdTls;
 import dev.kiln.cluster.store.KvStore;
 import dev.kiln.cluster.store.ResourceStore;
 import dev.kiln.host.ContainerService;
@@ -50,6 +52,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ClusterMode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterMode.class);
     private static final Duration STORE_WAIT = Duration.ofSeconds(30);
+    /** Where kiln's own etcd keeps its authority and certificates, under {@code STATE/cluster}. */
+    public static final String ETCD_PKI = "etcd-pki";
     /** The leader's lease: a standby takes over within this long after the leader dies. */
     private static final Duration LEADER_TTL = Duration.ofSeconds(5);
 
@@ -157,8 +161,10 @@ public final class ClusterMode implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             List<URI> endpoints;
+            Optional<EtcdTls> etcdTls;
             if (options.etcd().isPresent() && !options.etcd().get().isEmpty()) {
                 endpoints = options.etcd().get();
+                etcdTls = options.etcdTls();
             } else {
                 Path data = dir.resolve("etcd");
                 for (ProcessHandle orphan : EtcdProcess.running(data)) {
@@ -167,15 +173,31 @@ public final class ClusterMode implements AutoCloseable {
                     orphan.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
                 }
                 int port = options.etcdPort().orElse(ClusterOptions.DEFAULT_ETCD_PORT);
-                LOG.info("starting etcd (data in {}, client port {})", data, port);
-                etcd = Optional.of(EtcdProcess.start(data, port, port + 1, STORE_WAIT, dir.resolve("etcd.log")));
+                // kiln's own etcd speaks TLS and lets in only holders of this host's client certificate (root-only)
+                EtcdPki pki = EtcdPki.ensure(dir.resolve(ETCD_PKI), List.of());
+                LOG.info("starting etcd (data in {}, client port {}, TLS with the authority in {})", data, port,
+                        pki.directory());
+                etcd = Optional.of(EtcdProcess.start(data, port, port + 1, STORE_WAIT, dir.resolve("etcd.log"),
+                        Optional.of(pki)));
                 endpoints = List.of(etcd.get().endpoint());
+                etcdTls = etcd.get().tls();
             }
-            kv = connect(endpoints);
-            // etcd has no authentication: no guest of this host may reach it (through this host's masquerade)
+            if (etcdTls.isEmpty()) {
+                LOG.warn("etcd at {} is used without TLS: whoever reaches it can read the cluster's secrets and "
+                        + "change its state (give https:// endpoints and --etcd-cacert, --etcd-cert, --etcd-key)",
+                        endpoints);
+            }
+            kv = connect(endpoints, etcdTls);
+            // no guest of this host may reach etcd (through this host's masquerade), whatever its authentication
             network.protectControlEndpoints(socketAddresses(endpoints));
             secrets = ClusterSecrets.establish(stateDir, kv, options.apiTokenFile().map(Path::of),
                     options.lambdaCredentialsFile().map(Path::of)).start();
+            // no two tenants of the cluster share an overlay tag: claimed before any VM of a tenant is made here
+            TenantTags tenantTags = new TenantTags(kv);
+            java.util.Set<String> tenants = new java.util.TreeSet<>(vms.tenants());
+            tenants.add(dev.kiln.net.GuestPolicy.DEFAULT_TENANT); // the cluster's own node VMs and function slots
+            tenantTags.claimAll(tenants);
+            vms.tenantAdmission(tenantTags::claim);
             ResourceStore store = new ResourceStore(kv, clock);
             String host = options.hostName().orElseGet(ClusterMode::machineName);
             String address = options.advertise().orElseGet(ClusterMode::address);
@@ -246,9 +268,11 @@ public final class ClusterMode implements AutoCloseable {
             mode.gateway = gateway;
             mode.secrets = secrets;
             mode.network = network;
+            mode.vms = vms;
             return mode;
         } catch (Exception e) {
             gateway.lambda(Optional.empty());
+            vms.tenantAdmission(tenant -> { });
             unprotect(network);
             if (ports != null) ports.close();
             if (election != null) election.close();
@@ -341,9 +365,9 @@ public final class ClusterMode implements AutoCloseable {
     }
 
     /** Connects, retrying while etcd is not there yet, and fails with a clear message after {@link #STORE_WAIT}. */
-    private static KvStore connect(List<URI> endpoints) throws InterruptedException {
+    private static KvStore connect(List<URI> endpoints, Optional<EtcdTls> tls) throws InterruptedException {
         Instant deadline = Instant.now().plus(STORE_WAIT);
-        KvStore kv = KvStore.etcd(endpoints);
+        KvStore kv = KvStore.etcd(endpoints, tls);
         while (true) {
             try {
                 kv.revision();
@@ -462,6 +486,8 @@ public final class ClusterMode implements AutoCloseable {
     private HostNetwork network;
     /** The cluster's API token and Lambda access key, read again from the store every few seconds. */
     private ClusterSecrets secrets;
+    /** This host's VMs, whose tenants are checked against the cluster's tags while it is a member; set once started. */
+    private VmService vms;
 
     @Override
     public void close() {
@@ -485,6 +511,9 @@ public final class ClusterMode implements AutoCloseable {
         functions.close();
         backend.close();
         secrets.close();
+        if (vms != null) {
+            vms.tenantAdmission(tenant -> { });
+        }
         closeQuietly(kv);
         etcd.ifPresent(EtcdProcess::stop);
         if (network != null) {

@@ -1,5 +1,6 @@
 package dev.kiln.host.cluster;
 
+import dev.kiln.cluster.store.EtcdTls;
 import java.net.URI;
 import java.util.List;
 import java.util.Optional;
@@ -31,13 +32,16 @@ import java.util.Optional;
  * @param warmPoolMax   the most pre-booted node microVMs per profile: the pool keeps {@code warmPool} plus one for
  *                      each new Node of the profile in the last 5 minutes, up to this (default {@code warmPool}: a
  *                      fixed size)
+ * @param etcdTls       how to reach the etcd cluster of {@code etcd} over TLS ({@code https://} endpoints): its
+ *                      authority, and kiln's client certificate and key; not used with kiln's own etcd, which always
+ *                      speaks TLS with certificates of its own ({@code STATE/cluster/etcd-pki})
  */
 public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPort, Optional<String> apiHost,
                              Optional<Integer> apiPort, Optional<String> hostName, Optional<Integer> cpuOvercommit,
                              Optional<Integer> warmPool, Optional<String> advertise, Optional<Integer> functionPool,
                              Optional<Boolean> functionSnapshots, Optional<Boolean> functionCpuShare,
                              Optional<String> apiTokenFile, Optional<String> lambdaCredentialsFile,
-                             Optional<Integer> warmPoolMax) {
+                             Optional<Integer> warmPoolMax, Optional<EtcdTls> etcdTls) {
     public static final int DEFAULT_FUNCTION_POOL = 2;
     public static final int DEFAULT_WARM_POOL = 1;
     public static final int DEFAULT_ETCD_PORT = 2479;
@@ -58,6 +62,7 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
         apiTokenFile = orEmpty(apiTokenFile);
         lambdaCredentialsFile = orEmpty(lambdaCredentialsFile);
         warmPoolMax = orEmpty(warmPoolMax);
+        etcdTls = orEmpty(etcdTls);
     }
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
@@ -67,74 +72,81 @@ public record ClusterOptions(Optional<List<URI>> etcd, Optional<Integer> etcdPor
     public static ClusterOptions defaults() {
         return new ClusterOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public ClusterOptions withApiPort(int port) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+        return new ClusterOptions(etcd, etcdPort, apiHost, Optional.of(port), hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withEtcdPort(int port) {
-        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+        return new ClusterOptions(etcd, Optional.of(port), apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withEtcd(List<URI> endpoints) {
-        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+        return new ClusterOptions(Optional.of(endpoints), etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
+    }
+
+    /** The TLS files for the etcd cluster of {@link #etcd}. */
+    public ClusterOptions withEtcdTls(EtcdTls tls) {
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
+                functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax,
+                Optional.of(tls));
     }
 
     public ClusterOptions withWarmPool(int size) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, Optional.of(size), advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     /** The most pre-booted node VMs per profile when recent demand asks for more than {@link #warmPool}. */
     public ClusterOptions withWarmPoolMax(int max) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
                 functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile,
-                Optional.of(max));
+                Optional.of(max), etcdTls);
     }
 
     public ClusterOptions withAdvertise(String address) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool,
-                Optional.of(address), functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+                Optional.of(address), functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withApiHost(String address) {
         return new ClusterOptions(etcd, etcdPort, Optional.of(address), apiPort, hostName, cpuOvercommit, warmPool,
-                advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+                advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withHostName(String name) {
-        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+        return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, Optional.of(name), cpuOvercommit, warmPool, advertise, functionPool, functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withFunctionPool(int size) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                Optional.of(size), functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+                Optional.of(size), functionSnapshots, functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withFunctionSnapshots(boolean on) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, Optional.of(on), functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+                functionPool, Optional.of(on), functionCpuShare, apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withFunctionCpuShare(boolean on) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, Optional.of(on), apiTokenFile, lambdaCredentialsFile, warmPoolMax);
+                functionPool, functionSnapshots, Optional.of(on), apiTokenFile, lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withApiTokenFile(String file) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, functionCpuShare, Optional.of(file), lambdaCredentialsFile, warmPoolMax);
+                functionPool, functionSnapshots, functionCpuShare, Optional.of(file), lambdaCredentialsFile, warmPoolMax, etcdTls);
     }
 
     public ClusterOptions withLambdaCredentialsFile(String file) {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, functionCpuShare, apiTokenFile, Optional.of(file), warmPoolMax);
+                functionPool, functionSnapshots, functionCpuShare, apiTokenFile, Optional.of(file), warmPoolMax, etcdTls);
     }
 
     /** These options without {@link #apiTokenFile} and {@link #lambdaCredentialsFile}, which act once, at the start. */
     public ClusterOptions withoutSecretFiles() {
         return new ClusterOptions(etcd, etcdPort, apiHost, apiPort, hostName, cpuOvercommit, warmPool, advertise,
-                functionPool, functionSnapshots, functionCpuShare, Optional.empty(), Optional.empty(), warmPoolMax);
+                functionPool, functionSnapshots, functionCpuShare, Optional.empty(), Optional.empty(), warmPoolMax, etcdTls);
     }
 }

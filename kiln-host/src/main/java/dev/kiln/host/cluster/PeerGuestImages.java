@@ -3,6 +3,7 @@ package dev.kiln.host.cluster;
 import dev.kiln.cluster.api.ApiToken;
 import dev.kiln.cluster.model.Host;
 import dev.kiln.cluster.model.HostPhase;
+import dev.kiln.cluster.store.EtcdTls;
 import dev.kiln.cluster.store.KvStore;
 import dev.kiln.cluster.store.ResourceStore;
 import dev.kiln.guest.GuestImageListing;
@@ -33,11 +34,12 @@ public final class PeerGuestImages {
      * does not answer at once or the cluster has no token yet: the image is then built here, and the join itself
      * reports an unreachable etcd with its own error.
      *
+     * @param tls  how to reach it over TLS (https:// endpoints)
      * @param self this host's name ({@code --host-name}, else the machine's name): its own Host is skipped
      */
-    public static List<GuestImageOffer> offers(List<URI> etcd, Optional<String> self) {
+    public static List<GuestImageOffer> offers(List<URI> etcd, Optional<EtcdTls> tls, Optional<String> self) {
         String me = self.orElseGet(ClusterMode::machineName);
-        try (KvStore kv = KvStore.etcd(etcd)) {
+        try (KvStore kv = KvStore.etcd(etcd, tls)) {
             Optional<ApiToken> token = kv.get(ClusterSecrets.TOKEN_KEY)
                     .map(k -> ApiToken.of(new String(k.value(), StandardCharsets.UTF_8), "the store's token"));
             if (token.isEmpty()) {
