@@ -148,6 +148,11 @@ class EtcdTlsTest {
         ClusterException notAKey = catchThrowableOfType(ClusterException.class, () -> new EtcdTls(
                 pki.caCert().toString(), pki.clientCert().toString(), pki.clientCert().toString()).check());
         assertThat(notAKey.getMessage()).contains("holds no unencrypted private key");
+        ClusterException otherKey = catchThrowableOfType(ClusterException.class, () -> new EtcdTls(
+                pki.caCert().toString(), pki.clientCert().toString(), pki.memberKey().toString()).check());
+        assertThat(otherKey.getMessage()).contains("does not belong to the certificate " + pki.clientCert());
+        assertThat(new EtcdTls(pki.caCert().toString(), pki.clientCert().toString(), pki.clientKey().toString())
+                .check()).isNotNull();
     }
 
     private static Map<String, String> contents(Path dir) throws IOException {
