@@ -193,6 +193,9 @@ public final class DaemonCommand extends KilnSubcommand {
                     .withFunctionCpuShare(functionCpuShare);
             if (etcdTls.tls().isPresent()) {
                 options = options.withEtcdTls(etcdTls.tls().get());
+            } else if (join.stream().anyMatch(u -> "http".equalsIgnoreCase(u.getScheme()))) {
+                err().println("WARNING: etcd at " + join + " without TLS: whoever reaches it can read the cluster's "
+                        + "secrets and change its state (see 'kiln etcd-certs --help')");
             }
             if (warmPoolMax != null) {
                 options = options.withWarmPoolMax(warmPoolMax);

@@ -106,6 +106,10 @@ final class UpCommand extends KilnSubcommand {
                     + "--etcd", "kiln's own etcd uses certificates of its own (STATE/cluster/etcd-pki)",
                     ExitCodes.USAGE);
         }
+        if (etcd != null && tls.isEmpty() && etcd.stream().anyMatch(u -> "http".equalsIgnoreCase(u.getScheme()))) {
+            err().println("warning: etcd at " + etcd + " without TLS: whoever reaches it can read the cluster's "
+                    + "secrets and change its state (see 'kiln etcd-certs --help')");
+        }
         DaemonLauncher.ensureRunning(root().socket(), root().stateDir(), System.err);
         ObjectNode options = JsonNodeFactory.instance.objectNode();
         if (etcd != null && !etcd.isEmpty()) {

@@ -202,7 +202,8 @@ public final class EtcdProcess implements AutoCloseable {
         List<ProcessHandle> others = running(dataDir);
         if (!others.isEmpty()) {
             throw new ClusterException(ClusterError.ALREADY_EXISTS, "an etcd (pid " + others.getFirst().pid()
-                    + ") already runs on " + dataDir, "stop it, or use it with --etcd " + endpoint());
+                    + ") already runs on " + dataDir, "stop it, or use it with --etcd " + endpoint() + pki.map(p -> " --etcd-cacert "
+                    + p.caCert() + " --etcd-cert " + p.clientCert() + " --etcd-key " + p.clientKey()).orElse(""));
         }
         try {
             Files.createDirectories(dataDir.getParent());
