@@ -20,7 +20,8 @@ final class EtcdTlsOptions {
     Path certFile;
 
     @Option(names = "--etcd-key", paramLabel = "FILE",
-            description = "The client certificate's private key (PEM, unencrypted; keep it mode 0600). Default: none.")
+            description = "The client certificate's private key (PEM, unencrypted, mode 0600: a key that others may "
+                    + "read is refused). Default: none.")
     Path keyFile;
 
     /** The files as absolute paths (the daemon reads them from its own working directory), each one read once. */

@@ -64,12 +64,30 @@ public record EtcdTls(String caFile, String certFile, String keyFile) {
         if (certFile != null) {
             X509Certificate cert = readCertificates(Path.of(certFile)).getFirst();
             PrivateKey key = readPrivateKey(Path.of(keyFile));
+            requireOwnerOnly(Path.of(keyFile));
             if (!belongTogether(cert, key)) {
                 throw new ClusterException(ClusterError.INVALID, "the etcd client key " + keyFile + " does not "
                         + "belong to the certificate " + certFile, "give the key that was made with the certificate");
             }
         }
         return this;
+    }
+
+    /** Refuses a key that others than its owner may read (as ssh does): whoever reads it is kiln to etcd. */
+    private static void requireOwnerOnly(Path key) {
+        try {
+            var mode = Files.getPosixFilePermissions(key);
+            if (mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
+                    || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+                throw new ClusterException(ClusterError.INVALID, "the etcd client key " + key + " is readable by "
+                        + "others (mode " + java.nio.file.attribute.PosixFilePermissions.toString(mode) + ")",
+                        "chmod 600 " + key);
+            }
+        } catch (NoSuchFileException e) {
+            throw new ClusterException(ClusterError.INVALID, "no such file: " + key, "check the path");
+        } catch (IOException | UnsupportedOperationException e) {
+            // no POSIX modes here: reading the key below says what is wrong, if anything
+        }
     }
 
     /** Whether {@code key} signs what {@code cert}'s public key verifies (a signature over random bytes). */

@@ -127,7 +127,7 @@ class EtcdTlsTest {
     }
 
     @Test
-    void tlsFilesAndEndpointsThatDoNotFitAreNamed() {
+    void tlsFilesAndEndpointsThatDoNotFitAreNamed() throws IOException {
         EtcdPki pki = EtcdPki.ensure(dir.resolve("pki"), List.of());
         URI https = URI.create("https://127.0.0.1:9");
         URI http = URI.create("http://127.0.0.1:9");
@@ -153,6 +153,13 @@ class EtcdTlsTest {
         assertThat(otherKey.getMessage()).contains("does not belong to the certificate " + pki.clientCert());
         assertThat(new EtcdTls(pki.caCert().toString(), pki.clientCert().toString(), pki.clientKey().toString())
                 .check()).isNotNull();
+        Path openKey = dir.resolve("open.key");
+        Files.copy(pki.clientKey(), openKey);
+        Files.setPosixFilePermissions(openKey, PosixFilePermissions.fromString("rw-r--r--"));
+        ClusterException readable = catchThrowableOfType(ClusterException.class, () -> new EtcdTls(
+                pki.caCert().toString(), pki.clientCert().toString(), openKey.toString()).check());
+        assertThat(readable.getMessage()).contains("is readable by others (mode rw-r--r--)");
+        assertThat(readable.hint()).contains("chmod 600 " + openKey);
     }
 
     private static Map<String, String> contents(Path dir) throws IOException {
