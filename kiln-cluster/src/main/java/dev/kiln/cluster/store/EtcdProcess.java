@@ -201,9 +201,10 @@ public final class EtcdProcess implements AutoCloseable {
     private synchronized void launch() {
         List<ProcessHandle> others = running(dataDir);
         if (!others.isEmpty()) {
+            String tlsFlags = pki.map(p -> " --etcd-cacert " + p.caCert() + " --etcd-cert " + p.clientCert()
+                    + " --etcd-key " + p.clientKey()).orElse("");
             throw new ClusterException(ClusterError.ALREADY_EXISTS, "an etcd (pid " + others.getFirst().pid()
-                    + ") already runs on " + dataDir, "stop it, or use it with --etcd " + endpoint() + pki.map(p -> " --etcd-cacert "
-                    + p.caCert() + " --etcd-cert " + p.clientCert() + " --etcd-key " + p.clientKey()).orElse(""));
+                    + ") already runs on " + dataDir, "stop it, or use it with --etcd " + endpoint() + tlsFlags);
         }
         try {
             Files.createDirectories(dataDir.getParent());

@@ -119,7 +119,8 @@ class PeerGuestImagesTest {
 
     @Test
     void etcdThatDoesNotAnswerMeansNoOffers() {
-        assertThat(PeerGuestImages.offers(List.of(URI.create("http://127.0.0.1:9")), Optional.empty(), Optional.of("h1"))).isEmpty();
+        assertThat(PeerGuestImages.offers(List.of(URI.create("http://127.0.0.1:9")), Optional.empty(),
+                Optional.of("h1"))).isEmpty();
     }
 
     private static Host host(String name, HostPhase phase, String image) {
